@@ -1,0 +1,60 @@
+//! Command-line adapters: one file per subcommand, each a thin layer over the library.
+//! They return text to print or a [`CliError`]; `main` prints and sets the exit code.
+
+pub mod info;
+
+use crate::io::LoadOptions;
+use crate::study::LabelOrder;
+use std::path::PathBuf;
+
+/// A failure the user can act on: one line for stderr, and the exit code.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct CliError {
+    pub message: String,
+    pub exit_code: i32,
+}
+
+impl CliError {
+    /// Unusable input (missing path, nothing readable, no cine): exit code 2.
+    pub fn input(e: impl std::fmt::Display) -> Self {
+        CliError { message: e.to_string().replace('\n', " "), exit_code: 2 }
+    }
+}
+
+/// The study-selection flags shared by subcommands that open a study.
+#[derive(Debug, Clone, clap::Args)]
+pub struct StudyArgs {
+    /// A DICOM folder or file, an ACDC or Sunnybrook patient folder, or a NIfTI file.
+    pub path: PathBuf,
+    /// Series to use instead of the default cine: SeriesInstanceUID, SeriesNumber or index.
+    #[arg(long)]
+    pub series: Option<String>,
+    /// Reference labels: a NIfTI label map on the study's voxel grid.
+    #[arg(long)]
+    pub labels: Option<PathBuf>,
+    /// Label order of --labels.
+    #[arg(long, value_enum, default_value_t = LabelOrderArg::Systole)]
+    pub label_order: LabelOrderArg,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum LabelOrderArg {
+    /// 1 LV blood pool, 2 myocardium, 3 RV blood pool (UK Biobank).
+    Systole,
+    /// 1 RV blood pool, 2 myocardium, 3 LV blood pool (ACDC).
+    Acdc,
+}
+
+impl StudyArgs {
+    pub fn load_options(&self) -> LoadOptions {
+        LoadOptions {
+            series: self.series.clone(),
+            labels: self.labels.clone(),
+            label_order: match self.label_order {
+                LabelOrderArg::Systole => LabelOrder::Systole,
+                LabelOrderArg::Acdc => LabelOrder::Acdc,
+            },
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! Pixel data to f32 intensities: decompression by dicom-pixeldata (pure Rust codecs),
+//! then MONOCHROME1 inversion and the modality rescale done here, per frame.
+
+use super::header::{FileHeader, header_from_object};
+use super::{FrameRef, one_line};
+use dicom_dictionary_std::tags;
+use dicom_object::{DefaultDicomObject, OpenFileOptions};
+use dicom_pixeldata::{ConvertOptions, ModalityLutOption, PixelDecoder};
+use rayon::prelude::*;
+
+/// Decodes the given frames (in order). On failure returns every failing file with its reason.
+pub fn decode_frames(headers: &[FileHeader], wanted: &[FrameRef]) -> Result<Vec<Vec<f32>>, Vec<(usize, String)>> {
+    let mut by_file: Vec<(usize, Vec<usize>)> = Vec::new();
+    for (i, r) in wanted.iter().enumerate() {
+        match by_file.last_mut() {
+            Some((file, list)) if *file == r.0 => list.push(i),
+            _ => by_file.push((r.0, vec![i])),
+        }
+    }
+    let results: Vec<(usize, Result<Vec<(usize, Vec<f32>)>, String>)> = by_file
+        .par_iter()
+        .map(|(file, slots)| {
+            let h = &headers[*file];
+            let frames: Vec<usize> = slots.iter().map(|&i| wanted[i].1).collect();
+            let r = OpenFileOptions::new()
+                .open_file(&h.path)
+                .map_err(|e| format!("cannot read pixel data: {}", one_line(&e)))
+                .and_then(|obj| decode_object(&obj, h, &frames))
+                .map(|imgs| slots.iter().copied().zip(imgs).collect());
+            (*file, r)
+        })
+        .collect();
+    let mut out = vec![Vec::new(); wanted.len()];
+    let mut failed = Vec::new();
+    for (file, r) in results {
+        match r {
+            Ok(list) => list.into_iter().for_each(|(i, px)| out[i] = px),
+            Err(reason) => failed.push((file, reason)),
+        }
+    }
+    if failed.is_empty() { Ok(out) } else { Err(failed) }
+}
+
+/// Decodes `frames` of an object whose header is `h`: one f32 image (rows x columns) each.
+pub fn decode_object(obj: &DefaultDicomObject, h: &FileHeader, frames: &[usize]) -> Result<Vec<Vec<f32>>, String> {
+    if obj.get(tags::PIXEL_DATA).is_none() {
+        return Err("no PixelData".into());
+    }
+    let decoded = obj.decode_pixel_data().map_err(|e| format!("cannot decode pixel data: {}", one_line(&e)))?;
+    if decoded.rows() as usize != h.rows || decoded.columns() as usize != h.columns || decoded.samples_per_pixel() != 1 {
+        return Err("decoded image size does not match the header".into());
+    }
+    let monochrome1 = decoded.photometric_interpretation().as_str() == "MONOCHROME1";
+    let bits = decoded.bits_stored().clamp(1, 32) as u32;
+    let signed = decoded.pixel_representation() == dicom_pixeldata::PixelRepresentation::Signed;
+    // MONOCHROME1 shows low values bright: mirror stored values within their range.
+    let mirror = if signed { -1.0 } else { ((1u64 << bits) - 1) as f64 };
+    let raw_only = ConvertOptions::new().with_modality_lut(ModalityLutOption::None);
+    let n = h.rows * h.columns;
+    frames
+        .iter()
+        .map(|&f| {
+            let info = h.frames.get(f).ok_or_else(|| format!("frame {f} is not in the header"))?;
+            if f as u32 >= decoded.number_of_frames() {
+                return Err(format!("frame {f} is missing from the pixel data"));
+            }
+            let raw: Vec<f32> = decoded
+                .to_vec_frame_with_options(f as u32, &raw_only)
+                .map_err(|e| format!("frame {f}: {}", one_line(&e)))?;
+            if raw.len() != n {
+                return Err(format!("frame {f} holds {} pixels, expected {n}", raw.len()));
+            }
+            let (slope, intercept) = info.rescale;
+            Ok(raw
+                .into_iter()
+                .map(|v| {
+                    let v = if monochrome1 { mirror - v as f64 } else { v as f64 };
+                    (v * slope + intercept) as f32
+                })
+                .collect())
+        })
+        .collect()
+}
+
+/// Parses a DICOM file held in memory and decodes all its frames: the path a fuzzer
+/// drives, and the same code the folder loader uses.
+pub fn read_image_bytes(bytes: &[u8]) -> Result<(FileHeader, Vec<Vec<f32>>), String> {
+    let obj = OpenFileOptions::new().from_reader(bytes).map_err(|e| one_line(&e))?;
+    let h = header_from_object(&obj, std::path::PathBuf::from("<memory>"))?;
+    // Bound the work a hostile header can ask for.
+    if h.rows.saturating_mul(h.columns).saturating_mul(h.frames.len()) > 1 << 26 {
+        return Err("image is too large".into());
+    }
+    let frames: Vec<usize> = (0..h.frames.len()).collect();
+    let px = decode_object(&obj, &h, &frames)?;
+    Ok((h, px))
+}

@@ -1,0 +1,242 @@
+//! DICOM folders and files (dicom-rs) into a [`Study`].
+//!
+//! 1. scan: every file's header is read in parallel, stopping before PixelData;
+//! 2. group by SeriesInstanceUID and lay each series out as slices x phases;
+//! 3. choose the cine (most positions x phases, or the caller's pick);
+//! 4. decode only that series' pixel data, in parallel.
+//!
+//! Files that are not DICOM, not images or broken are skipped with path and reason.
+
+mod assemble;
+mod decode;
+mod header;
+
+pub use assemble::{FrameRef, Layout, layout};
+pub use decode::{decode_frames, read_image_bytes};
+pub use header::{FileHeader, FrameInfo, Meta, header_from_object};
+
+use super::{Error, LoadOptions, LoadReport, Loaded, Result, Skipped};
+use crate::study::{CineStack, Dims, Geometry, ImageSource, KeyPhases, Phase, SeriesSummary, Study};
+use dicom_dictionary_std::tags;
+use dicom_object::OpenFileOptions;
+use rayon::prelude::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Every regular file under `dir`, recursively, in path order.
+pub fn list_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut files = Vec::new();
+    for entry in walkdir::WalkDir::new(dir).follow_links(false).sort_by_file_name() {
+        let entry = entry.map_err(|e| {
+            let path = e.path().unwrap_or(dir).to_path_buf();
+            Error::io(&path, e.into_io_error().unwrap_or_else(|| std::io::Error::other("file system loop")))
+        })?;
+        if entry.file_type().is_file() {
+            files.push(entry.into_path());
+        }
+    }
+    Ok(files)
+}
+
+/// Reads one file's header (stops before PixelData).
+pub fn scan_file(path: &Path) -> std::result::Result<FileHeader, String> {
+    let obj = OpenFileOptions::new()
+        .read_until(tags::PIXEL_DATA)
+        .open_file(path)
+        .map_err(|e| format!("not readable as DICOM: {}", one_line(&e)))?;
+    header_from_object(&obj, path.to_path_buf())
+}
+
+/// An error and its causes on one line.
+pub(crate) fn one_line(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(c) = src {
+        let m = c.to_string();
+        if !s.contains(&m) {
+            s.push_str(": ");
+            s.push_str(&m);
+        }
+        src = c.source();
+    }
+    s.replace('\n', " ")
+}
+
+/// Loads the cine of a DICOM folder (searched recursively).
+pub fn load_folder(dir: &Path, options: &LoadOptions) -> Result<Loaded> {
+    let files = list_files(dir)?;
+    load_files(&files, dir, options)
+}
+
+/// One series with its layout, before pixel data is read.
+struct Candidate {
+    summary: SeriesSummary,
+    members: Vec<FrameRef>,
+    layout: std::result::Result<Layout, String>,
+}
+
+/// Loads the cine among `files`; `root` names the input in errors.
+pub fn load_files(files: &[PathBuf], root: &Path, options: &LoadOptions) -> Result<Loaded> {
+    let mut report = LoadReport::default();
+    let scanned: Vec<std::result::Result<FileHeader, Skipped>> = files
+        .par_iter()
+        .map(|p| scan_file(p).map_err(|reason| Skipped { path: p.clone(), reason }))
+        .collect();
+    let mut headers = Vec::with_capacity(scanned.len());
+    for s in scanned {
+        match s {
+            Ok(h) => headers.push(h),
+            Err(skip) => report.skipped.push(skip),
+        }
+    }
+    if headers.is_empty() {
+        return Err(Error::NothingReadable {
+            files: files.len(),
+            first: report.skipped.first().map(|s| s.reason.clone()).unwrap_or_else(|| "no files".into()),
+            path: root.to_path_buf(),
+        });
+    }
+    let mut candidates = candidates(&headers);
+    let chosen = choose(&candidates, options, root)?;
+    let mut members = candidates[chosen].members.clone();
+    // Decode; files that fail are skipped and the series is laid out again without them.
+    let (layout, pixels) = loop {
+        let layout = layout(&headers, &members).map_err(|_| Error::NoCine(root.to_path_buf()))?;
+        if layout.phases() < 1 || layout.slices() < 1 {
+            return Err(Error::NoCine(root.to_path_buf()));
+        }
+        let wanted: Vec<FrameRef> = layout.grid.iter().flatten().copied().collect();
+        match decode_frames(&headers, &wanted) {
+            Ok(pixels) => break (layout, pixels),
+            Err(failed) => {
+                members.retain(|r| !failed.iter().any(|(file, _)| *file == r.0));
+                for (file, reason) in failed {
+                    report.skipped.push(Skipped { path: headers[file].path.clone(), reason });
+                }
+            }
+        }
+    };
+    report.skipped.extend(layout.dropped.iter().cloned());
+    let study = build_study(&headers, &layout, pixels, &mut candidates, chosen, &mut report, root)?;
+    report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(Loaded { study, report })
+}
+
+fn candidates(headers: &[FileHeader]) -> Vec<Candidate> {
+    let mut by_uid: BTreeMap<&str, Vec<FrameRef>> = BTreeMap::new();
+    for (i, h) in headers.iter().enumerate() {
+        for f in 0..h.frames.len() {
+            by_uid.entry(h.series_uid.as_str()).or_default().push((i, f));
+        }
+    }
+    let mut out: Vec<Candidate> = by_uid
+        .into_iter()
+        .map(|(uid, members)| {
+            let layout = layout(headers, &members);
+            let first = &headers[members[0].0];
+            let (positions, phases) = layout.as_ref().map_or((0, 0), |l| (l.slices(), l.phases()));
+            Candidate {
+                summary: SeriesSummary {
+                    uid: uid.to_string(),
+                    number: first.series_number,
+                    description: first.series_description.clone(),
+                    images: members.len(),
+                    positions,
+                    phases,
+                    is_cine: phases >= 2,
+                },
+                members,
+                layout,
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| (a.summary.number, &a.summary.uid).cmp(&(b.summary.number, &b.summary.uid)));
+    out
+}
+
+/// The caller's pick, else the cine with most positions x phases (ties: more positions).
+fn choose(c: &[Candidate], options: &LoadOptions, root: &Path) -> Result<usize> {
+    if let Some(want) = &options.series {
+        let by_uid = c.iter().position(|s| s.summary.uid == *want);
+        let by_number = want.parse::<i32>().ok().and_then(|n| c.iter().position(|s| s.summary.number == Some(n)));
+        let by_index = want.parse::<usize>().ok().filter(|i| *i < c.len());
+        return by_uid.or(by_number).or(by_index).ok_or_else(|| Error::NoSuchSeries {
+            wanted: want.clone(),
+            available: c
+                .iter()
+                .enumerate()
+                .map(|(i, s)| format!("[{i}] #{} {}", s.summary.number.map_or("-".into(), |n| n.to_string()), s.summary.uid))
+                .collect::<Vec<_>>()
+                .join(", "),
+        });
+    }
+    c.iter()
+        .enumerate()
+        .filter(|(_, s)| s.summary.is_cine && s.layout.is_ok())
+        .max_by_key(|(_, s)| (s.summary.positions * s.summary.phases, s.summary.positions))
+        .map(|(i, _)| i)
+        .ok_or_else(|| Error::NoCine(root.to_path_buf()))
+}
+
+fn build_study(
+    headers: &[FileHeader],
+    layout: &Layout,
+    mut pixels: Vec<Vec<f32>>,
+    candidates: &mut [Candidate],
+    chosen: usize,
+    report: &mut LoadReport,
+    root: &Path,
+) -> Result<Study> {
+    let (slices, phases) = (layout.slices(), layout.phases());
+    let dims = Dims { phases, slices, rows: layout.rows, columns: layout.columns };
+    let frame = |r: FrameRef| &headers[r.0].frames[r.1];
+    let first = layout.grid[0][0];
+    let spacing = frame(first).pixel_spacing.unwrap_or_else(|| {
+        report.warnings.push("no PixelSpacing: assuming 1 mm pixels".into());
+        [1.0, 1.0]
+    });
+    let o = layout.orientation;
+    let geometry = Geometry {
+        pixel_spacing_mm: spacing,
+        row_direction: [o[0], o[1], o[2]],
+        column_direction: [o[3], o[4], o[5]],
+        slice_positions_mm: layout.grid.iter().map(|g| frame(g[0]).position.unwrap_or_default()).collect(),
+        slice_thickness_mm: frame(first).slice_thickness,
+    };
+    let phase_info: Vec<Phase> = (0..phases)
+        .map(|p| {
+            let times: Vec<f64> = layout.grid.iter().filter_map(|g| frame(g[p]).trigger_time_ms).collect();
+            let mean = (!times.is_empty()).then(|| times.iter().sum::<f64>() / times.len() as f64);
+            Phase { trigger_time_ms: mean, source_frame: None }
+        })
+        .collect();
+    // `pixels` is in grid order (slice-major); the cine is phase-major.
+    let mut data = vec![0f32; dims.len()];
+    let mut images = Vec::with_capacity(dims.images());
+    let n = dims.pixels_per_image();
+    for p in 0..phases {
+        for s in 0..slices {
+            let r = layout.grid[s][p];
+            let src = std::mem::take(&mut pixels[s * phases + p]);
+            let o = dims.image_offset(p, s);
+            data[o..o + n].copy_from_slice(&src);
+            let h = &headers[r.0];
+            images.push(ImageSource { phase: p, slice: s, path: h.path.clone(), instance_number: h.instance_number, frame: r.1 as u32 });
+        }
+    }
+    let cine = CineStack::new(dims, data, geometry, phase_info).map_err(|source| Error::Shape { source, path: root.to_path_buf() })?;
+    let meta = &headers[first.0].meta;
+    candidates[chosen].summary.positions = slices;
+    candidates[chosen].summary.phases = phases;
+    Ok(Study {
+        patient: meta.patient.clone(),
+        info: meta.study.clone(),
+        series: candidates.iter().map(|c| c.summary.clone()).collect(),
+        chosen_series: chosen,
+        cine,
+        images,
+        reference_labels: None,
+        key_phases: KeyPhases::default(),
+        group: None,
+    })
+}

@@ -1,0 +1,142 @@
+//! Files to study types and back. The only code that knows file formats.
+//!
+//! [`load_study`] looks at a path and picks the loader: an ACDC patient folder, a
+//! Sunnybrook patient folder, a NIfTI file, or DICOM (a folder searched recursively, or
+//! one file). Problems with single files never stop a load: they are reported in
+//! [`LoadReport::skipped`] with path and reason.
+
+pub mod acdc;
+pub mod dicom;
+pub mod nifti;
+mod nifti_study;
+pub mod sunnybrook;
+
+pub use nifti_study::load_nifti;
+
+use crate::study::{LabelError, LabelOrder, ShapeError, Study};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("no such file or folder: {}", .0.display())]
+    NotFound(PathBuf),
+    #[error("{source}: {}", path.display())]
+    Io { source: std::io::Error, path: PathBuf },
+    #[error("not a usable NIfTI file ({reason}): {}", path.display())]
+    Nifti { reason: String, path: PathBuf },
+    #[error("bad ACDC Info.cfg ({reason}): {}", path.display())]
+    AcdcInfo { reason: String, path: PathBuf },
+    #[error("bad Sunnybrook contour ({reason}): {}", path.display())]
+    Contour { reason: String, path: PathBuf },
+    #[error("no readable DICOM image in {} file(s) (first problem: {first}): {}", files, path.display())]
+    NothingReadable { files: usize, first: String, path: PathBuf },
+    #[error("no cine series (several phases per slice position) found: {}", .0.display())]
+    NoCine(PathBuf),
+    #[error("series {wanted:?} not found; available: {available}")]
+    NoSuchSeries { wanted: String, available: String },
+    #[error("images do not fit one grid ({reason}): {}", path.display())]
+    Inconsistent { reason: String, path: PathBuf },
+    #[error("labels: {source}: {}", path.display())]
+    Labels { source: LabelError, path: PathBuf },
+    #[error("{source}: {}", path.display())]
+    Shape { source: ShapeError, path: PathBuf },
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Error {
+        if source.kind() == std::io::ErrorKind::NotFound {
+            Error::NotFound(path.to_path_buf())
+        } else {
+            Error::Io { source, path: path.to_path_buf() }
+        }
+    }
+}
+
+/// Caller's choices for a load.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Pick this series instead of the default cine: a SeriesInstanceUID, or a
+    /// SeriesNumber, or a 0-based index into the series list.
+    pub series: Option<String>,
+    /// A label NIfTI on the study's voxel grid, used as the reference labels.
+    pub labels: Option<PathBuf>,
+    /// The label order of `labels`.
+    pub label_order: LabelOrder,
+}
+
+/// A file that was left out, and why.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Skipped {
+    pub path: PathBuf,
+    pub reason: String,
+}
+
+/// What a load left out or doubts; never fatal.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct LoadReport {
+    pub skipped: Vec<Skipped>,
+    pub warnings: Vec<String>,
+}
+
+/// A loaded study and what the loader has to say about it.
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    pub study: Study,
+    pub report: LoadReport,
+}
+
+/// Opens whatever `path` holds as a study. See the module docs for what is recognised.
+pub fn load_study(path: &Path, options: &LoadOptions) -> Result<Loaded> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    let mut loaded = if meta.is_dir() {
+        if acdc::is_patient_folder(path) {
+            acdc::load(path)?
+        } else if sunnybrook::is_patient_folder(path) {
+            sunnybrook::load(path, options)?
+        } else {
+            dicom::load_folder(path, options)?
+        }
+    } else if is_nifti_name(path) {
+        load_nifti(path)?
+    } else {
+        dicom::load_files(&[path.to_path_buf()], path, options)?
+    };
+    if let Some(labels) = &options.labels {
+        let stack = nifti_study::load_labels(labels, loaded.study.cine.dims(), options.label_order)?;
+        loaded.study.reference_labels = Some(stack);
+    }
+    Ok(loaded)
+}
+
+/// Whether a file name looks like NIfTI (.nii or .nii.gz).
+pub fn is_nifti_name(path: &Path) -> bool {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    name.ends_with(".nii") || name.ends_with(".nii.gz")
+}
+
+/// Writes `bytes` to `path` through a temporary file in the same folder and a rename, so
+/// that readers see either the old file or the complete new one, never a half-written one.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if let Err(e) = result {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io(path, e));
+    }
+    Ok(())
+}

@@ -1,0 +1,10 @@
+//! Systole: cardiac MR short-axis cine review.
+//!
+//! The library holds everything that is not GUI: the study model ([`study`]), file
+//! loaders ([`io`]), contour geometry ([`contour`]) and the command-line adapters
+//! ([`cli`]).
+
+pub mod cli;
+pub mod contour;
+pub mod io;
+pub mod study;
