@@ -1,0 +1,245 @@
+//! Synthetic DICOM series written by the test itself: ordering, geometry, metadata,
+//! compression, multi-frame objects and the handling of broken files.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use common::{Img, write_multiframe, write_rle};
+use std::path::Path;
+use systole::io::{Error, LoadOptions, load_study};
+
+const ROWS: u16 = 6;
+const COLS: u16 = 8;
+
+/// Pixel pattern that identifies (slice, phase) and catches transposed images.
+fn pattern(slice: usize, phase: usize) -> Vec<u16> {
+    (0..ROWS as usize * COLS as usize)
+        .map(|i| (1000 + 100 * slice + 10 * phase + (i % COLS as usize) + 3 * (i / COLS as usize)) as u16)
+        .collect()
+}
+
+fn unit(v: [f64; 3]) -> [f64; 3] {
+    let n = (v[0] * v[0] + v[1] * v[1] + v[2] * v[2]).sqrt();
+    [v[0] / n, v[1] / n, v[2] / n]
+}
+
+fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+    [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+}
+
+/// An oblique plane like a short-axis view: rows along u, columns along v.
+fn oblique() -> ([f64; 3], [f64; 3], [f64; 3]) {
+    let u = unit([0.7, 0.6, -0.2]);
+    let w = unit([-0.3, 0.5, 0.8]);
+    let v = unit(cross(w, u));
+    let n = cross(u, v);
+    (u, v, n)
+}
+
+/// Writes `slices` x `phases` single-frame images; returns the written paths by (slice, phase).
+fn write_series(dir: &Path, slices: usize, phases: usize, step_mm: f64, uid: &str, number: i32, tag: &str) -> Vec<Vec<std::path::PathBuf>> {
+    let (u, v, n) = oblique();
+    let mut paths = vec![Vec::new(); slices];
+    // Instance numbers deliberately do not follow time: phases must be ordered by TriggerTime.
+    let mut k = 0;
+    for s in 0..slices {
+        for p in 0..phases {
+            let mut img = Img::new(ROWS, COLS);
+            img.pixels = pattern(s, p);
+            // Slices step along the normal and also slide in-plane (only the normal counts).
+            let t = step_mm * s as f64;
+            let slide = 2.0 * s as f64;
+            img.position = [12.0 + n[0] * t + u[0] * slide, -40.0 + n[1] * t + u[1] * slide, 7.0 + n[2] * t + u[2] * slide];
+            img.orientation = [u[0], u[1], u[2], v[0], v[1], v[2]];
+            img.spacing = [1.4, 1.3];
+            img.trigger_ms = Some(35.0 * p as f64 + 0.4 * s as f64);
+            img.instance = (1 + s * phases + (phases - 1 - p)) as i32;
+            img.series_uid = uid.into();
+            img.series_number = number;
+            // Names in an order unrelated to slice or phase.
+            k += 1;
+            let name = format!("{tag}{:03}.dcm", (k * 37) % 211);
+            let path = dir.join(name);
+            img.write(&path);
+            paths[s].push(path);
+        }
+    }
+    paths
+}
+
+fn check_pattern(study: &systole::study::Study) {
+    let d = study.cine.dims();
+    for p in 0..d.phases {
+        for s in 0..d.slices {
+            let want: Vec<f32> = pattern(s, p).iter().map(|v| *v as f32).collect();
+            assert_eq!(study.cine.image(p, s), want.as_slice(), "image at phase {p}, slice {s}");
+        }
+    }
+}
+
+#[test]
+fn shuffled_oblique_series_is_ordered_by_position_and_time() {
+    let dir = tempfile::tempdir().unwrap();
+    write_series(dir.path(), 4, 5, 7.5, "1.2.3.4.100", 3, "x");
+    let loaded = load_study(dir.path(), &LoadOptions::default()).unwrap();
+    let st = &loaded.study;
+    let d = st.cine.dims();
+    assert_eq!((d.slices, d.phases, d.rows, d.columns), (4, 5, ROWS as usize, COLS as usize));
+    check_pattern(st);
+    let g = &st.cine.geometry;
+    let sp = g.slice_spacing_mm().unwrap();
+    assert!((sp - 7.5).abs() < 1e-6, "{sp}");
+    assert_eq!(g.pixel_spacing_mm, [1.4, 1.3]);
+    let (u, v, _) = oblique();
+    for i in 0..3 {
+        assert!((g.row_direction[i] - u[i]).abs() < 1e-5 && (g.column_direction[i] - v[i]).abs() < 1e-5);
+    }
+    let dist = g.slice_distances_mm();
+    assert!(dist.windows(2).all(|w| (w[1] - w[0] - 7.5).abs() < 1e-6), "{dist:?}");
+    let times: Vec<f64> = st.cine.trigger_times_ms().into_iter().map(|t| t.unwrap()).collect();
+    for (p, t) in times.iter().enumerate() {
+        assert!((t - (35.0 * p as f64 + 0.6)).abs() < 1e-9, "{times:?}");
+    }
+    assert!(loaded.report.skipped.is_empty(), "{:?}", loaded.report.skipped);
+    // Metadata travels from the headers.
+    let pt = &st.patient;
+    assert_eq!(pt.id.as_deref(), Some("SYN001"));
+    assert_eq!(pt.name.as_deref(), Some("Test Patient"));
+    assert_eq!(pt.sex, Some(systole::study::Sex::Female));
+    assert_eq!(pt.age_years, Some(52.0));
+    assert!((pt.height_cm.unwrap() - 168.0).abs() < 1e-9);
+    assert_eq!(pt.weight_kg, Some(61.0));
+    assert_eq!(st.info.heart_rate(), Some(64.0));
+    assert_eq!(st.info.field_strength_t, Some(1.5));
+    assert_eq!(st.info.series_instance_uid.as_deref(), Some("1.2.3.4.100"));
+    // Every image is traced to its file and instance number.
+    assert_eq!(st.images.len(), 20);
+    for im in &st.images {
+        assert_eq!(im.instance_number, Some((1 + im.slice * 5 + (4 - im.phase)) as i32));
+    }
+}
+
+#[test]
+fn interleaved_series_default_to_the_largest_cine_and_can_be_picked() {
+    let dir = tempfile::tempdir().unwrap();
+    write_series(dir.path(), 3, 4, 8.0, "1.2.3.4.200", 5, "a");
+    write_series(dir.path(), 1, 6, 8.0, "1.2.3.4.300", 6, "b");
+    let l = load_study(dir.path(), &LoadOptions::default()).unwrap();
+    assert_eq!(l.study.series.len(), 2);
+    assert_eq!(l.study.series[l.study.chosen_series].uid, "1.2.3.4.200");
+    assert_eq!((l.study.cine.dims().slices, l.study.cine.dims().phases), (3, 4));
+    for pick in ["1.2.3.4.300", "6"] {
+        let opts = LoadOptions { series: Some(pick.into()), ..Default::default() };
+        let l = load_study(dir.path(), &opts).unwrap();
+        assert_eq!((l.study.cine.dims().slices, l.study.cine.dims().phases), (1, 6), "pick {pick}");
+        check_pattern(&l.study);
+    }
+    let opts = LoadOptions { series: Some("9.9.9".into()), ..Default::default() };
+    assert!(matches!(load_study(dir.path(), &opts), Err(Error::NoSuchSeries { .. })));
+}
+
+#[test]
+fn broken_and_foreign_files_are_skipped_with_reasons() {
+    let dir = tempfile::tempdir().unwrap();
+    let paths = write_series(dir.path(), 3, 3, 10.0, "1.2.3.4.400", 1, "c");
+    // Cut one file inside its pixel data: the header scan passes, decoding fails.
+    let victim = &paths[1][2];
+    let bytes = std::fs::read(victim).unwrap();
+    std::fs::write(victim, &bytes[..bytes.len() - 20]).unwrap();
+    // A file cut inside its header, and a file that is not DICOM at all.
+    let cut = dir.path().join("sub").join("cut.dcm");
+    std::fs::create_dir_all(cut.parent().unwrap()).unwrap();
+    std::fs::write(&cut, &bytes[..200]).unwrap();
+    let notes = dir.path().join("notes.txt");
+    std::fs::write(&notes, "scanner export notes\n").unwrap();
+
+    let l = load_study(dir.path(), &LoadOptions::default()).unwrap();
+    let d = l.study.cine.dims();
+    // The slice that lost a phase is left out whole; the others keep their data.
+    assert_eq!((d.slices, d.phases), (2, 3));
+    assert_eq!(l.study.cine.image(0, 0), pattern(0, 0).iter().map(|v| *v as f32).collect::<Vec<_>>().as_slice());
+    assert_eq!(l.study.cine.image(2, 1), pattern(2, 2).iter().map(|v| *v as f32).collect::<Vec<_>>().as_slice());
+    let reason = |p: &Path| l.report.skipped.iter().find(|s| s.path == p).map(|s| s.reason.clone());
+    assert!(reason(victim).is_some_and(|r| r.contains("pixel")), "{:?}", l.report.skipped);
+    assert!(reason(&cut).is_some(), "{:?}", l.report.skipped);
+    assert!(reason(&notes).is_some_and(|r| r.contains("DICOM")), "{:?}", l.report.skipped);
+    for other in &paths[1][..2] {
+        assert!(reason(other).is_some_and(|r| r.contains("phases")), "{:?}", l.report.skipped);
+    }
+}
+
+#[test]
+fn monochrome1_is_inverted_before_the_rescale() {
+    let dir = tempfile::tempdir().unwrap();
+    for s in 0..2 {
+        for p in 0..2 {
+            let mut img = Img::new(ROWS, COLS);
+            img.pixels = pattern(s, p);
+            img.position = [0.0, 0.0, 6.0 * s as f64];
+            img.trigger_ms = Some(50.0 * p as f64);
+            img.instance = (s * 2 + p + 1) as i32;
+            img.photometric = "MONOCHROME1";
+            img.rescale = Some((2.0, -100.0));
+            img.write(&dir.path().join(format!("{s}{p}.dcm")));
+        }
+    }
+    let l = load_study(dir.path(), &LoadOptions::default()).unwrap();
+    for s in 0..2 {
+        for p in 0..2 {
+            // 12 bits stored: MONOCHROME1 value v shows as 4095 - v.
+            let want: Vec<f32> = pattern(s, p).iter().map(|v| (4095.0 - *v as f32) * 2.0 - 100.0).collect();
+            assert_eq!(l.study.cine.image(p, s), want.as_slice());
+        }
+    }
+}
+
+#[test]
+fn enhanced_multiframe_object_is_laid_out_from_functional_groups() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = Img::new(ROWS, COLS);
+    // Frames stored in a scrambled order: (slice, phase).
+    let order = [(1, 2), (0, 0), (1, 0), (0, 2), (0, 1), (1, 1)];
+    let frames: Vec<([f64; 3], f64, Vec<u16>)> =
+        order.iter().map(|&(s, p)| ([5.0, 3.0, -20.0 + 9.0 * s as f64], 60.0 * p as f64, pattern(s, p))).collect();
+    let path = dir.path().join("enhanced.dcm");
+    write_multiframe(&path, &base, &frames);
+    let l = load_study(&path, &LoadOptions::default()).unwrap();
+    let d = l.study.cine.dims();
+    assert_eq!((d.slices, d.phases), (2, 3));
+    check_pattern(&l.study);
+    assert!((l.study.cine.geometry.slice_spacing_mm().unwrap() - 9.0).abs() < 1e-9);
+    assert_eq!(l.study.cine.trigger_times_ms(), vec![Some(0.0), Some(60.0), Some(120.0)]);
+    let im = l.study.images.iter().find(|i| i.slice == 1 && i.phase == 2).unwrap();
+    assert_eq!(im.frame, 0);
+}
+
+#[test]
+fn rle_compressed_series_decodes_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    for s in 0..2 {
+        for p in 0..3 {
+            let mut img = Img::new(ROWS, COLS);
+            img.pixels = pattern(s, p);
+            img.position = [0.0, 0.0, 8.0 * s as f64];
+            img.trigger_ms = Some(30.0 * p as f64);
+            img.instance = (s * 3 + p + 1) as i32;
+            write_rle(&img, &dir.path().join(format!("rle{s}{p}.dcm")));
+        }
+    }
+    let l = load_study(dir.path(), &LoadOptions::default()).unwrap();
+    assert!(l.report.skipped.is_empty(), "{:?}", l.report.skipped);
+    check_pattern(&l.study);
+}
+
+#[test]
+fn unusable_inputs_are_clear_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.txt"), "hello").unwrap();
+    assert!(matches!(load_study(dir.path(), &LoadOptions::default()), Err(Error::NothingReadable { .. })));
+    // A single still image is not a cine.
+    let mut img = Img::new(ROWS, COLS);
+    img.pixels = pattern(0, 0);
+    img.write(&dir.path().join("still.dcm"));
+    assert!(matches!(load_study(dir.path(), &LoadOptions::default()), Err(Error::NoCine(_))));
+    assert!(matches!(load_study(&dir.path().join("missing"), &LoadOptions::default()), Err(Error::NotFound(_))));
+}
