@@ -42,7 +42,7 @@ fn write_series(dir: &Path, slices: usize, phases: usize, step_mm: f64, uid: &st
     let mut paths = vec![Vec::new(); slices];
     // Instance numbers deliberately do not follow time: phases must be ordered by TriggerTime.
     let mut k = 0;
-    for s in 0..slices {
+    for (s, slice_paths) in paths.iter_mut().enumerate() {
         for p in 0..phases {
             let mut img = Img::new(ROWS, COLS);
             img.pixels = pattern(s, p);
@@ -61,7 +61,7 @@ fn write_series(dir: &Path, slices: usize, phases: usize, step_mm: f64, uid: &st
             let name = format!("{tag}{:03}.dcm", (k * 37) % 211);
             let path = dir.join(name);
             img.write(&path);
-            paths[s].push(path);
+            slice_paths.push(path);
         }
     }
     paths
@@ -242,4 +242,45 @@ fn unusable_inputs_are_clear_errors() {
     img.write(&dir.path().join("still.dcm"));
     assert!(matches!(load_study(dir.path(), &LoadOptions::default()), Err(Error::NoCine(_))));
     assert!(matches!(load_study(&dir.path().join("missing"), &LoadOptions::default()), Err(Error::NotFound(_))));
+}
+
+#[test]
+fn jpeg_baseline_series_decodes_within_lossy_tolerance() {
+    use dicom_core::{DataElement, PrimitiveValue, VR};
+    use dicom_dictionary_std::tags;
+    use dicom_pixeldata::Transcode;
+    let dir = tempfile::tempdir().unwrap();
+    // Smooth 8-bit images (JPEG baseline is 8-bit), 32 x 32 so the DCT has room.
+    let smooth = |s: usize, p: usize| -> Vec<u8> {
+        (0..32 * 32).map(|i| (40 + 20 * s + 15 * p + (i % 32) * 2 + (i / 32)) as u8).collect()
+    };
+    for s in 0..2 {
+        for p in 0..2 {
+            let mut img = Img::new(32, 32);
+            img.position = [0.0, 0.0, 10.0 * s as f64];
+            img.trigger_ms = Some(40.0 * p as f64);
+            img.instance = (s * 2 + p + 1) as i32;
+            let mut o = img.object();
+            o.put(DataElement::new(tags::BITS_ALLOCATED, VR::US, PrimitiveValue::from(8u16)));
+            o.put(DataElement::new(tags::BITS_STORED, VR::US, PrimitiveValue::from(8u16)));
+            o.put(DataElement::new(tags::HIGH_BIT, VR::US, PrimitiveValue::from(7u16)));
+            o.put(DataElement::new(tags::PIXEL_DATA, VR::OB, PrimitiveValue::U8(smooth(s, p).into())));
+            let mut f = o
+                .with_meta(dicom_object::FileMetaTableBuilder::new().transfer_syntax("1.2.840.10008.1.2.1"))
+                .unwrap();
+            f.transcode(&dicom_transfer_syntax_registry::entries::JPEG_BASELINE.erased()).unwrap();
+            assert_eq!(f.meta().transfer_syntax().trim_end_matches('\0'), "1.2.840.10008.1.2.4.50");
+            f.write_to_file(dir.path().join(format!("j{s}{p}.dcm"))).unwrap();
+        }
+    }
+    let l = load_study(dir.path(), &LoadOptions::default()).unwrap();
+    assert!(l.report.skipped.is_empty(), "{:?}", l.report.skipped);
+    for s in 0..2 {
+        for p in 0..2 {
+            let got = l.study.cine.image(p, s);
+            let want = smooth(s, p);
+            let err = got.iter().zip(&want).map(|(g, w)| (g - *w as f32).abs()).sum::<f32>() / want.len() as f32;
+            assert!(err < 3.0, "mean abs error {err} at slice {s} phase {p}");
+        }
+    }
 }

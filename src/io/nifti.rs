@@ -257,7 +257,7 @@ pub fn encode(dims: [usize; 4], affine_ras: &[[f64; 4]; 3], voxels: Voxels<'_>) 
     put_i16(&mut h, 72, bitpix);
     put_f32(&mut h, 76, 1.0); // qfac
     for c in 0..3 {
-        let col = (0..3).map(|r| affine_ras[r][c] * affine_ras[r][c]).sum::<f64>().sqrt();
+        let col = affine_ras.iter().map(|row| row[c] * row[c]).sum::<f64>().sqrt();
         put_f32(&mut h, 80 + 4 * c, col as f32);
     }
     put_f32(&mut h, 92, 1.0);
@@ -265,9 +265,9 @@ pub fn encode(dims: [usize; 4], affine_ras: &[[f64; 4]; 3], voxels: Voxels<'_>) 
     put_f32(&mut h, 112, 1.0); // scl_slope
     h[123] = 2 | 16; // mm, ms
     put_i16(&mut h, 254, 2);
-    for r in 0..3 {
-        for c in 0..4 {
-            put_f32(&mut h, 280 + 16 * r + 4 * c, affine_ras[r][c] as f32);
+    for (r, row) in affine_ras.iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            put_f32(&mut h, 280 + 16 * r + 4 * c, *v as f32);
         }
     }
     h[344..348].copy_from_slice(b"n+1\0");

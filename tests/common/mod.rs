@@ -178,7 +178,7 @@ pub fn rle_encode_u16(pixels: &[u16]) -> Vec<u8> {
         }
         segments.push(seg);
     }
-    let mut header = vec![0u32; 16];
+    let mut header = [0u32; 16];
     header[0] = segments.len() as u32;
     let mut offset = 64u32;
     for (i, s) in segments.iter().enumerate() {

@@ -41,7 +41,7 @@ impl Layout {
     }
 }
 
-fn frame<'a>(headers: &'a [FileHeader], r: FrameRef) -> &'a FrameInfo {
+fn frame(headers: &[FileHeader], r: FrameRef) -> &FrameInfo {
     &headers[r.0].frames[r.1]
 }
 

@@ -8,6 +8,9 @@ use dicom_object::{DefaultDicomObject, OpenFileOptions};
 use dicom_pixeldata::{ConvertOptions, ModalityLutOption, PixelDecoder};
 use rayon::prelude::*;
 
+/// Decoded images of one file, each with its slot in the wanted list, or why it failed.
+type FileResult = Result<Vec<(usize, Vec<f32>)>, String>;
+
 /// Decodes the given frames (in order). On failure returns every failing file with its reason.
 pub fn decode_frames(headers: &[FileHeader], wanted: &[FrameRef]) -> Result<Vec<Vec<f32>>, Vec<(usize, String)>> {
     let mut by_file: Vec<(usize, Vec<usize>)> = Vec::new();
@@ -17,7 +20,7 @@ pub fn decode_frames(headers: &[FileHeader], wanted: &[FrameRef]) -> Result<Vec<
             _ => by_file.push((r.0, vec![i])),
         }
     }
-    let results: Vec<(usize, Result<Vec<(usize, Vec<f32>)>, String>)> = by_file
+    let results: Vec<(usize, FileResult)> = by_file
         .par_iter()
         .map(|(file, slots)| {
             let h = &headers[*file];

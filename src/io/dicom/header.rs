@@ -59,6 +59,11 @@ fn text(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
     (!s.is_empty()).then(|| s.to_string())
 }
 
+/// A DICOM date, or `None` for the all-zero placeholder some anonymisers write.
+fn date(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
+    text(obj, tag).filter(|d| d.chars().any(|c| c.is_ascii_digit() && c != '0'))
+}
+
 fn number(e: &InMemElement) -> Option<f64> {
     e.to_float64().ok().filter(|v| v.is_finite())
 }
@@ -81,11 +86,11 @@ fn numbers<const N: usize>(e: &InMemElement) -> Option<[f64; N]> {
 
 /// Looks `attr` up in the first item of `seq` inside the per-frame group, then the shared
 /// group (DICOM PS3.3 C.7.6.16, Enhanced MR functional groups).
-fn in_groups<'a>(
-    groups: [Option<&'a InMemDicomObject>; 2],
+fn in_groups(
+    groups: [Option<&InMemDicomObject>; 2],
     seq: Tag,
     attr: Tag,
-) -> Option<&'a InMemElement> {
+) -> Option<&InMemElement> {
     groups.into_iter().flatten().find_map(|g| g.get(seq)?.items()?.first()?.get(attr))
 }
 
@@ -94,14 +99,14 @@ fn meta(obj: &InMemDicomObject) -> Meta {
         id: text(obj, tags::PATIENT_ID),
         name: text(obj, tags::PATIENT_NAME).map(|n| n.replace('^', " ").trim().to_string()),
         sex: text(obj, tags::PATIENT_SEX).and_then(|s| Sex::from_dicom(&s)),
-        birth_date: text(obj, tags::PATIENT_BIRTH_DATE),
+        birth_date: date(obj, tags::PATIENT_BIRTH_DATE),
         age_years: text(obj, tags::PATIENT_AGE).and_then(|a| parse_dicom_age(&a)),
         // PatientSize is in metres.
         height_cm: num(obj, tags::PATIENT_SIZE).filter(|h| *h > 0.0).map(|h| h * 100.0),
         weight_kg: num(obj, tags::PATIENT_WEIGHT).filter(|w| *w > 0.0),
     };
     let study = StudyInfo {
-        study_date: text(obj, tags::STUDY_DATE),
+        study_date: date(obj, tags::STUDY_DATE),
         manufacturer: text(obj, tags::MANUFACTURER),
         model: text(obj, tags::MANUFACTURER_MODEL_NAME),
         field_strength_t: num(obj, tags::MAGNETIC_FIELD_STRENGTH).filter(|t| *t > 0.0),

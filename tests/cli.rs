@@ -1,0 +1,79 @@
+//! The `systole` binary as a user runs it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::process::Command;
+
+fn systole(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_systole")).args(args).output().unwrap()
+}
+
+#[test]
+fn info_json_describes_a_real_dicom_cine() {
+    let dir = common::shared_data().join("sunnybrook/SCD0000201");
+    let out = systole(&["info", dir.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["slices"], 13);
+    assert_eq!(v["phases"], 20);
+    assert_eq!(v["rows"], 256);
+    assert_eq!(v["columns"], 256);
+    assert!((v["slice_spacing_mm"].as_f64().unwrap() - 10.0).abs() < 0.01);
+    assert!((v["pixel_spacing_mm"][0].as_f64().unwrap() - 1.367).abs() < 0.001);
+    assert_eq!(v["trigger_times_ms"].as_array().unwrap().len(), 20);
+    assert_eq!(v["patient_id"], "SCD0000201");
+    assert_eq!(v["has_reference_labels"], true);
+    assert_eq!(v["skipped"].as_array().unwrap().len(), 0);
+    let images = v["images"].as_array().unwrap();
+    assert_eq!(images.len(), 260);
+    // Every file appears once, at a distinct (slice, phase).
+    let mut seen = std::collections::HashSet::new();
+    for im in images {
+        let key = (im["slice"].as_u64().unwrap(), im["phase"].as_u64().unwrap());
+        assert!(key.0 < 13 && key.1 < 20 && seen.insert(key));
+        let n = im["instance_number"].as_i64().unwrap();
+        assert!(im["path"].as_str().unwrap().ends_with(&format!("/{n}.dcm")));
+    }
+}
+
+#[test]
+fn info_text_on_acdc_names_the_stated_phases() {
+    let dir = common::shared_data().join("acdc/training/patient001");
+    let out = systole(&["info", dir.to_str().unwrap()]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("10 slices x 2 phases"), "{text}");
+    assert!(text.contains("Source frames: 1 12"), "{text}");
+    assert!(text.contains("Group: DCM"), "{text}");
+}
+
+#[test]
+fn unusable_input_exits_2_with_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("x.txt"), "not dicom").unwrap();
+    for path in [dir.path().join("missing"), dir.path().to_path_buf()] {
+        let out = systole(&["info", path.to_str().unwrap(), "--json"]);
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains(path.to_str().unwrap()), "{err}");
+        assert!(out.stdout.is_empty());
+    }
+}
+
+#[test]
+fn nifti_with_a_label_file_in_acdc_order() {
+    let dir = common::shared_data().join("acdc/training/patient001");
+    let img = dir.join("patient001_frame01.nii.gz");
+    let gt = dir.join("patient001_frame01_gt.nii.gz");
+    let out = systole(&["info", img.to_str().unwrap(), "--labels", gt.to_str().unwrap(), "--label-order", "acdc", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((v["slices"].as_u64(), v["phases"].as_u64()), (Some(10), Some(1)));
+    assert_eq!(v["has_reference_labels"], true);
+    // A label file on another grid is refused with exit 2.
+    let other = common::shared_data().join("acdc/training/patient002/patient002_frame01_gt.nii.gz");
+    let out = systole(&["info", img.to_str().unwrap(), "--labels", other.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+}
