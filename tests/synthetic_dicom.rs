@@ -160,7 +160,7 @@ fn broken_and_foreign_files_are_skipped_with_reasons() {
     assert_eq!(l.study.cine.image(0, 0), pattern(0, 0).iter().map(|v| *v as f32).collect::<Vec<_>>().as_slice());
     assert_eq!(l.study.cine.image(2, 1), pattern(2, 2).iter().map(|v| *v as f32).collect::<Vec<_>>().as_slice());
     let reason = |p: &Path| l.report.skipped.iter().find(|s| s.path == p).map(|s| s.reason.clone());
-    assert!(reason(victim).is_some_and(|r| r.contains("pixel")), "{:?}", l.report.skipped);
+    assert!(reason(victim).is_some_and(|r| r.contains("PixelData")), "{:?}", l.report.skipped);
     assert!(reason(&cut).is_some(), "{:?}", l.report.skipped);
     assert!(reason(&notes).is_some_and(|r| r.contains("DICOM")), "{:?}", l.report.skipped);
     for other in &paths[1][..2] {
@@ -229,6 +229,38 @@ fn rle_compressed_series_decodes_exactly() {
     let l = load_study(dir.path(), &LoadOptions::default()).unwrap();
     assert!(l.report.skipped.is_empty(), "{:?}", l.report.skipped);
     check_pattern(&l.study);
+}
+
+#[test]
+fn undecodable_pixel_data_leaves_out_only_its_slice() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut bad = None;
+    for s in 0..2 {
+        for p in 0..3 {
+            let mut img = Img::new(ROWS, COLS);
+            img.pixels = pattern(s, p);
+            img.position = [0.0, 0.0, 8.0 * s as f64];
+            img.trigger_ms = Some(30.0 * p as f64);
+            img.instance = (s * 3 + p + 1) as i32;
+            let path = dir.path().join(format!("rle{s}{p}.dcm"));
+            write_rle(&img, &path);
+            if (s, p) == (0, 1) {
+                bad = Some(path);
+            }
+        }
+    }
+    // Structurally sound file, broken codec stream: the RLE header claims 9 segments.
+    let bad = bad.unwrap();
+    let mut bytes = std::fs::read(&bad).unwrap();
+    let at = bytes.windows(8).position(|w| w == [2, 0, 0, 0, 64, 0, 0, 0]).unwrap();
+    bytes[at] = 9;
+    std::fs::write(&bad, bytes).unwrap();
+    let l = load_study(dir.path(), &LoadOptions::default()).unwrap();
+    let d = l.study.cine.dims();
+    assert_eq!((d.slices, d.phases), (1, 3));
+    assert_eq!(l.study.cine.image(2, 0), pattern(1, 2).iter().map(|v| *v as f32).collect::<Vec<_>>().as_slice());
+    let reason = l.report.skipped.iter().find(|s| s.path == bad).map(|s| s.reason.clone());
+    assert!(reason.is_some_and(|r| r.contains("decode")), "{:?}", l.report.skipped);
 }
 
 #[test]

@@ -88,7 +88,10 @@ pub fn decode_object(obj: &DefaultDicomObject, h: &FileHeader, frames: &[usize])
 /// Parses a DICOM file held in memory and decodes all its frames: the path a fuzzer
 /// drives, and the same code the folder loader uses.
 pub fn read_image_bytes(bytes: &[u8]) -> Result<(FileHeader, Vec<Vec<f32>>), String> {
-    let obj = OpenFileOptions::new().from_reader(bytes).map_err(|e| one_line(&e))?;
+    super::guard::check(std::io::Cursor::new(bytes), bytes.len() as u64)?;
+    // from_reader expects the stream to start at "DICM", after any preamble.
+    let body = if bytes.get(128..132) == Some(b"DICM") { &bytes[128..] } else { bytes };
+    let obj = OpenFileOptions::new().from_reader(body).map_err(|e| one_line(&e))?;
     let h = header_from_object(&obj, std::path::PathBuf::from("<memory>"))?;
     // Bound the work a hostile header can ask for.
     if h.rows.saturating_mul(h.columns).saturating_mul(h.frames.len()) > 1 << 26 {

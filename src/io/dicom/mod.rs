@@ -9,6 +9,7 @@
 
 mod assemble;
 mod decode;
+pub mod guard;
 mod header;
 
 pub use assemble::{FrameRef, Layout, layout};
@@ -40,6 +41,7 @@ pub fn list_files(dir: &Path) -> Result<Vec<PathBuf>> {
 
 /// Reads one file's header (stops before PixelData).
 pub fn scan_file(path: &Path) -> std::result::Result<FileHeader, String> {
+    guard::check_file(path).map_err(|e| format!("not readable as DICOM: {e}"))?;
     let obj = OpenFileOptions::new()
         .read_until(tags::PIXEL_DATA)
         .open_file(path)

@@ -1,0 +1,264 @@
+//! A structural pre-check of a DICOM file's element lengths, run before dicom-rs parses it.
+//!
+//! dicom-parser allocates each value at its declared length before reading it, so a
+//! corrupt length field (up to 4 GiB) costs that much memory even though the read then
+//! fails (found by fuzzing). This walk reads only element headers, seeks past values, and
+//! refuses any value that would run past the end of the file or of its enclosing item,
+//! and nesting deeper than [`MAX_DEPTH`].
+
+use dicom_core::Tag;
+use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry, VirtualVr};
+use dicom_core::VR;
+use dicom_dictionary_std::StandardDataDictionary;
+use std::io::{Read, Seek, SeekFrom};
+
+const MAX_DEPTH: u32 = 32;
+const UNDEFINED: u32 = 0xFFFF_FFFF;
+const ITEM: (u16, u16) = (0xFFFE, 0xE000);
+const ITEM_END: (u16, u16) = (0xFFFE, 0xE00D);
+const SEQ_END: (u16, u16) = (0xFFFE, 0xE0DD);
+
+#[derive(Clone, Copy, PartialEq)]
+enum Syntax {
+    ExplicitLe,
+    ImplicitLe,
+    ExplicitBe,
+}
+
+struct Walker<R> {
+    r: R,
+    pos: u64,
+    total: u64,
+}
+
+type Check<T = ()> = Result<T, String>;
+
+impl<R: Read + Seek> Walker<R> {
+    fn bytes<const N: usize>(&mut self) -> Check<[u8; N]> {
+        let mut b = [0u8; N];
+        self.r.read_exact(&mut b).map_err(|e| format!("truncated at byte {}: {e}", self.pos))?;
+        self.pos += N as u64;
+        Ok(b)
+    }
+
+    fn u16(&mut self, be: bool) -> Check<u16> {
+        let b = self.bytes::<2>()?;
+        Ok(if be { u16::from_be_bytes(b) } else { u16::from_le_bytes(b) })
+    }
+
+    fn u32(&mut self, be: bool) -> Check<u32> {
+        let b = self.bytes::<4>()?;
+        Ok(if be { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) })
+    }
+
+    fn skip(&mut self, n: u64, end: u64) -> Check {
+        if self.pos + n > end {
+            return Err(format!("value of {n} bytes at byte {} runs past its end ({end})", self.pos));
+        }
+        self.r.seek(SeekFrom::Current(n as i64)).map_err(|e| e.to_string())?;
+        self.pos += n;
+        Ok(())
+    }
+
+    /// Element header: (tag, explicit VR if any, length).
+    fn header(&mut self, syntax: Syntax) -> Check<((u16, u16), Option<[u8; 2]>, u32)> {
+        let be = syntax == Syntax::ExplicitBe;
+        let tag = (self.u16(be)?, self.u16(be)?);
+        if tag.0 == 0xFFFE || syntax == Syntax::ImplicitLe {
+            return Ok((tag, None, self.u32(be)?));
+        }
+        let vr = self.bytes::<2>()?;
+        let long = matches!(&vr, b"OB" | b"OD" | b"OF" | b"OL" | b"OV" | b"OW" | b"SQ" | b"SV" | b"UC" | b"UN" | b"UR" | b"UT" | b"UV");
+        let len = if long {
+            self.bytes::<2>()?;
+            self.u32(be)?
+        } else {
+            self.u16(be)? as u32
+        };
+        Ok((tag, Some(vr), len))
+    }
+
+    /// Walks a data set up to `end` (defined length) or up to an item delimiter.
+    fn dataset(&mut self, syntax: Syntax, end: u64, delimited: bool, depth: u32) -> Check {
+        if depth > MAX_DEPTH {
+            return Err("sequences nested too deep".into());
+        }
+        while self.pos < end {
+            let (tag, vr, len) = self.header(syntax)?;
+            if tag == ITEM_END && delimited {
+                return Ok(());
+            }
+            let is_sq = match vr {
+                Some(v) => &v == b"SQ",
+                None => {
+                    let t = Tag(tag.0, tag.1);
+                    matches!(StandardDataDictionary.by_tag(t).map(|e| e.vr()), Some(VirtualVr::Exact(VR::SQ)))
+                }
+            };
+            if len == UNDEFINED {
+                // A sequence, encapsulated pixel data, or UN of undefined length.
+                self.items(syntax, end, depth + 1)?;
+            } else if is_sq {
+                let inner = self.pos + len as u64;
+                if inner > end {
+                    return Err(format!("sequence of {len} bytes at byte {} runs past its end", self.pos));
+                }
+                self.sequence_defined(syntax, inner, depth + 1)?;
+            } else {
+                self.skip(len as u64, end).map_err(|e| {
+                    let name = if tag == (0x7FE0, 0x0010) { "PixelData " } else { "" };
+                    format!("{name}({:04X},{:04X}): {e}; truncated file?", tag.0, tag.1)
+                })?;
+            }
+        }
+        if delimited {
+            return Err("item without its delimiter".into());
+        }
+        Ok(())
+    }
+
+    fn sequence_defined(&mut self, syntax: Syntax, end: u64, depth: u32) -> Check {
+        while self.pos < end {
+            let (tag, _, len) = self.header(Syntax::ImplicitLe.min_with(syntax))?;
+            if tag != ITEM {
+                return Err(format!("expected an item at byte {}", self.pos));
+            }
+            self.item(syntax, len, end, depth)?;
+        }
+        Ok(())
+    }
+
+    /// Items (or fragments) up to the sequence delimiter.
+    fn items(&mut self, syntax: Syntax, end: u64, depth: u32) -> Check {
+        loop {
+            let (tag, _, len) = self.header(Syntax::ImplicitLe.min_with(syntax))?;
+            match tag {
+                SEQ_END => return Ok(()),
+                ITEM => self.item(syntax, len, end, depth)?,
+                _ => return Err(format!("expected an item or sequence end at byte {}", self.pos)),
+            }
+        }
+    }
+
+    fn item(&mut self, syntax: Syntax, len: u32, end: u64, depth: u32) -> Check {
+        if len == UNDEFINED {
+            return self.dataset(syntax, end, true, depth);
+        }
+        let inner = self.pos + len as u64;
+        if inner > end {
+            return Err(format!("item of {len} bytes at byte {} runs past its end", self.pos));
+        }
+        // The item holds a data set or a pixel data fragment; either way it must stay
+        // within `inner`. Fragments are opaque, so only its bounds are checked.
+        self.skip(len as u64, inner)
+    }
+}
+
+impl Syntax {
+    /// Item tags and lengths keep the byte order of the data set.
+    fn min_with(self, s: Syntax) -> Syntax {
+        if s == Syntax::ExplicitBe { Syntax::ExplicitBe } else { self }
+    }
+}
+
+/// Checks the element lengths of a DICOM stream of `total` bytes (with or without the
+/// 128-byte preamble). Deflated data sets are passed through unchecked.
+pub fn check<R: Read + Seek>(r: R, total: u64) -> Result<(), String> {
+    let mut w = Walker { r, pos: 0, total };
+    // Preamble + "DICM", or "DICM" first.
+    let mut start = [0u8; 4];
+    w.r.read_exact(&mut start).map_err(|_| "file too short for DICOM".to_string())?;
+    w.pos = 4;
+    if &start != b"DICM" {
+        if total < 132 {
+            return Err("too short for a DICOM file".into());
+        }
+        w.skip(124, total)?;
+        let magic = w.bytes::<4>()?;
+        if &magic != b"DICM" {
+            return Err("no DICM magic".into());
+        }
+    }
+    // File meta group: explicit VR little endian; find the transfer syntax.
+    let mut ts = String::new();
+    loop {
+        let here = w.pos;
+        if here + 2 > w.total {
+            return Ok(());
+        }
+        let group = w.u16(false)?;
+        w.r.seek(SeekFrom::Start(here)).map_err(|e| e.to_string())?;
+        w.pos = here;
+        if group != 0x0002 {
+            break;
+        }
+        let (tag, _, len) = w.header(Syntax::ExplicitLe)?;
+        if tag == (0x0002, 0x0010) && len <= 64 {
+            let mut b = vec![0u8; len as usize];
+            w.r.read_exact(&mut b).map_err(|e| e.to_string())?;
+            w.pos += len as u64;
+            ts = String::from_utf8_lossy(&b).trim_end_matches(['\0', ' ']).to_string();
+        } else {
+            w.skip(len as u64, total)?;
+        }
+    }
+    let syntax = match ts.as_str() {
+        "1.2.840.10008.1.2" => Syntax::ImplicitLe,
+        "1.2.840.10008.1.2.2" => Syntax::ExplicitBe,
+        "1.2.840.10008.1.2.1.99" | "1.2.840.10008.1.2.4.95" => return Ok(()),
+        _ => Syntax::ExplicitLe,
+    };
+    w.dataset(syntax, total, false, 0)
+}
+
+/// [`check`] on a file.
+pub fn check_file(path: &std::path::Path) -> Result<(), String> {
+    let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let total = f.metadata().map_err(|e| e.to_string())?.len();
+    check(std::io::BufReader::with_capacity(16 * 1024, f), total)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Cursor;
+
+    fn explicit(elements: &[u8]) -> Vec<u8> {
+        let mut b = vec![0u8; 128];
+        b.extend_from_slice(b"DICM");
+        let ts = b"1.2.840.10008.1.2.1\0";
+        b.extend_from_slice(&[0x02, 0x00, 0x10, 0x00, b'U', b'I', ts.len() as u8, 0]);
+        b.extend_from_slice(ts);
+        b.extend_from_slice(elements);
+        b
+    }
+
+    #[test]
+    fn honest_lengths_pass() {
+        // (0010,0020) LO "ID01", (0008,1115) SQ undefined with one undefined item holding
+        // (0020,0013) IS "1 ", then PixelData OW of 4 bytes.
+        let mut e = vec![0x10, 0x00, 0x20, 0x00, b'L', b'O', 4, 0, b'I', b'D', b'0', b'1'];
+        e.extend_from_slice(&[0x08, 0x00, 0x15, 0x11, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        e.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        e.extend_from_slice(&[0x20, 0x00, 0x13, 0x00, b'I', b'S', 2, 0, b'1', b' ']);
+        e.extend_from_slice(&[0xFE, 0xFF, 0x0D, 0xE0, 0, 0, 0, 0]);
+        e.extend_from_slice(&[0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
+        e.extend_from_slice(&[0xE0, 0x7F, 0x10, 0x00, b'O', b'W', 0, 0, 4, 0, 0, 0, 1, 2, 3, 4]);
+        let b = explicit(&e);
+        assert_eq!(check(Cursor::new(&b), b.len() as u64), Ok(()));
+    }
+
+    #[test]
+    fn a_length_past_the_end_is_refused() {
+        // PixelData claiming 4 GiB - 2 in a file of a few hundred bytes.
+        let e = [0xE0, 0x7F, 0x10, 0x00, b'O', b'W', 0, 0, 0xFE, 0xFF, 0xFF, 0xFF, 1, 2, 3, 4];
+        let b = explicit(&e);
+        assert!(check(Cursor::new(&b), b.len() as u64).is_err());
+    }
+
+    #[test]
+    fn not_dicom_is_refused() {
+        let b = b"hello, this is not a DICOM file".to_vec();
+        assert!(check(Cursor::new(&b), b.len() as u64).is_err());
+    }
+}
