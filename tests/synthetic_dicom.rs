@@ -194,6 +194,30 @@ fn monochrome1_is_inverted_before_the_rescale() {
 }
 
 #[test]
+fn stored_bits_are_masked_and_signed_values_sign_extended() {
+    use dicom_core::{DataElement, PrimitiveValue, VR};
+    use dicom_dictionary_std::tags;
+    let dir = tempfile::tempdir().unwrap();
+    // 12 bits stored in 16: 0x0FFB is -5 when signed; 0xF123 has junk above bit 11.
+    let stored: Vec<u16> = vec![0x0FFB, 0x0800, 0x07FF, 0xF123, 0x0001, 0x0000];
+    for (signed, want) in [(1u16, vec![-5.0f32, -2048.0, 2047.0, 0x123 as f32, 1.0, 0.0]), (0, vec![4091.0, 2048.0, 2047.0, 291.0, 1.0, 0.0])] {
+        let sub = dir.path().join(format!("s{signed}"));
+        std::fs::create_dir_all(&sub).unwrap();
+        for p in 0..2 {
+            let mut img = Img::new(2, 3);
+            img.pixels = stored.clone();
+            img.trigger_ms = Some(p as f64 * 20.0);
+            img.instance = p + 1;
+            let mut o = img.object();
+            o.put(DataElement::new(tags::PIXEL_REPRESENTATION, VR::US, PrimitiveValue::from(signed)));
+            common::write_object(o, &sub.join(format!("{p}.dcm")), "1.2.840.10008.1.2.1");
+        }
+        let l = load_study(&sub, &LoadOptions::default()).unwrap();
+        assert_eq!(l.study.cine.image(1, 0), want.as_slice(), "signed = {signed}");
+    }
+}
+
+#[test]
 fn enhanced_multiframe_object_is_laid_out_from_functional_groups() {
     let dir = tempfile::tempdir().unwrap();
     let base = Img::new(ROWS, COLS);

@@ -5,7 +5,7 @@ use super::header::{FileHeader, header_from_object};
 use super::{FrameRef, one_line};
 use dicom_dictionary_std::tags;
 use dicom_object::{DefaultDicomObject, OpenFileOptions};
-use dicom_pixeldata::{ConvertOptions, ModalityLutOption, PixelDecoder};
+use dicom_pixeldata::{DecodedPixelData, PixelDecoder};
 use rayon::prelude::*;
 
 /// Decoded images of one file, each with its slot in the wanted list, or why it failed.
@@ -25,9 +25,10 @@ pub fn decode_frames(headers: &[FileHeader], wanted: &[FrameRef]) -> Result<Vec<
         .map(|(file, slots)| {
             let h = &headers[*file];
             let frames: Vec<usize> = slots.iter().map(|&i| wanted[i].1).collect();
-            let r = OpenFileOptions::new()
-                .open_file(&h.path)
-                .map_err(|e| format!("cannot read pixel data: {}", one_line(&e)))
+            // Checked again: the file may have changed since the header scan.
+            let r = super::guard::check_file(&h.path)
+                .and_then(|_| OpenFileOptions::new().open_file(&h.path).map_err(|e| one_line(&e)))
+                .map_err(|e| format!("cannot read pixel data: {e}"))
                 .and_then(|obj| decode_object(&obj, h, &frames))
                 .map(|imgs| slots.iter().copied().zip(imgs).collect());
             (*file, r)
@@ -58,7 +59,6 @@ pub fn decode_object(obj: &DefaultDicomObject, h: &FileHeader, frames: &[usize])
     let signed = decoded.pixel_representation() == dicom_pixeldata::PixelRepresentation::Signed;
     // MONOCHROME1 shows low values bright: mirror stored values within their range.
     let mirror = if signed { -1.0 } else { ((1u64 << bits) - 1) as f64 };
-    let raw_only = ConvertOptions::new().with_modality_lut(ModalityLutOption::None);
     let n = h.rows * h.columns;
     frames
         .iter()
@@ -67,9 +67,7 @@ pub fn decode_object(obj: &DefaultDicomObject, h: &FileHeader, frames: &[usize])
             if f as u32 >= decoded.number_of_frames() {
                 return Err(format!("frame {f} is missing from the pixel data"));
             }
-            let raw: Vec<f32> = decoded
-                .to_vec_frame_with_options(f as u32, &raw_only)
-                .map_err(|e| format!("frame {f}: {}", one_line(&e)))?;
+            let raw = stored_values(&decoded, f as u32, bits, signed)?;
             if raw.len() != n {
                 return Err(format!("frame {f} holds {} pixels, expected {n}", raw.len()));
             }
@@ -83,6 +81,30 @@ pub fn decode_object(obj: &DefaultDicomObject, h: &FileHeader, frames: &[usize])
                 .collect())
         })
         .collect()
+}
+
+/// Stored pixel values of one frame as f32: bits above BitsStored are masked off and
+/// signed values sign-extended (PS3.5 8.1.1). dicom-pixeldata's own conversion does
+/// neither for raw values and is several times slower here, as it fans every frame out
+/// to the thread pool.
+fn stored_values(decoded: &DecodedPixelData<'_>, frame: u32, bits: u32, signed: bool) -> Result<Vec<f32>, String> {
+    let data = decoded.frame_data(frame).map_err(|e| format!("frame {frame}: {}", one_line(&e)))?;
+    let allocated = decoded.bits_allocated() as u32;
+    let bits = bits.min(allocated);
+    let extend = |v: u32| -> f32 {
+        let v = if bits < 32 { v & ((1u32 << bits) - 1) } else { v };
+        if signed && bits < 32 && v >> (bits - 1) & 1 == 1 { (v as i64 - (1i64 << bits)) as f32 } else if signed {
+            v as i32 as f32
+        } else {
+            v as f32
+        }
+    };
+    match allocated {
+        8 => Ok(data.iter().map(|&b| extend(b as u32)).collect()),
+        16 => Ok(data.chunks_exact(2).map(|b| extend(u16::from_ne_bytes([b[0], b[1]]) as u32)).collect()),
+        32 => Ok(data.chunks_exact(4).map(|b| extend(u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))).collect()),
+        other => Err(format!("{other} bits allocated per pixel is not supported")),
+    }
 }
 
 /// Parses a DICOM file held in memory and decodes all its frames: the path a fuzzer
