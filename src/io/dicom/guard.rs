@@ -69,8 +69,14 @@ impl<R: Read + Seek> Walker<R> {
             return Ok((tag, None, self.u32(be)?));
         }
         let vr = self.bytes::<2>()?;
-        let long = matches!(&vr, b"OB" | b"OD" | b"OF" | b"OL" | b"OV" | b"OW" | b"SQ" | b"SV" | b"UC" | b"UN" | b"UR" | b"UT" | b"UV");
-        let len = if long {
+        // PS3.5 7.1.2: these VRs have a 16-bit length; every other one, and any VR
+        // that is not a known code (read as UN, as dicom-parser does), a 32-bit length.
+        let short = matches!(
+            &vr,
+            b"AE" | b"AS" | b"AT" | b"CS" | b"DA" | b"DS" | b"DT" | b"FL" | b"FD" | b"IS" | b"LO" | b"LT" | b"PN"
+                | b"SH" | b"SL" | b"SS" | b"ST" | b"TM" | b"UI" | b"UL" | b"US"
+        );
+        let len = if !short {
             self.bytes::<2>()?;
             self.u32(be)?
         } else {
@@ -253,6 +259,14 @@ mod tests {
     fn a_length_past_the_end_is_refused() {
         // PixelData claiming 4 GiB - 2 in a file of a few hundred bytes.
         let e = [0xE0, 0x7F, 0x10, 0x00, b'O', b'W', 0, 0, 0xFE, 0xFF, 0xFF, 0xFF, 1, 2, 3, 4];
+        let b = explicit(&e);
+        assert!(check(Cursor::new(&b), b.len() as u64).is_err());
+    }
+
+    #[test]
+    fn an_unknown_vr_has_a_long_length_as_in_dicom_parser() {
+        // VR "Q\0" is no VR code: 2 reserved bytes, then a 32-bit length of 0xFE000000.
+        let e = [0x00, 0x52, 0x30, 0x92, b'Q', 0, 0, 0x08, 0, 0, 0, 0xFE, 0, 0, 0, 0];
         let b = explicit(&e);
         assert!(check(Cursor::new(&b), b.len() as u64).is_err());
     }
