@@ -32,7 +32,8 @@ fn independent_grid(dir: &Path) -> (usize, usize, f64, [f64; 2]) {
     (positions.len(), files / positions.len(), step, spacing)
 }
 
-fn check_patient(id: &str, slices: usize, phases: usize) {
+/// Checks one patient; returns its series UID as loaded.
+fn check_patient(id: &str, slices: usize, phases: usize) -> String {
     let root = common::shared_data().join("sunnybrook").join(id);
     let (s, p, step, px) = independent_grid(&root.join("dicom"));
     assert_eq!((s, p), (slices, phases), "independent count for {id}");
@@ -46,6 +47,12 @@ fn check_patient(id: &str, slices: usize, phases: usize) {
     assert!((g.slice_spacing_mm().unwrap() - step).abs() < 0.01);
     assert!((g.pixel_spacing_mm[0] - px[0]).abs() < 1e-9 && (g.pixel_spacing_mm[1] - px[1]).abs() < 1e-9);
     assert!(l.report.skipped.is_empty(), "{:?}", l.report.skipped);
+    // The UID is kept as written, leading-zero component and all (SCD0000101's has one,
+    // which strict parsers reject).
+    let one = OpenFileOptions::new().read_until(tags::PIXEL_DATA).open_file(root.join("dicom/1.dcm")).unwrap();
+    let uid = one.element(tags::SERIES_INSTANCE_UID).unwrap().to_str().unwrap().trim_end_matches('\0').to_string();
+    assert_eq!(st.info.series_instance_uid.as_deref(), Some(uid.as_str()));
+    assert_eq!(st.series[st.chosen_series].uid, uid);
     // Phases are in increasing trigger time.
     let t: Vec<f64> = st.cine.trigger_times_ms().into_iter().map(|t| t.unwrap()).collect();
     assert!(t.windows(2).all(|w| w[1] > w[0]), "{t:?}");
@@ -108,11 +115,13 @@ fn check_patient(id: &str, slices: usize, phases: usize) {
             assert!(labels.image(ph, sl).iter().all(|v| *v == 0));
         }
     }
+    uid
 }
 
 #[test]
 fn scd0000101_loads_with_contours() {
-    check_patient("SCD0000101", 12, 20);
+    let uid = check_patient("SCD0000101", 12, 20);
+    assert!(uid.split('.').any(|c| c.len() > 1 && c.starts_with('0')), "{uid}");
 }
 
 #[test]
