@@ -168,20 +168,30 @@ fn broken_and_foreign_files_are_skipped_with_reasons() {
     }
 }
 
+/// Axial `slices` x `phases` images with the identifying pattern, `step_mm` apart and
+/// `dt_ms` between phases, as (slice, phase, image).
+fn axial_grid(slices: usize, phases: usize, step_mm: f64, dt_ms: f64) -> Vec<(usize, usize, Img)> {
+    let mut out = Vec::new();
+    for s in 0..slices {
+        for p in 0..phases {
+            let mut img = Img::new(ROWS, COLS);
+            img.pixels = pattern(s, p);
+            img.position = [0.0, 0.0, step_mm * s as f64];
+            img.trigger_ms = Some(dt_ms * p as f64);
+            img.instance = (s * phases + p + 1) as i32;
+            out.push((s, p, img));
+        }
+    }
+    out
+}
+
 #[test]
 fn monochrome1_is_inverted_before_the_rescale() {
     let dir = tempfile::tempdir().unwrap();
-    for s in 0..2 {
-        for p in 0..2 {
-            let mut img = Img::new(ROWS, COLS);
-            img.pixels = pattern(s, p);
-            img.position = [0.0, 0.0, 6.0 * s as f64];
-            img.trigger_ms = Some(50.0 * p as f64);
-            img.instance = (s * 2 + p + 1) as i32;
-            img.photometric = "MONOCHROME1";
-            img.rescale = Some((2.0, -100.0));
-            img.write(&dir.path().join(format!("{s}{p}.dcm")));
-        }
+    for (s, p, mut img) in axial_grid(2, 2, 6.0, 50.0) {
+        img.photometric = "MONOCHROME1";
+        img.rescale = Some((2.0, -100.0));
+        img.write(&dir.path().join(format!("{s}{p}.dcm")));
     }
     let l = load_study(dir.path(), &LoadOptions::default()).unwrap();
     for s in 0..2 {
@@ -240,15 +250,8 @@ fn enhanced_multiframe_object_is_laid_out_from_functional_groups() {
 #[test]
 fn rle_compressed_series_decodes_exactly() {
     let dir = tempfile::tempdir().unwrap();
-    for s in 0..2 {
-        for p in 0..3 {
-            let mut img = Img::new(ROWS, COLS);
-            img.pixels = pattern(s, p);
-            img.position = [0.0, 0.0, 8.0 * s as f64];
-            img.trigger_ms = Some(30.0 * p as f64);
-            img.instance = (s * 3 + p + 1) as i32;
-            write_rle(&img, &dir.path().join(format!("rle{s}{p}.dcm")));
-        }
+    for (s, p, img) in axial_grid(2, 3, 8.0, 30.0) {
+        write_rle(&img, &dir.path().join(format!("rle{s}{p}.dcm")));
     }
     let l = load_study(dir.path(), &LoadOptions::default()).unwrap();
     assert!(l.report.skipped.is_empty(), "{:?}", l.report.skipped);
@@ -259,18 +262,11 @@ fn rle_compressed_series_decodes_exactly() {
 fn undecodable_pixel_data_leaves_out_only_its_slice() {
     let dir = tempfile::tempdir().unwrap();
     let mut bad = None;
-    for s in 0..2 {
-        for p in 0..3 {
-            let mut img = Img::new(ROWS, COLS);
-            img.pixels = pattern(s, p);
-            img.position = [0.0, 0.0, 8.0 * s as f64];
-            img.trigger_ms = Some(30.0 * p as f64);
-            img.instance = (s * 3 + p + 1) as i32;
-            let path = dir.path().join(format!("rle{s}{p}.dcm"));
-            write_rle(&img, &path);
-            if (s, p) == (0, 1) {
-                bad = Some(path);
-            }
+    for (s, p, img) in axial_grid(2, 3, 8.0, 30.0) {
+        let path = dir.path().join(format!("rle{s}{p}.dcm"));
+        write_rle(&img, &path);
+        if (s, p) == (0, 1) {
+            bad = Some(path);
         }
     }
     // Structurally sound file, broken codec stream: the RLE header claims 9 segments.
