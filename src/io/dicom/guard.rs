@@ -33,6 +33,9 @@ struct Walker<R> {
 
 type Check<T = ()> = Result<T, String>;
 
+/// An element header: (group, element), explicit VR if the syntax has one, length.
+type ElementHeader = ((u16, u16), Option<[u8; 2]>, u32);
+
 impl<R: Read + Seek> Walker<R> {
     fn bytes<const N: usize>(&mut self) -> Check<[u8; N]> {
         let mut b = [0u8; N];
@@ -62,7 +65,7 @@ impl<R: Read + Seek> Walker<R> {
     }
 
     /// Element header: (tag, explicit VR if any, length).
-    fn header(&mut self, syntax: Syntax) -> Check<((u16, u16), Option<[u8; 2]>, u32)> {
+    fn header(&mut self, syntax: Syntax) -> Check<ElementHeader> {
         let be = syntax == Syntax::ExplicitBe;
         let tag = (self.u16(be)?, self.u16(be)?);
         if tag.0 == 0xFFFE || syntax == Syntax::ImplicitLe {
