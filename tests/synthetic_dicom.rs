@@ -284,6 +284,45 @@ fn undecodable_pixel_data_leaves_out_only_its_slice() {
 }
 
 #[test]
+fn a_codec_panic_costs_only_its_file() {
+    use dicom_core::value::{PixelFragmentSequence, Value};
+    use dicom_core::{DataElement, VR};
+    use dicom_dictionary_std::tags;
+    let dir = tempfile::tempdir().unwrap();
+    let mut bad = None;
+    for (s, p, img) in axial_grid(2, 3, 8.0, 30.0) {
+        let path = dir.path().join(format!("rle{s}{p}.dcm"));
+        if (s, p) == (1, 0) {
+            // The high-byte segment decodes to 5 bytes instead of rows x columns:
+            // dicom-transfer-syntax-registry 0.10.1 panics on this.
+            let mut frag = common::rle_encode_u16(&img.pixels);
+            let low_at = u32::from_le_bytes(frag[8..12].try_into().unwrap()) as usize;
+            let low = frag[low_at..].to_vec();
+            frag.truncate(64);
+            frag.extend_from_slice(&[4, 1, 2, 3, 4, 5, 0]);
+            frag[8..12].copy_from_slice(&(64u32 + 7).to_le_bytes());
+            frag.extend_from_slice(&low);
+            if frag.len() % 2 == 1 {
+                frag.push(0);
+            }
+            let mut o = img.object();
+            let seq = Value::from(PixelFragmentSequence::new(vec![], vec![frag]));
+            o.put(DataElement::new(tags::PIXEL_DATA, VR::OB, seq));
+            common::write_object(o, &path, "1.2.840.10008.1.2.5");
+            bad = Some(path);
+        } else {
+            write_rle(&img, &path);
+        }
+    }
+    let l = load_study(dir.path(), &LoadOptions::default()).unwrap();
+    assert_eq!((l.study.cine.dims().slices, l.study.cine.dims().phases), (1, 3));
+    check_pattern(&l.study);
+    let bad = bad.unwrap();
+    let reason = l.report.skipped.iter().find(|s| s.path == bad).map(|s| s.reason.clone());
+    assert!(reason.is_some_and(|r| r.contains("decode")), "{:?}", l.report.skipped);
+}
+
+#[test]
 fn unusable_inputs_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("a.txt"), "hello").unwrap();

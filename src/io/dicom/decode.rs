@@ -29,7 +29,7 @@ pub fn decode_frames(headers: &[FileHeader], wanted: &[FrameRef]) -> Result<Vec<
             let r = super::guard::check_file(&h.path)
                 .and_then(|_| OpenFileOptions::new().open_file(&h.path).map_err(|e| one_line(&e)))
                 .map_err(|e| format!("cannot read pixel data: {e}"))
-                .and_then(|obj| decode_object(&obj, h, &frames))
+                .and_then(|obj| decode_contained(&obj, h, &frames))
                 .map(|imgs| slots.iter().copied().zip(imgs).collect());
             (*file, r)
         })
@@ -43,6 +43,16 @@ pub fn decode_frames(headers: &[FileHeader], wanted: &[FrameRef]) -> Result<Vec<
         }
     }
     if failed.is_empty() { Ok(out) } else { Err(failed) }
+}
+
+/// [`decode_object`], with a panic inside a codec turned into an error for this file.
+///
+/// dicom-transfer-syntax-registry 0.10.1's RLE decoder indexes out of bounds when a
+/// segment decodes short (found by fuzzing); a corrupt file must cost the user that
+/// file, not the application.
+pub fn decode_contained(obj: &DefaultDicomObject, h: &FileHeader, frames: &[usize]) -> Result<Vec<Vec<f32>>, String> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_object(obj, h, frames)))
+        .unwrap_or_else(|_| Err("cannot decode pixel data: the codec failed on corrupt compressed data".into()))
 }
 
 /// Decodes `frames` of an object whose header is `h`: one f32 image (rows x columns) each.
@@ -120,6 +130,6 @@ pub fn read_image_bytes(bytes: &[u8]) -> Result<(FileHeader, Vec<Vec<f32>>), Str
         return Err("image is too large".into());
     }
     let frames: Vec<usize> = (0..h.frames.len()).collect();
-    let px = decode_object(&obj, &h, &frames)?;
+    let px = decode_contained(&obj, &h, &frames)?;
     Ok((h, px))
 }
