@@ -106,8 +106,10 @@ impl<R: Read + Seek> Walker<R> {
                 }
             };
             if len == UNDEFINED {
-                // A sequence, encapsulated pixel data, or UN of undefined length.
-                self.items(syntax, end, depth + 1)?;
+                // Encapsulated pixel data holds opaque fragments; any other element of
+                // undefined length is read as a sequence of data sets (as dicom-parser does).
+                let fragments = tag == (0x7FE0, 0x0010);
+                self.items(syntax, end, fragments, depth + 1)?;
             } else if is_sq {
                 let inner = self.pos + len as u64;
                 if inner > end {
@@ -133,34 +135,41 @@ impl<R: Read + Seek> Walker<R> {
             if tag != ITEM {
                 return Err(format!("expected an item at byte {}", self.pos));
             }
-            self.item(syntax, len, end, depth)?;
+            self.item(syntax, len, end, false, depth)?;
         }
         Ok(())
     }
 
     /// Items (or fragments) up to the sequence delimiter.
-    fn items(&mut self, syntax: Syntax, end: u64, depth: u32) -> Check {
+    fn items(&mut self, syntax: Syntax, end: u64, fragments: bool, depth: u32) -> Check {
         loop {
             let (tag, _, len) = self.header(Syntax::ImplicitLe.min_with(syntax))?;
             match tag {
                 SEQ_END => return Ok(()),
-                ITEM => self.item(syntax, len, end, depth)?,
+                ITEM => self.item(syntax, len, end, fragments, depth)?,
                 _ => return Err(format!("expected an item or sequence end at byte {}", self.pos)),
             }
         }
     }
 
-    fn item(&mut self, syntax: Syntax, len: u32, end: u64, depth: u32) -> Check {
+    fn item(&mut self, syntax: Syntax, len: u32, end: u64, fragment: bool, depth: u32) -> Check {
         if len == UNDEFINED {
+            if fragment {
+                return Err("pixel data fragment of undefined length".into());
+            }
             return self.dataset(syntax, end, true, depth);
         }
         let inner = self.pos + len as u64;
         if inner > end {
             return Err(format!("item of {len} bytes at byte {} runs past its end", self.pos));
         }
-        // The item holds a data set or a pixel data fragment; either way it must stay
-        // within `inner`. Fragments are opaque, so only its bounds are checked.
-        self.skip(len as u64, inner)
+        if fragment {
+            // A compressed frame (or the offset table): opaque bytes.
+            return self.skip(len as u64, inner);
+        }
+        // A data set whose elements must all end inside the item: the parser reads them
+        // by their own lengths, whatever the item claims.
+        self.dataset(syntax, inner, false, depth)
     }
 }
 
@@ -270,6 +279,17 @@ mod tests {
     fn an_unknown_vr_has_a_long_length_as_in_dicom_parser() {
         // VR "Q\0" is no VR code: 2 reserved bytes, then a 32-bit length of 0xFE000000.
         let e = [0x00, 0x52, 0x30, 0x92, b'Q', 0, 0, 0x08, 0, 0, 0, 0xFE, 0, 0, 0, 0];
+        let b = explicit(&e);
+        assert!(check(Cursor::new(&b), b.len() as u64).is_err());
+    }
+
+    #[test]
+    fn lengths_inside_a_defined_length_item_are_checked() {
+        // (0008,1110) SQ of 20 bytes: one item of 12 bytes holding (0008,1150) UI whose
+        // 16-bit length (0xFFFF) runs far past the item.
+        let mut e = vec![0x08, 0x00, 0x10, 0x11, b'S', b'Q', 0, 0, 20, 0, 0, 0];
+        e.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 12, 0, 0, 0]);
+        e.extend_from_slice(&[0x08, 0x00, 0x50, 0x11, b'U', b'I', 0xFF, 0xFF, b'1', b'.', b'2', 0]);
         let b = explicit(&e);
         assert!(check(Cursor::new(&b), b.len() as u64).is_err());
     }
