@@ -2,6 +2,8 @@
 //! its grid kept as stored and its geometry converted from RAS to LPS.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use systole::io::{LoadOptions, load_study};
 
 /// NIfTI-1 header fields at their standard offsets (little endian).
@@ -70,4 +72,30 @@ fn truncated_nifti_is_a_clear_error() {
     std::fs::write(&path, &bytes).unwrap();
     let e = load_study(&path, &LoadOptions::default()).err().unwrap().to_string();
     assert!(e.contains("short.nii.gz") && e.contains("bytes"), "{e}");
+}
+
+#[test]
+fn labels_written_back_line_up_voxel_for_voxel_with_the_input() {
+    let dir = common::shared_data().join("acdc/training/patient001");
+    let img = dir.join("patient001_frame01.nii.gz");
+    let gt = dir.join("patient001_frame01_gt.nii.gz");
+    let opts = LoadOptions { labels: Some(gt.clone()), label_order: systole::study::LabelOrder::Acdc, ..Default::default() };
+    let l = load_study(&img, &opts).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let written = out.path().join("labels.nii.gz");
+    let labels = l.study.reference_labels.as_ref().unwrap();
+    systole::io::write_labels(&written, &l.study.cine, labels, systole::study::LabelOrder::Acdc).unwrap();
+    let (a, b) = (systole::io::nifti::read(&gt).unwrap(), systole::io::nifti::read(&written).unwrap());
+    assert_eq!(a.dims, b.dims);
+    assert_eq!(a.data, b.data, "voxels differ");
+    for r in 0..3 {
+        for c in 0..4 {
+            assert!((a.affine_ras[r][c] - b.affine_ras[r][c]).abs() < 1e-4, "affine {r},{c}: {:?} vs {:?}", a.affine_ras, b.affine_ras);
+        }
+    }
+    // Systole order on disk differs from ACDC's exactly by the LV/RV swap.
+    let sys = out.path().join("labels_systole.nii");
+    systole::io::write_labels(&sys, &l.study.cine, labels, systole::study::LabelOrder::Systole).unwrap();
+    let c = systole::io::nifti::read(&sys).unwrap();
+    assert!(a.data.iter().zip(&c.data).all(|(x, y)| (*x as u8, *y as u8) == match *x as u8 { 1 => (1, 3), 3 => (3, 1), v => (v, v) }));
 }

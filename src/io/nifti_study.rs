@@ -102,6 +102,21 @@ pub(crate) fn label_bytes(vol: &NiftiVolume, path: &Path) -> Result<Vec<u8>> {
         .collect()
 }
 
+/// Writes `labels` as a uint8 NIfTI on the cine's own grid (4-D when it has several
+/// phases), in `order`. The file is written atomically.
+pub fn write_labels(path: &Path, cine: &CineStack, labels: &LabelStack, order: LabelOrder) -> Result<()> {
+    let d = cine.dims();
+    if labels.dims() != d {
+        return Err(Error::Labels { source: crate::study::LabelError::Shape { got: labels.dims(), want: d }, path: path.to_path_buf() });
+    }
+    let mut lut = [0u8; 4];
+    for (v, slot) in lut.iter_mut().enumerate() {
+        *slot = order.from_systole(v as u8).map_err(|source| Error::Labels { source, path: path.to_path_buf() })?;
+    }
+    let bytes: Vec<u8> = labels.data().iter().map(|&v| lut.get(v as usize).copied().unwrap_or(0)).collect();
+    nifti::write(path, [d.columns, d.rows, d.slices, d.phases], &cine.geometry.affine_ras(), nifti::Voxels::U8(&bytes))
+}
+
 /// Reads a label NIfTI that must lie on `want`'s grid exactly.
 pub(crate) fn load_labels(path: &Path, want: Dims, order: LabelOrder) -> Result<LabelStack> {
     let vol = nifti::read(path)?;

@@ -65,6 +65,24 @@ impl Geometry {
         Some(self.pixel_spacing_mm[0] * self.pixel_spacing_mm[1] * dz / 1000.0)
     }
 
+    /// The NIfTI voxel-to-world affine (RAS mm, 3 rows of 4) of this grid, with voxel
+    /// index i = column, j = row, k = slice: the inverse of how NIfTI input is read, so a
+    /// label map written with it lands on the input's voxels.
+    pub fn affine_ras(&self) -> [[f64; 4]; 3] {
+        let (dr, dc) = (self.pixel_spacing_mm[0], self.pixel_spacing_mm[1]);
+        let ci = self.row_direction.map(|v| v * dc);
+        let cj = self.column_direction.map(|v| v * dr);
+        let p = &self.slice_positions_mm;
+        let origin = p.first().copied().unwrap_or_default();
+        let ck = match p.get(1) {
+            Some(p1) => [p1[0] - origin[0], p1[1] - origin[1], p1[2] - origin[2]],
+            None => self.normal().map(|v| v * self.slice_thickness_mm.unwrap_or(1.0)),
+        };
+        // LPS -> RAS: negate the first two world axes.
+        let sign = [-1.0, -1.0, 1.0];
+        std::array::from_fn(|r| [sign[r] * ci[r], sign[r] * cj[r], sign[r] * ck[r], sign[r] * origin[r]])
+    }
+
     /// Patient coordinates (LPS mm) of pixel (column, row) of a slice.
     pub fn pixel_to_patient(&self, slice: usize, column: f64, row: f64) -> Option<[f64; 3]> {
         let o = self.slice_positions_mm.get(slice)?;
