@@ -45,6 +45,32 @@ pub fn decode_frames(headers: &[FileHeader], wanted: &[FrameRef]) -> Result<Vec<
     if failed.is_empty() { Ok(out) } else { Err(failed) }
 }
 
+const RLE_LOSSLESS: &str = "1.2.840.10008.1.2.5";
+
+/// Checks RLE Lossless fragment headers (PS3.5 Annex G: a 64-byte header of at most 15
+/// segment offsets, increasing, inside the fragment) before the codec sees them:
+/// dicom-transfer-syntax-registry 0.10.1 allocates whatever segment count the header
+/// claims (fuzzing found 16 GiB requests) and slices without bounds checks.
+fn check_rle(obj: &DefaultDicomObject) -> Result<(), String> {
+    let fragments = obj.get(tags::PIXEL_DATA).and_then(|e| e.fragments()).ok_or("RLE pixel data is not encapsulated")?;
+    for (i, f) in fragments.iter().enumerate() {
+        let word = |k: usize| f.get(4 * k..4 * k + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        let bad = |why: &str| Err(format!("RLE fragment {i}: {why}"));
+        let Some(n) = word(0) else { return bad("shorter than its header") };
+        if !(1..=15).contains(&n) {
+            return bad("segment count out of range");
+        }
+        let mut last = 64u32;
+        for k in 1..=n as usize {
+            match word(k) {
+                Some(o) if o >= last && (o as usize) <= f.len() => last = o,
+                _ => return bad("segment offsets out of order or past the fragment"),
+            }
+        }
+    }
+    Ok(())
+}
+
 /// [`decode_object`], with a panic inside a codec turned into an error for this file.
 ///
 /// dicom-transfer-syntax-registry 0.10.1's RLE decoder indexes out of bounds when a
@@ -59,6 +85,9 @@ pub fn decode_contained(obj: &DefaultDicomObject, h: &FileHeader, frames: &[usiz
 pub fn decode_object(obj: &DefaultDicomObject, h: &FileHeader, frames: &[usize]) -> Result<Vec<Vec<f32>>, String> {
     if obj.get(tags::PIXEL_DATA).is_none() {
         return Err("no PixelData".into());
+    }
+    if obj.meta().transfer_syntax().trim_end_matches(['\0', ' ']) == RLE_LOSSLESS {
+        check_rle(obj)?;
     }
     let decoded = obj.decode_pixel_data().map_err(|e| format!("cannot decode pixel data: {}", one_line(&e)))?;
     if decoded.rows() as usize != h.rows || decoded.columns() as usize != h.columns || decoded.samples_per_pixel() != 1 {

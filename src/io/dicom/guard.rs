@@ -7,7 +7,7 @@
 //! and nesting deeper than [`MAX_DEPTH`].
 
 use dicom_core::Tag;
-use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry, VirtualVr};
+use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry};
 use dicom_core::VR;
 use dicom_dictionary_std::StandardDataDictionary;
 use std::io::{Read, Seek};
@@ -98,13 +98,19 @@ impl<R: Read + Seek> Walker<R> {
             if tag == ITEM_END && delimited {
                 return Ok(());
             }
-            let is_sq = match vr {
-                Some(v) => &v == b"SQ",
-                None => {
-                    let t = Tag(tag.0, tag.1);
-                    matches!(StandardDataDictionary.by_tag(t).map(|e| e.vr()), Some(VirtualVr::Exact(VR::SQ)))
-                }
+            // The VR as dicom-parser resolves it: explicit, else from the dictionary.
+            let vr = match vr {
+                Some(v) => VR::from_binary(v).unwrap_or(VR::UN),
+                None => StandardDataDictionary.by_tag(Tag(tag.0, tag.1)).map_or(VR::UN, |e| e.vr().relaxed()),
             };
+            let is_sq = vr == VR::SQ;
+            // dicom-parser reads len / size whole numbers but advances its position by
+            // len, so a binary value whose length is not a multiple of its size throws
+            // its view of the stream out of step with the bytes (fourth fuzz finding).
+            let size = binary_size(vr);
+            if len != UNDEFINED && len as usize % size != 0 {
+                return Err(format!("({:04X},{:04X}) {vr:?} value of {len} bytes is not a whole number of values", tag.0, tag.1));
+            }
             if len == UNDEFINED {
                 // Encapsulated pixel data holds opaque fragments; any other element of
                 // undefined length is read as a sequence of data sets (as dicom-parser does).
@@ -170,6 +176,16 @@ impl<R: Read + Seek> Walker<R> {
         // A data set whose elements must all end inside the item: the parser reads them
         // by their own lengths, whatever the item claims.
         self.dataset(syntax, inner, false, depth)
+    }
+}
+
+/// Bytes per value of a binary VR (1 for byte strings and text).
+fn binary_size(vr: VR) -> usize {
+    match vr {
+        VR::US | VR::SS | VR::OW => 2,
+        VR::AT | VR::FL | VR::OF | VR::OL | VR::SL | VR::UL => 4,
+        VR::FD | VR::OD | VR::OV | VR::SV | VR::UV => 8,
+        _ => 1,
     }
 }
 
@@ -292,6 +308,19 @@ mod tests {
         e.extend_from_slice(&[0x08, 0x00, 0x50, 0x11, b'U', b'I', 0xFF, 0xFF, b'1', b'.', b'2', 0]);
         let b = explicit(&e);
         assert!(check(Cursor::new(&b), b.len() as u64).is_err());
+    }
+
+    #[test]
+    fn a_binary_value_of_ragged_length_is_refused() {
+        // (0008,1111) OV of 12 bytes: dicom-parser would read 8 and lose step by 4.
+        let mut e = vec![0x08, 0x00, 0x11, 0x11, b'O', b'V', 0, 0, 12, 0, 0, 0];
+        e.extend_from_slice(&[0; 12]);
+        let b = explicit(&e);
+        assert!(check(Cursor::new(&b), b.len() as u64).is_err());
+        let mut ok = vec![0x08, 0x00, 0x11, 0x11, b'O', b'V', 0, 0, 16, 0, 0, 0];
+        ok.extend_from_slice(&[0; 16]);
+        let b = explicit(&ok);
+        assert_eq!(check(Cursor::new(&b), b.len() as u64), Ok(()));
     }
 
     #[test]
