@@ -87,7 +87,7 @@ pub fn decode_object(obj: &DefaultDicomObject, h: &FileHeader, frames: &[usize])
         return Err("no PixelData".into());
     }
     if obj.meta().transfer_syntax().trim_end_matches(['\0', ' ']) == RLE_LOSSLESS {
-        check_rle(obj)?;
+        check_rle(obj).map_err(|e| format!("cannot decode pixel data: {e}"))?;
     }
     let decoded = obj.decode_pixel_data().map_err(|e| format!("cannot decode pixel data: {}", one_line(&e)))?;
     if decoded.rows() as usize != h.rows || decoded.columns() as usize != h.columns || decoded.samples_per_pixel() != 1 {
