@@ -7,4 +7,5 @@
 pub mod cli;
 pub mod contour;
 pub mod io;
+pub mod measure;
 pub mod study;

@@ -1,0 +1,230 @@
+//! ED/ES, volumes, stroke volume, ejection fraction, mass, output and indices.
+
+use super::engine::{Engine, PhaseVolumes};
+use super::reference::{Flag, flags};
+use super::{BsaFormula, MYOCARDIAL_DENSITY_G_PER_ML, bsa_m2};
+use crate::study::{KeyPhases, Label, Sex, Study};
+use serde::Serialize;
+use serde_json::{Map, Value, json};
+
+/// What the measures need to know about the patient and the study besides the labels.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Context {
+    pub stated: KeyPhases,
+    pub sex: Option<Sex>,
+    pub height_cm: Option<f64>,
+    pub weight_kg: Option<f64>,
+    pub heart_rate_bpm: Option<f64>,
+    pub bsa_formula: BsaFormula,
+}
+
+impl Context {
+    pub fn of(study: &Study, bsa_formula: BsaFormula) -> Context {
+        Context {
+            stated: study.key_phases,
+            sex: study.patient.sex,
+            height_cm: study.patient.height_cm,
+            weight_kg: study.patient.weight_kg,
+            heart_rate_bpm: study.info.heart_rate(),
+            bsa_formula,
+        }
+    }
+}
+
+/// End-diastolic, end-systolic volume, stroke volume (mL) and ejection fraction (%).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize)]
+pub struct Ventricle {
+    pub edv_ml: Option<f64>,
+    pub esv_ml: Option<f64>,
+    pub sv_ml: Option<f64>,
+    pub ef_pct: Option<f64>,
+}
+
+impl Ventricle {
+    fn at(volumes: &[Option<f64>], ed: Option<usize>, es: Option<usize>) -> Ventricle {
+        let get = |p: Option<usize>| p.and_then(|p| volumes.get(p).copied().flatten());
+        let (edv, esv) = (get(ed), get(es));
+        let sv = edv.zip(esv).map(|(d, s)| d - s);
+        let ef = sv.zip(edv).filter(|(_, d)| *d > 0.0).map(|(sv, d)| 100.0 * sv / d);
+        Ventricle { edv_ml: edv, esv_ml: esv, sv_ml: sv, ef_pct: ef }
+    }
+}
+
+/// Every measure of a study.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Measures {
+    pub ed_phase: Option<usize>,
+    pub es_phase: Option<usize>,
+    pub lv: Ventricle,
+    pub rv: Ventricle,
+    /// Myocardial volume at ED x 1.05 g/mL.
+    pub lv_mass_g: Option<f64>,
+    /// LV stroke volume x heart rate, L/min.
+    pub lv_cardiac_output_l_min: Option<f64>,
+    pub bsa_m2: Option<f64>,
+    pub heart_rate_bpm: Option<f64>,
+    pub volumes: PhaseVolumes,
+    pub flags: Vec<Flag>,
+}
+
+/// ED = the stated phase if it was measured, else the phase of maximal LV blood-pool
+/// volume; ES likewise with the minimum (never the ED phase). Unmeasured phases take no
+/// part.
+pub fn choose_key_phases(lv_ml: &[Option<f64>], stated: KeyPhases) -> (Option<usize>, Option<usize>) {
+    let measured = |p: usize| lv_ml.get(p).copied().flatten().is_some();
+    let pick = |better: fn(f64, f64) -> bool, skip: Option<usize>| {
+        let mut best: Option<(usize, f64)> = None;
+        for (p, v) in lv_ml.iter().enumerate() {
+            if let Some(v) = v
+                && Some(p) != skip
+                && best.is_none_or(|(_, b)| better(*v, b))
+            {
+                best = Some((p, *v));
+            }
+        }
+        best.map(|(p, _)| p)
+    };
+    let ed = stated.ed.filter(|p| measured(*p)).or_else(|| pick(|a, b| a > b, None));
+    let es = stated.es.filter(|p| measured(*p) && Some(*p) != ed).or_else(|| pick(|a, b| a < b, ed));
+    (ed, es)
+}
+
+/// Summation of discs: sum of slice areas (mm^2) x slice spacing (mm), in mL.
+pub fn disc_volume_ml(areas_mm2: &[f64], slice_spacing_mm: f64) -> f64 {
+    areas_mm2.iter().sum::<f64>() * slice_spacing_mm / 1000.0
+}
+
+impl Engine {
+    /// All measures from the current counts.
+    pub fn measures(&self, ctx: &Context) -> Measures {
+        Measures::from_volumes(self.volumes(), ctx)
+    }
+}
+
+impl Measures {
+    pub fn from_volumes(volumes: PhaseVolumes, ctx: &Context) -> Measures {
+        let (ed, es) = choose_key_phases(&volumes.lv_ml, ctx.stated);
+        let lv = Ventricle::at(&volumes.lv_ml, ed, es);
+        // The RV shares the LV's ED and ES phases, as in clinical reporting and ACDC.
+        let rv = Ventricle::at(&volumes.rv_ml, ed, es);
+        let lv_mass_g = ed.and_then(|p| volumes.myo_ml.get(p).copied().flatten()).map(|v| v * MYOCARDIAL_DENSITY_G_PER_ML);
+        let hr = ctx.heart_rate_bpm.filter(|h| h.is_finite() && *h > 0.0);
+        let lv_cardiac_output_l_min = lv.sv_ml.zip(hr).map(|(sv, hr)| sv * hr / 1000.0);
+        let bsa = bsa_m2(ctx.height_cm, ctx.weight_kg, ctx.bsa_formula);
+        let mut m = Measures {
+            ed_phase: ed,
+            es_phase: es,
+            lv,
+            rv,
+            lv_mass_g,
+            lv_cardiac_output_l_min,
+            bsa_m2: bsa,
+            heart_rate_bpm: hr,
+            volumes,
+            flags: Vec::new(),
+        };
+        m.flags = flags(&m.scalars(), ctx.sex);
+        m
+    }
+
+    /// (name, value) of every scalar measure, indices included where BSA is known.
+    pub fn scalars(&self) -> Vec<(&'static str, Option<f64>)> {
+        let mut v = vec![
+            ("lv_edv_ml", self.lv.edv_ml),
+            ("lv_esv_ml", self.lv.esv_ml),
+            ("lv_sv_ml", self.lv.sv_ml),
+            ("lv_ef_pct", self.lv.ef_pct),
+            ("lv_mass_g", self.lv_mass_g),
+            ("rv_edv_ml", self.rv.edv_ml),
+            ("rv_esv_ml", self.rv.esv_ml),
+            ("rv_sv_ml", self.rv.sv_ml),
+            ("rv_ef_pct", self.rv.ef_pct),
+            ("lv_cardiac_output_l_min", self.lv_cardiac_output_l_min),
+        ];
+        if let Some(bsa) = self.bsa_m2.filter(|b| *b > 0.0) {
+            let idx: Vec<(&'static str, Option<f64>)> = vec![
+                ("lv_edv_ml_m2_index", self.lv.edv_ml.map(|x| x / bsa)),
+                ("lv_esv_ml_m2_index", self.lv.esv_ml.map(|x| x / bsa)),
+                ("lv_sv_ml_m2_index", self.lv.sv_ml.map(|x| x / bsa)),
+                ("lv_mass_g_m2_index", self.lv_mass_g.map(|x| x / bsa)),
+                ("rv_edv_ml_m2_index", self.rv.edv_ml.map(|x| x / bsa)),
+                ("rv_esv_ml_m2_index", self.rv.esv_ml.map(|x| x / bsa)),
+                ("rv_sv_ml_m2_index", self.rv.sv_ml.map(|x| x / bsa)),
+                ("lv_cardiac_index_l_min_m2", self.lv_cardiac_output_l_min.map(|x| x / bsa)),
+            ];
+            v.extend(idx);
+        }
+        v
+    }
+
+    /// One flat JSON object (the `systole measure --json` contract). Unknown values are
+    /// null, never NaN.
+    pub fn to_json(&self) -> Value {
+        let num = |x: Option<f64>| x.filter(|v| v.is_finite()).map_or(Value::Null, |v| json!(v));
+        let arr = |xs: &[Option<f64>]| Value::Array(xs.iter().map(|x| num(*x)).collect());
+        let mut o = Map::new();
+        o.insert("ed_phase".into(), json!(self.ed_phase));
+        o.insert("es_phase".into(), json!(self.es_phase));
+        for (k, v) in self.scalars() {
+            o.insert(k.into(), num(v));
+        }
+        o.insert("bsa_m2".into(), num(self.bsa_m2));
+        o.insert("heart_rate_bpm".into(), num(self.heart_rate_bpm));
+        o.insert("lv_volume_ml".into(), arr(&self.volumes.lv_ml));
+        o.insert("rv_volume_ml".into(), arr(&self.volumes.rv_ml));
+        o.insert("myo_volume_ml".into(), arr(&self.volumes.myo_ml));
+        o.insert("flags".into(), json!(self.flags));
+        Value::Object(o)
+    }
+
+    /// Volume of a structure at a phase, as measured.
+    pub fn volume_ml(&self, phase: usize, label: Label) -> Option<f64> {
+        self.volumes.of(label).get(phase).copied().flatten()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_phases_skip_unmeasured_and_respect_stated() {
+        let lv = [None, Some(120.0), Some(80.0), Some(50.0), None, Some(130.0)];
+        assert_eq!(choose_key_phases(&lv, KeyPhases::default()), (Some(5), Some(3)));
+        let stated = KeyPhases { ed: Some(1), es: Some(2) };
+        assert_eq!(choose_key_phases(&lv, stated), (Some(1), Some(2)));
+        // A stated phase without labels is not used.
+        let stated = KeyPhases { ed: Some(0), es: Some(4) };
+        assert_eq!(choose_key_phases(&lv, stated), (Some(5), Some(3)));
+        assert_eq!(choose_key_phases(&[None, None], KeyPhases::default()), (None, None));
+        assert_eq!(choose_key_phases(&[Some(3.0)], KeyPhases::default()), (Some(0), None));
+    }
+
+    #[test]
+    fn function_by_hand() {
+        let volumes = PhaseVolumes {
+            lv_ml: vec![Some(150.0), Some(60.0)],
+            myo_ml: vec![Some(100.0), Some(110.0)],
+            rv_ml: vec![Some(160.0), None],
+        };
+        let ctx = Context { heart_rate_bpm: Some(60.0), height_cm: Some(180.0), weight_kg: Some(80.0), ..Default::default() };
+        let m = Measures::from_volumes(volumes, &ctx);
+        assert_eq!((m.ed_phase, m.es_phase), (Some(0), Some(1)));
+        assert_eq!(m.lv.sv_ml, Some(90.0));
+        assert_eq!(m.lv.ef_pct, Some(60.0));
+        assert_eq!(m.lv_mass_g, Some(105.0));
+        assert_eq!(m.lv_cardiac_output_l_min, Some(5.4));
+        assert_eq!(m.rv.edv_ml, Some(160.0));
+        assert_eq!((m.rv.esv_ml, m.rv.ef_pct), (None, None));
+        assert_eq!(m.bsa_m2, Some(2.0));
+        let j = m.to_json();
+        assert_eq!(j["lv_edv_ml_m2_index"], json!(75.0));
+        assert_eq!(j["rv_ef_pct"], Value::Null);
+        assert_eq!(j["lv_volume_ml"], json!([150.0, 60.0]));
+    }
+
+    #[test]
+    fn discs_sum_areas_times_spacing() {
+        assert_eq!(disc_volume_ml(&[1000.0, 2000.0, 500.0], 10.0), 35.0);
+    }
+}
