@@ -87,7 +87,7 @@ impl Engine {
                 voxels += self.counts[i][label as usize] as u64;
             }
         }
-        measured.then(|| voxels as f64 * self.voxel_ml)
+        measured.then_some(voxels as f64 * self.voxel_ml)
     }
 
     pub fn volumes(&self) -> PhaseVolumes {

@@ -30,8 +30,7 @@ fn edt_line(f: &mut [f64], step: f64, v: &mut Vec<usize>, z: &mut Vec<f64>, out:
         if !f[q].is_finite() {
             continue;
         }
-        loop {
-            let Some(&p) = v.last() else { break };
+        while let Some(&p) = v.last() {
             let s = ((f[q] + x(q) * x(q)) - (f[p] + x(p) * x(p))) / (2.0 * (x(q) - x(p)));
             if z.last().is_some_and(|&zl| s <= zl) {
                 v.pop();
@@ -198,7 +197,7 @@ mod tests {
             feat[i] = true;
         }
         let d = distance_map(&feat, shape, sp);
-        for idx in 0..105 {
+        for (idx, got) in d.iter().enumerate() {
             let (k, j, i) = (idx / 35, (idx / 7) % 5, idx % 7);
             let brute = feat
                 .iter()
@@ -212,7 +211,7 @@ mod tests {
                     (dz * dz + dy * dy + dx * dx).sqrt()
                 })
                 .fold(f64::INFINITY, f64::min);
-            assert!((d[idx] - brute).abs() < 1e-9, "voxel {idx}: {} vs {brute}", d[idx]);
+            assert!((got - brute).abs() < 1e-9, "voxel {idx}: {got} vs {brute}");
         }
     }
 
@@ -231,12 +230,12 @@ mod tests {
         // Column spacing 2 mm: surfaces are 3 columns apart at the far sides = 6 mm.
         assert_eq!(hausdorff_3d_mm(&a, &b, 1, shape, [8.0, 1.0, 2.0]), Some(6.0));
         assert_eq!(hausdorff_3d_mm(&a, &a, 1, shape, [8.0, 1.0, 2.0]), Some(0.0));
-        assert_eq!(hausdorff_3d_mm(&a, &vec![0; 100], 1, shape, [8.0, 1.0, 2.0]), None);
-        assert_eq!(hausdorff_3d_mm(&vec![0; 100], &vec![0; 100], 1, shape, [8.0, 1.0, 2.0]), Some(0.0));
+        assert_eq!(hausdorff_3d_mm(&a, &[0; 100], 1, shape, [8.0, 1.0, 2.0]), None);
+        assert_eq!(hausdorff_3d_mm(&[0; 100], &[0; 100], 1, shape, [8.0, 1.0, 2.0]), Some(0.0));
         let s = slice_distances_2d(&a, &b, 1, shape, [1.0, 2.0]);
         assert_eq!((s.slices, s.hausdorff_mm), (1, Some(6.0)));
         assert!(s.mean_contour_distance_mm.is_some_and(|m| m > 0.0 && m < 6.0));
-        let e = slice_distances_2d(&a, &vec![0; 100], 1, shape, [1.0, 2.0]);
+        let e = slice_distances_2d(&a, &[0; 100], 1, shape, [1.0, 2.0]);
         assert_eq!((e.slices, e.hausdorff_mm), (0, None));
     }
 }
