@@ -16,12 +16,18 @@ struct Args {
 enum Command {
     /// Show what a study holds: series, cine grid, spacing, timing, patient, labels.
     Info(cli::info::InfoArgs),
+    /// Ventricular volumes, function, mass and flags from the study's labels.
+    Measure(cli::measure::MeasureArgs),
+    /// Dice, Hausdorff and clinical differences between predicted and reference labels.
+    Eval(cli::eval::EvalArgs),
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
     let result = match &args.command {
         Command::Info(a) => cli::info::run(a),
+        Command::Measure(a) => cli::measure::run(a),
+        Command::Eval(a) => cli::eval::run(a),
     };
     match result {
         Ok(out) => {

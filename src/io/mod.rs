@@ -11,7 +11,7 @@ pub mod nifti;
 mod nifti_study;
 pub mod sunnybrook;
 
-pub use nifti_study::{load_nifti, write_labels};
+pub use nifti_study::{load_labels, load_nifti, write_labels};
 
 use crate::study::{LabelError, LabelOrder, ShapeError, Study};
 use serde::Serialize;

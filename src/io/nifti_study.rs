@@ -117,8 +117,8 @@ pub fn write_labels(path: &Path, cine: &CineStack, labels: &LabelStack, order: L
     nifti::write(path, [d.columns, d.rows, d.slices, d.phases], &cine.geometry.affine_ras(), nifti::Voxels::U8(&bytes))
 }
 
-/// Reads a label NIfTI that must lie on `want`'s grid exactly.
-pub(crate) fn load_labels(path: &Path, want: Dims, order: LabelOrder) -> Result<LabelStack> {
+/// Reads a label NIfTI that must lie on `want`'s grid exactly, remapping from `order`.
+pub fn load_labels(path: &Path, want: Dims, order: LabelOrder) -> Result<LabelStack> {
     let vol = nifti::read(path)?;
     let got = dims_of(&vol);
     if got != want {

@@ -1,0 +1,286 @@
+//! `systole eval --pred A --truth B`: segmentation metrics and clinical differences
+//! between two label sources, for one study or for folders of studies matched by name.
+
+use super::measure::{BsaArg, measure_labels};
+use super::{CliError, LabelOrderArg};
+use crate::io::{LoadOptions, acdc, is_nifti_name, load_study, sunnybrook};
+use crate::measure::{Agreement, Context, Measures, agreement, dice, hausdorff_3d_mm, slice_distances_2d};
+use crate::study::{KeyPhases, Label, LabelStack, Study};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::fmt::Write;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct EvalArgs {
+    /// Predicted labels: a label NIfTI on the truth's grid, or a study with reference
+    /// labels; in batch mode a folder holding NAME.nii.gz files or NAME folders.
+    #[arg(long)]
+    pub pred: PathBuf,
+    /// The reference: a study with reference labels (ACDC or Sunnybrook folder, ...), or
+    /// a folder of such study folders (batch mode).
+    #[arg(long)]
+    pub truth: PathBuf,
+    /// Label order of a predicted label NIfTI.
+    #[arg(long, value_enum, default_value_t = LabelOrderArg::Systole)]
+    pub pred_order: LabelOrderArg,
+    #[arg(long, value_enum, default_value_t = BsaArg::Mosteller)]
+    pub bsa: BsaArg,
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Metrics of one structure over the phases the reference annotates.
+#[derive(Debug, Clone, Serialize)]
+pub struct StructureScore {
+    pub structure: Label,
+    pub phases: Vec<usize>,
+    pub dice: Vec<f64>,
+    pub hausdorff_3d_mm: Vec<Option<f64>>,
+    pub mean_contour_distance_2d_mm: Vec<Option<f64>>,
+    pub hausdorff_2d_mm: Vec<Option<f64>>,
+}
+
+impl StructureScore {
+    pub fn mean_dice(&self) -> Option<f64> {
+        mean(self.dice.iter().map(|d| Some(*d)))
+    }
+    pub fn mean_hd(&self) -> Option<f64> {
+        mean(self.hausdorff_3d_mm.iter().copied())
+    }
+}
+
+fn mean(it: impl Iterator<Item = Option<f64>>) -> Option<f64> {
+    let v: Vec<f64> = it.flatten().filter(|x| x.is_finite()).collect();
+    (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
+}
+
+/// One study's comparison.
+#[derive(Debug, Clone)]
+pub struct StudyEval {
+    pub name: String,
+    pub scores: Vec<StructureScore>,
+    pub pred: Measures,
+    pub truth: Measures,
+}
+
+/// The measures compared clinically.
+const CLINICAL: [&str; 8] = ["lv_edv_ml", "lv_esv_ml", "lv_ef_pct", "lv_mass_g", "rv_edv_ml", "rv_esv_ml", "rv_ef_pct", "lv_sv_ml"];
+
+fn scalar(m: &Measures, name: &str) -> Option<f64> {
+    m.scalars().into_iter().find(|(k, _)| *k == name).and_then(|(_, v)| v)
+}
+
+/// Compares `pred` with the study's reference labels.
+pub fn evaluate(name: &str, study: &Study, truth: &LabelStack, pred: &LabelStack, ctx: &Context) -> Result<StudyEval, CliError> {
+    let d = study.cine.dims();
+    let g = &study.cine.geometry;
+    let spacing = [g.slice_spacing_mm().unwrap_or(1.0), g.pixel_spacing_mm[0], g.pixel_spacing_mm[1]];
+    let shape = [d.slices, d.rows, d.columns];
+    let n = d.slices * d.pixels_per_image();
+    let mut scores = Vec::new();
+    for label in Label::STRUCTURES {
+        let phases: Vec<usize> =
+            (0..d.phases).filter(|&p| (0..d.slices).any(|s| truth.annotated(p, s).contains(label))).collect();
+        let mut sc = StructureScore {
+            structure: label,
+            phases: phases.clone(),
+            dice: Vec::new(),
+            hausdorff_3d_mm: Vec::new(),
+            mean_contour_distance_2d_mm: Vec::new(),
+            hausdorff_2d_mm: Vec::new(),
+        };
+        for p in phases {
+            let (a, b) = (&pred.data()[p * n..(p + 1) * n], &truth.data()[p * n..(p + 1) * n]);
+            let v = label as u8;
+            sc.dice.push(dice(a, b, v));
+            sc.hausdorff_3d_mm.push(hausdorff_3d_mm(a, b, v, shape, spacing));
+            let s2 = slice_distances_2d(a, b, v, shape, g.pixel_spacing_mm);
+            sc.mean_contour_distance_2d_mm.push(s2.mean_contour_distance_mm);
+            sc.hausdorff_2d_mm.push(s2.hausdorff_mm);
+        }
+        if !sc.phases.is_empty() {
+            scores.push(sc);
+        }
+    }
+    let truth_m = measure_labels(study, truth, ctx)?;
+    // The prediction is measured at the reference's ED and ES phases.
+    let pred_ctx = Context { stated: KeyPhases { ed: truth_m.ed_phase, es: truth_m.es_phase }, ..*ctx };
+    let pred_m = measure_labels(study, pred, &pred_ctx)?;
+    Ok(StudyEval { name: name.to_string(), scores, pred: pred_m, truth: truth_m })
+}
+
+fn reference_labels(study: &Study, path: &Path) -> Result<LabelStack, CliError> {
+    study
+        .reference_labels
+        .clone()
+        .filter(|l| l.any_annotated())
+        .ok_or_else(|| CliError::input(format!("no reference labels: {}", path.display())))
+}
+
+/// Loads the prediction for a truth study: a label NIfTI on its grid, or a study.
+fn load_pred(pred: &Path, truth_study: &Study, args: &EvalArgs) -> Result<LabelStack, CliError> {
+    if pred.is_file() && is_nifti_name(pred) {
+        let order = match args.pred_order {
+            LabelOrderArg::Systole => crate::study::LabelOrder::Systole,
+            LabelOrderArg::Acdc => crate::study::LabelOrder::Acdc,
+        };
+        crate::io::load_labels(pred, truth_study.cine.dims(), order).map_err(CliError::input)
+    } else {
+        let p = load_study(pred, &LoadOptions::default()).map_err(CliError::input)?;
+        if p.study.cine.dims() != truth_study.cine.dims() {
+            return Err(CliError::input(format!("prediction grid differs from the reference: {}", pred.display())));
+        }
+        reference_labels(&p.study, pred)
+    }
+}
+
+fn one(name: &str, truth: &Path, pred: &Path, args: &EvalArgs) -> Result<StudyEval, CliError> {
+    let t = load_study(truth, &LoadOptions::default()).map_err(CliError::input)?;
+    let truth_labels = reference_labels(&t.study, truth)?;
+    let pred_labels = load_pred(pred, &t.study, args)?;
+    evaluate(name, &t.study, &truth_labels, &pred_labels, &Context::of(&t.study, args.bsa.formula()))
+}
+
+/// Study folders directly under `dir`, by name (batch mode), or empty.
+fn study_children(dir: &Path) -> Vec<(String, PathBuf)> {
+    let Ok(rd) = std::fs::read_dir(dir) else { return Vec::new() };
+    let mut v: Vec<(String, PathBuf)> = rd
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| acdc::is_patient_folder(p) || sunnybrook::is_patient_folder(p))
+        .filter_map(|p| Some((p.file_name()?.to_string_lossy().into_owned(), p)))
+        .collect();
+    v.sort();
+    v
+}
+
+/// The prediction for study `name` inside the batch folder `pred`.
+fn pred_for(pred: &Path, name: &str) -> Option<PathBuf> {
+    ["nii.gz", "nii"]
+        .iter()
+        .map(|ext| pred.join(format!("{name}.{ext}")))
+        .chain([pred.join(name)])
+        .find(|p| p.exists())
+}
+
+pub fn run(args: &EvalArgs) -> Result<String, CliError> {
+    let children = if args.truth.is_dir() && !acdc::is_patient_folder(&args.truth) && !sunnybrook::is_patient_folder(&args.truth) {
+        study_children(&args.truth)
+    } else {
+        Vec::new()
+    };
+    let mut evals = Vec::new();
+    let mut missing = Vec::new();
+    if children.is_empty() {
+        let name = args.truth.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        evals.push(one(&name, &args.truth, &args.pred, args)?);
+    } else {
+        for (name, truth) in &children {
+            match pred_for(&args.pred, name) {
+                Some(p) => evals.push(one(name, truth, &p, args)?),
+                None => missing.push(name.clone()),
+            }
+        }
+        if evals.is_empty() {
+            return Err(CliError::input(format!("no prediction matches any study by name in {}", args.pred.display())));
+        }
+    }
+    let summary = summarize(&evals);
+    if args.json {
+        let v = json!({
+            "studies": evals.iter().map(study_json).collect::<Vec<_>>(),
+            "summary": summary,
+            "missing_predictions": missing,
+        });
+        serde_json::to_string_pretty(&v).map_err(CliError::input)
+    } else {
+        Ok(text(&evals, &summary, &missing))
+    }
+}
+
+fn num(v: Option<f64>) -> Value {
+    v.filter(|x| x.is_finite()).map_or(Value::Null, |x| json!(x))
+}
+
+fn study_json(e: &StudyEval) -> Value {
+    let diffs: serde_json::Map<String, Value> = CLINICAL
+        .iter()
+        .map(|k| ((*k).to_string(), json!({"pred": num(scalar(&e.pred, k)), "truth": num(scalar(&e.truth, k)),
+            "diff": num(scalar(&e.pred, k).zip(scalar(&e.truth, k)).map(|(a, b)| a - b))})))
+        .collect();
+    json!({
+        "name": e.name,
+        "structures": e.scores.iter().map(|s| json!({
+            "structure": s.structure, "phases": s.phases, "dice": s.dice,
+            "hausdorff_3d_mm": s.hausdorff_3d_mm.iter().map(|v| num(*v)).collect::<Vec<_>>(),
+            "mean_contour_distance_2d_mm": s.mean_contour_distance_2d_mm.iter().map(|v| num(*v)).collect::<Vec<_>>(),
+            "hausdorff_2d_mm": s.hausdorff_2d_mm.iter().map(|v| num(*v)).collect::<Vec<_>>(),
+            "mean_dice": num(s.mean_dice()), "mean_hausdorff_3d_mm": num(s.mean_hd()),
+        })).collect::<Vec<_>>(),
+        "clinical": diffs,
+    })
+}
+
+/// Mean Dice and Hausdorff per structure, and agreement per clinical measure.
+fn summarize(evals: &[StudyEval]) -> Value {
+    let mut structures = serde_json::Map::new();
+    for label in Label::STRUCTURES {
+        let s: Vec<&StructureScore> = evals.iter().flat_map(|e| e.scores.iter().filter(move |s| s.structure == label)).collect();
+        if s.is_empty() {
+            continue;
+        }
+        let dice = mean(s.iter().flat_map(|x| x.dice.iter().map(|d| Some(*d))));
+        let hd = mean(s.iter().flat_map(|x| x.hausdorff_3d_mm.iter().copied()));
+        let mcd = mean(s.iter().flat_map(|x| x.mean_contour_distance_2d_mm.iter().copied()));
+        let hd2 = mean(s.iter().flat_map(|x| x.hausdorff_2d_mm.iter().copied()));
+        structures.insert(format!("{label:?}"), json!({"dice": num(dice), "hausdorff_3d_mm": num(hd),
+            "mean_contour_distance_2d_mm": num(mcd), "hausdorff_2d_mm": num(hd2)}));
+    }
+    let clinical: serde_json::Map<String, Value> = CLINICAL
+        .iter()
+        .map(|k| {
+            let pairs: Vec<(Option<f64>, Option<f64>)> = evals.iter().map(|e| (scalar(&e.pred, k), scalar(&e.truth, k))).collect();
+            let a: Agreement = agreement(&pairs);
+            ((*k).to_string(), json!({"n": a.n, "bias": num(a.bias), "sd": num(a.sd), "mean_abs_diff": num(a.mean_abs_diff), "r": num(a.r)}))
+        })
+        .collect();
+    json!({"studies": evals.len(), "structures": structures, "clinical": clinical})
+}
+
+fn text(evals: &[StudyEval], summary: &Value, missing: &[String]) -> String {
+    let f = |v: &Value, d: usize| v.as_f64().map_or("-".into(), |x| format!("{x:.d$}"));
+    let mut s = String::new();
+    let _ = writeln!(s, "{:<14} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}", "study", "LV Dice", "Myo Dice", "RV Dice", "LV HD", "Myo HD", "RV HD");
+    for e in evals {
+        let get = |l: Label| e.scores.iter().find(|x| x.structure == l);
+        let d = |l| get(l).and_then(StructureScore::mean_dice).map_or("-".into(), |x| format!("{x:.3}"));
+        let h = |l| get(l).and_then(StructureScore::mean_hd).map_or("-".into(), |x| format!("{x:.1}"));
+        let _ = writeln!(
+            s,
+            "{:<14} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+            e.name,
+            d(Label::LvBloodPool),
+            d(Label::Myocardium),
+            d(Label::RvBloodPool),
+            h(Label::LvBloodPool),
+            h(Label::Myocardium),
+            h(Label::RvBloodPool)
+        );
+    }
+    let _ = writeln!(s, "\nSummary over {} studies (Dice; 3-D Hausdorff mm; 2-D mean contour distance mm):", evals.len());
+    if let Some(st) = summary["structures"].as_object() {
+        for (k, v) in st {
+            let _ = writeln!(s, "  {k:<12} Dice {}  HD {}  MCD {}", f(&v["dice"], 3), f(&v["hausdorff_3d_mm"], 1), f(&v["mean_contour_distance_2d_mm"], 2));
+        }
+    }
+    let _ = writeln!(s, "Clinical agreement (prediction - reference): bias, SD, mean |diff|, r, n");
+    if let Some(c) = summary["clinical"].as_object() {
+        for (k, v) in c {
+            let _ = writeln!(s, "  {k:<12} {:>7} {:>7} {:>7} {:>6} {}", f(&v["bias"], 1), f(&v["sd"], 1), f(&v["mean_abs_diff"], 1), f(&v["r"], 3), v["n"]);
+        }
+    }
+    if !missing.is_empty() {
+        let _ = writeln!(s, "No prediction for: {}", missing.join(", "));
+    }
+    s
+}
