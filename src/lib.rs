@@ -8,4 +8,5 @@ pub mod cli;
 pub mod contour;
 pub mod io;
 pub mod measure;
+pub mod phantom;
 pub mod study;

@@ -20,6 +20,8 @@ enum Command {
     Measure(cli::measure::MeasureArgs),
     /// Dice, Hausdorff and clinical differences between predicted and reference labels.
     Eval(cli::eval::EvalArgs),
+    /// Write the synthetic phantom cine (NIfTI image + labels + analytic volumes).
+    DemoStudy(cli::demo::DemoArgs),
 }
 
 fn main() -> ExitCode {
@@ -28,11 +30,19 @@ fn main() -> ExitCode {
         Command::Info(a) => cli::info::run(a),
         Command::Measure(a) => cli::measure::run(a),
         Command::Eval(a) => cli::eval::run(a),
+        Command::DemoStudy(a) => cli::demo::run(a),
     };
     match result {
         Ok(out) => {
-            println!("{}", out.trim_end());
-            ExitCode::SUCCESS
+            use std::io::Write;
+            // A closed pipe (`systole info ... | head`) is not an error worth a panic.
+            match writeln!(std::io::stdout().lock(), "{}", out.trim_end()) {
+                Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+                    eprintln!("systole: cannot write output: {e}");
+                    ExitCode::FAILURE
+                }
+                _ => ExitCode::SUCCESS,
+            }
         }
         Err(e) => {
             eprintln!("systole: {e}");

@@ -1,6 +1,7 @@
 //! Command-line adapters: one file per subcommand, each a thin layer over the library.
 //! They return text to print or a [`CliError`]; `main` prints and sets the exit code.
 
+pub mod demo;
 pub mod eval;
 pub mod info;
 pub mod measure;
