@@ -50,12 +50,18 @@ impl Default for PhantomConfig {
     }
 }
 
-/// Analytic volumes (mL) per phase, for the sampled slices (area x slice spacing).
+/// Analytic volumes (mL) per phase, for the sampled slices (area x slice spacing), and
+/// the largest error voxel counting can make on them: every pixel whose centre decides
+/// its label lies within half a pixel diagonal of a boundary circle, so the error is at
+/// most the boundary length x sqrt(2) x pixel size, per slice, times the slice spacing.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AnalyticVolumes {
     pub lv_ml: Vec<f64>,
     pub myo_ml: Vec<f64>,
     pub rv_ml: Vec<f64>,
+    pub lv_bound_ml: Vec<f64>,
+    pub myo_bound_ml: Vec<f64>,
+    pub rv_bound_ml: Vec<f64>,
 }
 
 /// The phantom study and its exact volumes.
@@ -178,10 +184,13 @@ pub fn phantom(cfg: &PhantomConfig) -> Phantom {
     let mut labels = LabelStack::empty(dims);
     let mut rng = Pcg(cfg.seed ^ 0x5EED_CAFE_F00D);
     let (lv_ml, myo_ml, rv_ml) = (&mut Vec::new(), &mut Vec::new(), &mut Vec::new());
+    let (lv_b, myo_b, rv_b) = (&mut Vec::new(), &mut Vec::new(), &mut Vec::new());
+    let band = 2f64.sqrt() * cfg.pixel_mm * cfg.slice_mm / 1000.0;
     let (cx, cy) = (cfg.columns as f64 * 0.5, cfg.rows as f64 * 0.5);
     for p in 0..cfg.phases {
         let k = contraction(p, &cfg);
         let (mut vl, mut vm, mut vr) = (0.0, 0.0, 0.0);
+        let (mut bl, mut bm, mut br) = (0.0, 0.0, 0.0);
         for s in 0..cfg.slices {
             let z = s as f64 * cfg.slice_mm + 0.5 * cfg.slice_mm;
             let sec = section(z, k, s_es, &cfg);
@@ -189,6 +198,10 @@ pub fn phantom(cfg: &PhantomConfig) -> Phantom {
             vl += al;
             vm += am;
             vr += ar;
+            let circ = |r: f64| 2.0 * PI * r;
+            bl += circ(sec.lv_r) * band;
+            bm += (circ(sec.lv_r) + circ(sec.epi_r)) * band;
+            br += if sec.rv_r > 0.0 { (circ(sec.rv_r) + circ(sec.epi_r)) * band } else { 0.0 };
             let o = dims.image_offset(p, s);
             let mut lab = labels.image_mut(p, s);
             for r in 0..cfg.rows {
@@ -232,6 +245,9 @@ pub fn phantom(cfg: &PhantomConfig) -> Phantom {
         lv_ml.push(vl * cfg.slice_mm / 1000.0);
         myo_ml.push(vm * cfg.slice_mm / 1000.0);
         rv_ml.push(vr * cfg.slice_mm / 1000.0);
+        lv_b.push(bl);
+        myo_b.push(bm);
+        rv_b.push(br);
     }
     let geometry = Geometry {
         pixel_spacing_mm: [cfg.pixel_mm, cfg.pixel_mm],
@@ -242,7 +258,14 @@ pub fn phantom(cfg: &PhantomConfig) -> Phantom {
     };
     let rr = 60_000.0 / cfg.heart_rate_bpm;
     let phases = (0..cfg.phases).map(|p| Phase { trigger_time_ms: Some(rr * p as f64 / cfg.phases as f64), source_frame: None }).collect();
-    let volumes = AnalyticVolumes { lv_ml: lv_ml.clone(), myo_ml: myo_ml.clone(), rv_ml: rv_ml.clone() };
+    let volumes = AnalyticVolumes {
+        lv_ml: lv_ml.clone(),
+        myo_ml: myo_ml.clone(),
+        rv_ml: rv_ml.clone(),
+        lv_bound_ml: lv_b.clone(),
+        myo_bound_ml: myo_b.clone(),
+        rv_bound_ml: rv_b.clone(),
+    };
     let images = (0..cfg.phases)
         .flat_map(|p| (0..cfg.slices).map(move |s| ImageSource { phase: p, slice: s, path: "phantom".into(), instance_number: None, frame: 0 }))
         .collect();

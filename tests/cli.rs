@@ -77,3 +77,38 @@ fn nifti_with_a_label_file_in_acdc_order() {
     let out = systole(&["info", img.to_str().unwrap(), "--labels", other.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn demo_study_writes_a_phantom_that_measures_to_its_analytic_volumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = systole(&["demo-study", "--out", dir.path().to_str().unwrap(), "--ef", "45", "--phases", "20"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let img = dir.path().join("demo_cine.nii.gz");
+    let lab = dir.path().join("demo_labels.nii.gz");
+    let truth: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("demo_volumes.json")).unwrap()).unwrap();
+    let out = systole(&["measure", img.to_str().unwrap(), "--labels", lab.to_str().unwrap(), "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let m: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lv = m["lv_volume_ml"].as_array().unwrap();
+    let exact = truth["analytic_lv_volume_ml"].as_array().unwrap();
+    assert_eq!(lv.len(), 20);
+    for (g, e) in lv.iter().zip(exact) {
+        let (g, e) = (g.as_f64().unwrap(), e.as_f64().unwrap());
+        assert!((g - e).abs() < 0.02 * e, "{g} vs {e}");
+    }
+    assert!((m["lv_ef_pct"].as_f64().unwrap() - 45.0).abs() < 1.0);
+    // Out-of-range input is refused with exit 2.
+    let bad = systole(&["demo-study", "--out", dir.path().to_str().unwrap(), "--ef", "99"]);
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+#[test]
+fn measure_without_labels_exits_2() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = systole(&["demo-study", "--out", dir.path().to_str().unwrap()]);
+    assert!(out.status.success());
+    let img = dir.path().join("demo_cine.nii.gz");
+    let out = systole(&["measure", img.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--labels"));
+}
