@@ -1,0 +1,77 @@
+"""Exports a trained checkpoint to assets/models/sax.safetensors and its model card
+assets/models/sax.json.
+
+    python training/export.py --run training/runs/sax [--which best|ckpt]
+
+Tensor names are the PyTorch state_dict keys (float32); batch-norm running statistics
+are included, num_batches_tracked is not.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import subprocess
+import sys
+
+import torch
+from safetensors.torch import save_file
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from systole_train.data import PERCENTILES, load_split  # noqa: E402
+from systole_train.model import CLASSES, CONVS, FILTERS, HEAD, SIDE, SaxFcn, parameter_count  # noqa: E402
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--run", required=True)
+    ap.add_argument("--which", default="best", choices=["best", "ckpt"])
+    ap.add_argument("--out", default=os.path.join(here, "..", "assets", "models"))
+    args = ap.parse_args()
+    state = torch.load(os.path.join(args.run, f"{args.which}.pt"), weights_only=False)
+    model = SaxFcn()
+    model.load_state_dict(state["model"])
+    tensors = {k: v.detach().float().contiguous() for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
+    os.makedirs(args.out, exist_ok=True)
+    weights = os.path.join(args.out, "sax.safetensors")
+    save_file(tensors, weights + ".tmp", metadata={"format": "pt", "labels": "0 background, 1 LV blood pool, 2 myocardium, 3 RV blood pool"})
+    os.replace(weights + ".tmp", weights)
+    commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=here).stdout.strip()
+    val = state.get("val", {})
+    cfg = state.get("config", {})
+    split = load_split()
+    card = {
+        "name": "systole-sax-fcn",
+        "architecture": {
+            "after": "W. Bai et al., J Cardiovasc Magn Reson 20:65 (2018), short-axis FCN",
+            "filters": FILTERS, "convs_per_level": CONVS, "side_channels": SIDE, "head_channels": HEAD,
+            "classes": CLASSES, "parameters": parameter_count(model),
+            "batch_norm_eps": 1e-5, "upsampling": "bilinear, align_corners=False",
+        },
+        "preprocessing": {
+            "intensity": f"per volume (all slices of one frame): clip to the {PERCENTILES[0]}th-{PERCENTILES[1]}th percentile, rescale to [0, 1]",
+            "layout": "one 2-D slice (rows x columns) per input, channel 1",
+            "padding": "zero-pad bottom and right to a multiple of 16; crop the logits back",
+            "resampling": "none (native pixel spacing)",
+        },
+        "labels": {"0": "background", "1": "LV blood pool", "2": "LV myocardium", "3": "RV blood pool"},
+        "training_data": {
+            "dataset": "ACDC (O. Bernard et al., IEEE TMI 37(11):2514-2525, 2018), ED and ES frames",
+            "licence": "CC BY-NC-SA 4.0: non-commercial research only; this model inherits those terms",
+            "train_patients": len(split["train"]), "validation_patients": split["val"], "split_seed": split["seed"],
+        },
+        "training": {"config": cfg, "step": state.get("step"), "command": f"python training/train.py --run {args.run}",
+                     "commit": commit, "exported": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")},
+        "validation": {
+            "metric": "3-D Dice per structure (LV, myocardium, RV), ED and ES pooled, whole slices",
+            "mean_dice": val.get("mean_dice"), "per_group": val.get("groups"),
+        },
+    }
+    with open(os.path.join(args.out, "sax.json"), "w") as f:
+        json.dump(card, f, indent=1)
+    print(f"wrote {weights} ({len(tensors)} tensors) and sax.json; validation {card['validation']['mean_dice']}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Training of Systole's short-axis segmentation network (after Bai et al., JCMR 2018)."""
