@@ -1,0 +1,132 @@
+"""Tests of the training code: model shape and size, preprocessing, split, augmentation,
+a few optimisation steps and the export round trip. Uses ../shared/data (two patients)."""
+
+import json
+import os
+import sys
+import tempfile
+import unittest
+
+import nibabel as nib
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, ".."))
+
+from systole_train.augment import sample_batch  # noqa: E402
+from systole_train.data import acdc_root, load_patient, load_split, normalise  # noqa: E402
+from systole_train.infer import dice, predict_volume  # noqa: E402
+from systole_train.model import SaxFcn, parameter_count  # noqa: E402
+
+CFG = json.load(open(os.path.join(HERE, "..", "config.json")))
+
+
+class ModelTest(unittest.TestCase):
+    def test_size_matches_the_paper(self):
+        # Bai et al. 2018: about 1.99 M parameters.
+        n = parameter_count(SaxFcn())
+        self.assertLess(abs(n - 1.99e6) / 1.99e6, 0.01, n)
+
+    def test_logits_have_the_input_size(self):
+        m = SaxFcn().eval()
+        with torch.no_grad():
+            y = m(torch.zeros(2, 1, 64, 48))
+        self.assertEqual(tuple(y.shape), (2, 4, 64, 48))
+
+
+class DataTest(unittest.TestCase):
+    def test_normalise_clips_to_percentiles(self):
+        v = np.arange(1000, dtype=np.float32).reshape(10, 10, 10)
+        n = normalise(v)
+        lo, hi = np.percentile(v, (1, 99))
+        self.assertEqual(n.min(), 0.0)
+        self.assertEqual(n.max(), 1.0)
+        self.assertAlmostEqual(float(n.reshape(-1)[500]), (500 - lo) / (hi - lo), places=5)
+        self.assertTrue(np.all(normalise(np.ones((2, 2, 2))) == 0))
+
+    def test_split_is_patient_level_and_stratified(self):
+        s = load_split()
+        self.assertFalse(set(s["train"]) & set(s["val"]))
+        self.assertEqual(len(s["train"]) + len(s["val"]), 80)
+        for group, names in s["groups"].items():
+            self.assertEqual(len(set(names) & set(s["val"])), 3, group)
+
+    def test_labels_are_remapped_and_grid_kept(self):
+        folder = os.path.join(acdc_root(), "patient001")
+        p = load_patient(folder)
+        raw = np.asarray(nib.load(os.path.join(folder, "patient001_frame01_gt.nii.gz")).dataobj)
+        frame, img, lab = p["frames"][0]
+        self.assertEqual(frame, 1)
+        self.assertEqual(lab.shape, (raw.shape[2], raw.shape[1], raw.shape[0]))
+        # ACDC 3 (LV) -> 1, 1 (RV) -> 3; voxel (i, j, k) -> [k, j, i].
+        self.assertEqual(int((lab == 1).sum()), int((raw == 3).sum()))
+        self.assertEqual(int((lab == 3).sum()), int((raw == 1).sum()))
+        i, j, k = np.argwhere(raw == 3)[0]
+        self.assertEqual(lab[k, j, i], 1)
+        self.assertTrue(0.0 <= img.min() and img.max() <= 1.0)
+
+
+class TrainingTest(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.patient = load_patient(os.path.join(acdc_root(), "patient002"))
+
+    def slices(self):
+        out = []
+        for _, img, lab in self.patient["frames"]:
+            for k in range(img.shape[0]):
+                out.append((img[k], lab[k], (img.shape[1] / 2.0, img.shape[2] / 2.0)))
+        return out
+
+    def test_augmented_batches_have_crop_shape_and_valid_labels(self):
+        rng = np.random.default_rng(0)
+        x, y = sample_batch(self.slices(), CFG, rng)
+        k = CFG["crop"]
+        self.assertEqual(tuple(x.shape), (CFG["batch"], 1, k, k))
+        self.assertEqual(tuple(y.shape), (CFG["batch"], k, k))
+        self.assertTrue(set(torch.unique(y).tolist()) <= {0, 1, 2, 3})
+
+    def test_a_few_steps_fit_one_batch(self):
+        torch.manual_seed(0)
+        rng = np.random.default_rng(1)
+        cfg = dict(CFG, batch=4, crop=64)
+        x, y = sample_batch(self.slices(), cfg, rng)
+        m = SaxFcn()
+        opt = torch.optim.Adam(m.parameters(), lr=1e-3)
+        losses = []
+        for _ in range(15):
+            loss = torch.nn.functional.cross_entropy(m(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(float(loss))
+        self.assertLess(losses[-1], 0.7 * losses[0], losses)
+
+    def test_whole_volume_inference_keeps_the_grid(self):
+        _, img, lab = self.patient["frames"][0]
+        pred = predict_volume(SaxFcn().eval(), img[:2])
+        self.assertEqual(pred.shape, img[:2].shape)
+        self.assertEqual(dice(lab, lab, 1), 1.0)
+
+    def test_export_round_trip(self):
+        from safetensors.torch import load_file
+
+        import export
+
+        m = SaxFcn()
+        with tempfile.TemporaryDirectory() as d:
+            torch.save({"model": m.state_dict(), "step": 0, "config": CFG}, os.path.join(d, "best.pt"))
+            sys.argv = ["export", "--run", d, "--out", d]
+            export.main()
+            t = load_file(os.path.join(d, "sax.safetensors"))
+            card = json.load(open(os.path.join(d, "sax.json")))
+        want = {k: v for k, v in m.state_dict().items() if not k.endswith("num_batches_tracked")}
+        self.assertEqual(set(t), set(want))
+        for k, v in want.items():
+            self.assertTrue(torch.equal(t[k], v.float()), k)
+        self.assertIn("CC BY-NC-SA 4.0", card["training_data"]["licence"])
+
+
+if __name__ == "__main__":
+    unittest.main()
