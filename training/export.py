@@ -28,6 +28,8 @@ def main():
     ap.add_argument("--run", required=True)
     ap.add_argument("--which", default="best", choices=["best", "ckpt"])
     ap.add_argument("--out", default=os.path.join(here, "..", "assets", "models"))
+    ap.add_argument("--report", help="JSON written by evaluate.py --json, added to the card")
+    ap.add_argument("--note", default="", help="free text about this training run")
     args = ap.parse_args()
     state = torch.load(os.path.join(args.run, f"{args.which}.pt"), weights_only=False)
     model = SaxFcn()
@@ -68,6 +70,11 @@ def main():
             "mean_dice": val.get("mean_dice"), "per_group": val.get("groups"),
         },
     }
+    if args.report:
+        with open(args.report) as f:
+            card["validation"]["report"] = json.load(f)["report"]
+    if args.note:
+        card["training"]["note"] = args.note
     with open(os.path.join(args.out, "sax.json"), "w") as f:
         json.dump(card, f, indent=1)
     print(f"wrote {weights} ({len(tensors)} tensors) and sax.json; validation {card['validation']['mean_dice']}")
