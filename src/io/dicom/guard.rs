@@ -28,7 +28,6 @@ enum Syntax {
 struct Walker<R> {
     r: std::io::BufReader<R>,
     pos: u64,
-    total: u64,
 }
 
 type Check<T = ()> = Result<T, String>;
@@ -41,6 +40,13 @@ impl<R: Read + Seek> Walker<R> {
         let mut b = [0u8; N];
         self.r.read_exact(&mut b).map_err(|e| format!("truncated at byte {}: {e}", self.pos))?;
         self.pos += N as u64;
+        Ok(b)
+    }
+
+    fn vec(&mut self, n: usize) -> Check<Vec<u8>> {
+        let mut b = vec![0u8; n];
+        self.r.read_exact(&mut b).map_err(|e| format!("truncated at byte {}: {e}", self.pos))?;
+        self.pos += n as u64;
         Ok(b)
     }
 
@@ -199,7 +205,7 @@ impl Syntax {
 /// Checks the element lengths of a DICOM stream of `total` bytes (with or without the
 /// 128-byte preamble). Deflated data sets are passed through unchecked.
 pub fn check<R: Read + Seek>(r: R, total: u64) -> Result<(), String> {
-    let mut w = Walker { r: std::io::BufReader::with_capacity(16 * 1024, r), pos: 0, total };
+    let mut w = Walker { r: std::io::BufReader::with_capacity(16 * 1024, r), pos: 0 };
     // Preamble + "DICM", or "DICM" first.
     let mut start = [0u8; 4];
     w.r.read_exact(&mut start).map_err(|_| "file too short for DICOM".to_string())?;
@@ -214,28 +220,29 @@ pub fn check<R: Read + Seek>(r: R, total: u64) -> Result<(), String> {
             return Err("no DICM magic".into());
         }
     }
-    // File meta group: explicit VR little endian; find the transfer syntax.
+    // File meta group, as dicom-object reads it: (0002,0000) group length first, then
+    // explicit VR little endian elements of any group until that many bytes are consumed
+    // (sixth fuzz finding: an off-group element inside the meta group moved the data set).
+    let (tag, _, len) = w.header(Syntax::ExplicitLe)?;
+    if tag != (0x0002, 0x0000) || len != 4 {
+        return Err("the file meta group does not start with its group length".into());
+    }
+    let group_length = w.u32(false)? as u64;
     let mut ts = String::new();
-    loop {
-        let here = w.pos;
-        if here + 2 > w.total {
-            return Ok(());
-        }
-        let group = w.u16(false)?;
-        w.r.seek_relative(-2).map_err(|e| e.to_string())?;
-        w.pos = here;
-        if group != 0x0002 {
-            break;
-        }
+    let mut consumed = 0u64;
+    while consumed < group_length {
+        let start = w.pos;
         let (tag, _, len) = w.header(Syntax::ExplicitLe)?;
+        if len == UNDEFINED {
+            return Err("file meta element of undefined length".into());
+        }
         if tag == (0x0002, 0x0010) && len <= 64 {
-            let mut b = vec![0u8; len as usize];
-            w.r.read_exact(&mut b).map_err(|e| e.to_string())?;
-            w.pos += len as u64;
+            let b = w.vec(len as usize)?;
             ts = String::from_utf8_lossy(&b).trim_end_matches(['\0', ' ']).to_string();
         } else {
             w.skip(len as u64, total)?;
         }
+        consumed += w.pos - start;
     }
     let syntax = match ts.as_str() {
         "1.2.840.10008.1.2" => Syntax::ImplicitLe,
@@ -262,6 +269,8 @@ mod tests {
         let mut b = vec![0u8; 128];
         b.extend_from_slice(b"DICM");
         let ts = b"1.2.840.10008.1.2.1\0";
+        let group_length = 8 + ts.len() as u8;
+        b.extend_from_slice(&[0x02, 0x00, 0x00, 0x00, b'U', b'L', 4, 0, group_length, 0, 0, 0]);
         b.extend_from_slice(&[0x02, 0x00, 0x10, 0x00, b'U', b'I', ts.len() as u8, 0]);
         b.extend_from_slice(ts);
         b.extend_from_slice(elements);
@@ -321,6 +330,23 @@ mod tests {
         ok.extend_from_slice(&[0; 16]);
         let b = explicit(&ok);
         assert_eq!(check(Cursor::new(&b), b.len() as u64), Ok(()));
+    }
+
+    #[test]
+    fn the_meta_group_ends_where_its_group_length_says() {
+        // Group length 12 covers an off-group element (0102,0002) OB of 0 bytes; the data
+        // set then starts with a PixelData claiming 4 GiB - 2.
+        let mut b = vec![0u8; 128];
+        b.extend_from_slice(b"DICM");
+        b.extend_from_slice(&[0x02, 0x00, 0x00, 0x00, b'U', b'L', 4, 0, 12, 0, 0, 0]);
+        b.extend_from_slice(&[0x02, 0x01, 0x02, 0x00, b'O', b'B', 0, 0, 0, 0, 0, 0]);
+        b.extend_from_slice(&[0xE0, 0x7F, 0x10, 0x00, b'O', b'W', 0, 0, 0xFE, 0xFF, 0xFF, 0xFF]);
+        assert!(check(Cursor::new(&b), b.len() as u64).is_err());
+        // Without a group length first, it is not a DICOM file we read.
+        let mut c = vec![0u8; 128];
+        c.extend_from_slice(b"DICM");
+        c.extend_from_slice(&[0x02, 0x00, 0x10, 0x00, b'U', b'I', 2, 0, b'1', 0]);
+        assert!(check(Cursor::new(&c), c.len() as u64).is_err());
     }
 
     #[test]
