@@ -121,11 +121,7 @@ fn reference_labels(study: &Study, path: &Path) -> Result<LabelStack, CliError> 
 /// Loads the prediction for a truth study: a label NIfTI on its grid, or a study.
 fn load_pred(pred: &Path, truth_study: &Study, args: &EvalArgs) -> Result<LabelStack, CliError> {
     if pred.is_file() && is_nifti_name(pred) {
-        let order = match args.pred_order {
-            LabelOrderArg::Systole => crate::study::LabelOrder::Systole,
-            LabelOrderArg::Acdc => crate::study::LabelOrder::Acdc,
-        };
-        crate::io::load_labels(pred, truth_study.cine.dims(), order).map_err(CliError::input)
+        crate::io::load_labels(pred, truth_study.cine.dims(), args.pred_order.into()).map_err(CliError::input)
     } else {
         let p = load_study(pred, &LoadOptions::default()).map_err(CliError::input)?;
         if p.study.cine.dims() != truth_study.cine.dims() {
@@ -198,9 +194,7 @@ pub fn run(args: &EvalArgs) -> Result<String, CliError> {
     }
 }
 
-fn num(v: Option<f64>) -> Value {
-    v.filter(|x| x.is_finite()).map_or(Value::Null, |x| json!(x))
-}
+use crate::measure::json_number as num;
 
 fn study_json(e: &StudyEval) -> Value {
     let diffs: serde_json::Map<String, Value> = CLINICAL

@@ -26,10 +26,7 @@ pub fn run(args: &InfoArgs) -> Result<String, CliError> {
     }
 }
 
-/// Finite numbers only: JSON has no NaN.
-fn num(v: Option<f64>) -> Value {
-    v.filter(|x| x.is_finite()).map_or(Value::Null, |x| json!(x))
-}
+use crate::measure::json_number as num;
 
 /// Phases (0-based) that carry any reference annotation.
 fn labelled_phases(study: &Study) -> Vec<usize> {

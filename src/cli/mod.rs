@@ -49,15 +49,17 @@ pub enum LabelOrderArg {
     Acdc,
 }
 
+impl From<LabelOrderArg> for LabelOrder {
+    fn from(a: LabelOrderArg) -> LabelOrder {
+        match a {
+            LabelOrderArg::Systole => LabelOrder::Systole,
+            LabelOrderArg::Acdc => LabelOrder::Acdc,
+        }
+    }
+}
+
 impl StudyArgs {
     pub fn load_options(&self) -> LoadOptions {
-        LoadOptions {
-            series: self.series.clone(),
-            labels: self.labels.clone(),
-            label_order: match self.label_order {
-                LabelOrderArg::Systole => LabelOrder::Systole,
-                LabelOrderArg::Acdc => LabelOrder::Acdc,
-            },
-        }
+        LoadOptions { series: self.series.clone(), labels: self.labels.clone(), label_order: self.label_order.into() }
     }
 }

@@ -168,7 +168,7 @@ impl Measures {
     /// One flat JSON object (the `systole measure --json` contract). Unknown values are
     /// null, never NaN.
     pub fn to_json(&self) -> Value {
-        let num = |x: Option<f64>| x.filter(|v| v.is_finite()).map_or(Value::Null, |v| json!(v));
+        let num = super::json_number;
         let arr = |xs: &[Option<f64>]| Value::Array(xs.iter().map(|x| num(*x)).collect());
         let mut o = Map::new();
         o.insert("ed_phase".into(), json!(self.ed_phase));

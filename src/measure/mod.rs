@@ -22,3 +22,8 @@ pub use reference::{Flag, Level, flags};
 /// Density of myocardium used for LV mass (g/mL), as in Bai et al. 2018 and clinical
 /// practice (Schulz-Menger et al., JCMR 2020 post-processing recommendations).
 pub const MYOCARDIAL_DENSITY_G_PER_ML: f64 = 1.05;
+
+/// A measure as JSON: the number if it is known and finite, else null (never NaN).
+pub fn json_number(v: Option<f64>) -> serde_json::Value {
+    v.filter(|x| x.is_finite()).map_or(serde_json::Value::Null, |x| serde_json::json!(x))
+}
