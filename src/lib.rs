@@ -9,4 +9,5 @@ pub mod contour;
 pub mod io;
 pub mod measure;
 pub mod phantom;
+pub mod segment;
 pub mod study;

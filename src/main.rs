@@ -18,6 +18,8 @@ enum Command {
     Info(cli::info::InfoArgs),
     /// Ventricular volumes, function, mass and flags from the study's labels.
     Measure(cli::measure::MeasureArgs),
+    /// Segment a study with the built-in network: labels, image and measures to a folder.
+    Segment(cli::segment::SegmentArgs),
     /// Dice, Hausdorff and clinical differences between predicted and reference labels.
     Eval(cli::eval::EvalArgs),
     /// Write the synthetic phantom cine (NIfTI image + labels + analytic volumes).
@@ -29,6 +31,7 @@ fn main() -> ExitCode {
     let result = match &args.command {
         Command::Info(a) => cli::info::run(a),
         Command::Measure(a) => cli::measure::run(a),
+        Command::Segment(a) => cli::segment::run(a),
         Command::Eval(a) => cli::eval::run(a),
         Command::DemoStudy(a) => cli::demo::run(a),
     };

@@ -2,6 +2,7 @@
 
     python training/train.py --run runs/sax [--config training/config.json] [--steps N]
         [--patients N]   (use the first N training patients: for tests)
+        [--init WEIGHTS] (start a new run from a state_dict: .pt checkpoint or .safetensors)
 
 Writes RUN/ckpt.pt every cfg.ckpt_every steps (model, optimiser, step, RNG), RUN/best.pt
 (best validation mean Dice), RUN/log.jsonl. Re-running the same command resumes.
@@ -69,6 +70,21 @@ def validate(model, patients):
     return {"mean_dice": mean, "groups": {g: np.mean(v, axis=0).tolist() for g, v in sorted(groups.items())}, "cases": per}
 
 
+def load_initial(model, path):
+    """Loads a state_dict from a checkpoint or from exported safetensors (which leave out
+    the batch-norm step counters); any other missing or unexpected key is an error."""
+    if path.endswith(".safetensors"):
+        from safetensors.torch import load_file
+
+        state = load_file(path)
+    else:
+        state = torch.load(path, weights_only=False)["model"]
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing = [k for k in missing if not k.endswith("num_batches_tracked")]
+    if missing or unexpected:
+        raise ValueError(f"{path}: missing {missing}, unexpected {unexpected}")
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser()
@@ -77,6 +93,7 @@ def main():
     ap.add_argument("--steps", type=int)
     ap.add_argument("--patients", type=int)
     ap.add_argument("--val-patients", type=int)
+    ap.add_argument("--init", help="initial weights (.pt with 'model' or .safetensors); ignored when resuming")
     args = ap.parse_args()
     with open(args.config) as f:
         cfg = json.load(f)
@@ -106,6 +123,9 @@ def main():
         rng.bit_generator.state = state["rng"]
         torch.set_rng_state(state["torch_rng"])
         print(f"resumed at step {step}", flush=True)
+    elif args.init:
+        load_initial(model, args.init)
+        print(f"initialised from {args.init}", flush=True)
     print(f"{parameter_count(model)} parameters, {len(slices)} training slices, {len(val)} validation patients", flush=True)
     log = open(os.path.join(args.run, "log.jsonl"), "a")
     model.train()

@@ -1,5 +1,7 @@
 //! `systole eval --pred A --truth B`: segmentation metrics and clinical differences
 //! between two label sources, for one study or for folders of studies matched by name.
+//! `systole eval --segment --truth B`: the same for the built-in network's labels,
+//! segmenting each study first (e.g. a folder of ACDC patients).
 
 use super::measure::{BsaArg, measure_labels};
 use super::{CliError, LabelOrderArg};
@@ -15,8 +17,21 @@ use std::path::{Path, PathBuf};
 pub struct EvalArgs {
     /// Predicted labels: a label NIfTI on the truth's grid, or a study with reference
     /// labels; in batch mode a folder holding NAME.nii.gz files or NAME folders.
+    #[arg(long, required_unless_present = "segment", conflicts_with = "segment")]
+    pub pred: Option<PathBuf>,
+    /// Segment every reference study with the network instead of reading predictions.
     #[arg(long)]
-    pub pred: PathBuf,
+    pub segment: bool,
+    /// With --segment: model weights instead of the built-in model.
+    #[arg(long, requires = "segment")]
+    pub model: Option<PathBuf>,
+    /// With --segment: keep every connected piece of each structure.
+    #[arg(long, requires = "segment")]
+    pub keep_all_components: bool,
+    /// Batch mode: evaluate only the studies a split file (training/split.json) lists
+    /// under "val".
+    #[arg(long)]
+    pub split: Option<PathBuf>,
     /// The reference: a study with reference labels (ACDC or Sunnybrook folder, ...), or
     /// a folder of such study folders (batch mode).
     #[arg(long)]
@@ -59,6 +74,7 @@ fn mean(it: impl Iterator<Item = Option<f64>>) -> Option<f64> {
 #[derive(Debug, Clone)]
 pub struct StudyEval {
     pub name: String,
+    pub group: Option<String>,
     pub scores: Vec<StructureScore>,
     pub pred: Measures,
     pub truth: Measures,
@@ -107,7 +123,7 @@ pub fn evaluate(name: &str, study: &Study, truth: &LabelStack, pred: &LabelStack
     // The prediction is measured at the reference's ED and ES phases.
     let pred_ctx = Context { stated: KeyPhases { ed: truth_m.ed_phase, es: truth_m.es_phase }, ..*ctx };
     let pred_m = measure_labels(study, pred, &pred_ctx)?;
-    Ok(StudyEval { name: name.to_string(), scores, pred: pred_m, truth: truth_m })
+    Ok(StudyEval { name: name.to_string(), group: study.group.clone(), scores, pred: pred_m, truth: truth_m })
 }
 
 fn reference_labels(study: &Study, path: &Path) -> Result<LabelStack, CliError> {
@@ -131,11 +147,33 @@ fn load_pred(pred: &Path, truth_study: &Study, args: &EvalArgs) -> Result<LabelS
     }
 }
 
-fn one(name: &str, truth: &Path, pred: &Path, args: &EvalArgs) -> Result<StudyEval, CliError> {
+/// Where predictions come from.
+enum Source<'a> {
+    Path(&'a Path),
+    Network(&'a crate::segment::Segmenter),
+}
+
+fn one(name: &str, truth: &Path, pred: Source<'_>, args: &EvalArgs) -> Result<StudyEval, CliError> {
     let t = load_study(truth, &LoadOptions::default()).map_err(CliError::input)?;
     let truth_labels = reference_labels(&t.study, truth)?;
-    let pred_labels = load_pred(pred, &t.study, args)?;
+    let pred_labels = match pred {
+        Source::Path(p) => load_pred(p, &t.study, args)?,
+        Source::Network(seg) => {
+            let opts = crate::segment::SegmentOptions { largest_component: !args.keep_all_components, ..Default::default() };
+            super::segment::segment_study(&t.study, seg, false, &opts, &mut |_| {})?.0
+        }
+    };
     evaluate(name, &t.study, &truth_labels, &pred_labels, &Context::of(&t.study, args.bsa.formula()))
+}
+
+/// The "val" list of a split file.
+fn split_names(path: &Path) -> Result<Vec<String>, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|e| CliError::input(format!("cannot read {}: {e}", path.display())))?;
+    let v: Value = serde_json::from_str(&text).map_err(|e| CliError::input(format!("{} is not JSON: {e}", path.display())))?;
+    v["val"]
+        .as_array()
+        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .ok_or_else(|| CliError::input(format!("{} has no \"val\" list", path.display())))
 }
 
 /// Study folders directly under `dir`, by name (batch mode), or empty.
@@ -160,25 +198,42 @@ fn pred_for(pred: &Path, name: &str) -> Option<PathBuf> {
 }
 
 pub fn run(args: &EvalArgs) -> Result<String, CliError> {
-    let children = if args.truth.is_dir() && !acdc::is_patient_folder(&args.truth) && !sunnybrook::is_patient_folder(&args.truth) {
+    let mut children = if args.truth.is_dir() && !acdc::is_patient_folder(&args.truth) && !sunnybrook::is_patient_folder(&args.truth) {
         study_children(&args.truth)
     } else {
         Vec::new()
     };
+    if let Some(split) = &args.split {
+        let names = split_names(split)?;
+        children.retain(|(n, _)| names.contains(n));
+        if children.is_empty() {
+            return Err(CliError::input(format!("no study in {} is listed in {}", args.truth.display(), split.display())));
+        }
+    }
+    let segmenter = if args.segment { Some(super::segment::load_segmenter(args.model.as_deref())?) } else { None };
     let mut evals = Vec::new();
     let mut missing = Vec::new();
     if children.is_empty() {
         let name = args.truth.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        evals.push(one(&name, &args.truth, &args.pred, args)?);
+        let pred = match (&segmenter, &args.pred) {
+            (Some(seg), _) => Source::Network(seg),
+            (None, Some(p)) => Source::Path(p),
+            (None, None) => return Err(CliError::input("give --pred or --segment")),
+        };
+        evals.push(one(&name, &args.truth, pred, args)?);
     } else {
         for (name, truth) in &children {
-            match pred_for(&args.pred, name) {
-                Some(p) => evals.push(one(name, truth, &p, args)?),
-                None => missing.push(name.clone()),
+            match (&segmenter, &args.pred) {
+                (Some(seg), _) => evals.push(one(name, truth, Source::Network(seg), args)?),
+                (None, Some(pred)) => match pred_for(pred, name) {
+                    Some(p) => evals.push(one(name, truth, Source::Path(&p), args)?),
+                    None => missing.push(name.clone()),
+                },
+                (None, None) => return Err(CliError::input("give --pred or --segment")),
             }
         }
         if evals.is_empty() {
-            return Err(CliError::input(format!("no prediction matches any study by name in {}", args.pred.display())));
+            return Err(CliError::input("no prediction matches any study by name"));
         }
     }
     let summary = summarize(&evals);
@@ -238,7 +293,28 @@ fn summarize(evals: &[StudyEval]) -> Value {
             ((*k).to_string(), json!({"n": a.n, "bias": num(a.bias), "sd": num(a.sd), "mean_abs_diff": num(a.mean_abs_diff), "r": num(a.r)}))
         })
         .collect();
-    json!({"studies": evals.len(), "structures": structures, "clinical": clinical})
+    // Mean Dice per structure within each group the studies state (ACDC's diagnoses).
+    let mut groups = serde_json::Map::new();
+    let mut names: Vec<&str> = evals.iter().filter_map(|e| e.group.as_deref()).collect();
+    names.sort();
+    names.dedup();
+    for g in names {
+        let per: serde_json::Map<String, Value> = Label::STRUCTURES
+            .iter()
+            .map(|&label| {
+                let d = mean(
+                    evals
+                        .iter()
+                        .filter(|e| e.group.as_deref() == Some(g))
+                        .flat_map(|e| e.scores.iter().filter(move |s| s.structure == label))
+                        .flat_map(|x| x.dice.iter().map(|d| Some(*d))),
+                );
+                (format!("{label:?}"), num(d))
+            })
+            .collect();
+        groups.insert(g.to_string(), Value::Object(per));
+    }
+    json!({"studies": evals.len(), "structures": structures, "clinical": clinical, "dice_per_group": groups})
 }
 
 fn text(evals: &[StudyEval], summary: &Value, missing: &[String]) -> String {
@@ -265,6 +341,12 @@ fn text(evals: &[StudyEval], summary: &Value, missing: &[String]) -> String {
     if let Some(st) = summary["structures"].as_object() {
         for (k, v) in st {
             let _ = writeln!(s, "  {k:<12} Dice {}  HD {}  MCD {}", f(&v["dice"], 3), f(&v["hausdorff_3d_mm"], 1), f(&v["mean_contour_distance_2d_mm"], 2));
+        }
+    }
+    if let Some(g) = summary["dice_per_group"].as_object().filter(|g| !g.is_empty()) {
+        let _ = writeln!(s, "Dice per group (LV, Myo, RV):");
+        for (k, v) in g {
+            let _ = writeln!(s, "  {k:<12} {} {} {}", f(&v["LvBloodPool"], 3), f(&v["Myocardium"], 3), f(&v["RvBloodPool"], 3));
         }
     }
     let _ = writeln!(s, "Clinical agreement (prediction - reference): bias, SD, mean |diff|, r, n");

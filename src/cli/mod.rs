@@ -5,6 +5,7 @@ pub mod demo;
 pub mod eval;
 pub mod info;
 pub mod measure;
+pub mod segment;
 
 use crate::io::LoadOptions;
 use crate::study::LabelOrder;

@@ -27,6 +27,19 @@ pub fn shared_data() -> PathBuf {
     );
 }
 
+/// The Python of the training code: $SYSTOLE_PYTHON or the repository's .venv. Panics,
+/// saying how to create it, when it is missing.
+pub fn python() -> PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let python = std::env::var_os("SYSTOLE_PYTHON").map(PathBuf::from).unwrap_or_else(|| root.join(".venv/bin/python"));
+    assert!(
+        python.exists(),
+        "Python for the training code not found at {} (create it: python3 -m venv .venv && .venv/bin/pip install -r training/requirements.txt, or set SYSTOLE_PYTHON)",
+        python.display()
+    );
+    python
+}
+
 fn ds(values: &[f64]) -> PrimitiveValue {
     PrimitiveValue::from(values.iter().map(|v| format!("{v}")).collect::<Vec<_>>().join("\\"))
 }

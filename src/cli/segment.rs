@@ -1,0 +1,156 @@
+//! `systole segment PATH --out DIR [--phases all|ed-es] [--json]`: automatic labels for a
+//! study, written as DIR/labels.nii.gz (4-D, the study's grid), DIR/image.nii.gz (the
+//! image stack as loaded) and DIR/measures.json (the keys of `systole measure --json`).
+
+use super::measure::{BsaArg, measure_labels};
+use super::CliError;
+use crate::io::{LoadOptions, load_study, nifti};
+use crate::measure::Context;
+use crate::segment::{Progress, SegmentOptions, Segmenter};
+use crate::study::{KeyPhases, LabelOrder, LabelStack, Study};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
+use std::time::Instant;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct SegmentArgs {
+    /// A DICOM folder or file, an ACDC or Sunnybrook patient folder, or a NIfTI file.
+    pub path: PathBuf,
+    /// Output folder (created if needed).
+    #[arg(long, short)]
+    pub out: PathBuf,
+    /// Series to use instead of the default cine: SeriesInstanceUID, SeriesNumber or index.
+    #[arg(long)]
+    pub series: Option<String>,
+    /// Which phases to segment. ed-es needs the study to state them (ACDC does); without
+    /// that, all phases are segmented and ED/ES chosen from the LV volume curve.
+    #[arg(long, value_enum, default_value_t = Phases::All)]
+    pub phases: Phases,
+    /// Model weights (safetensors with the training code's parameter names) instead of the
+    /// built-in model.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Keep every connected piece of each structure (default: only the largest, per phase).
+    #[arg(long)]
+    pub keep_all_components: bool,
+    #[arg(long, value_enum, default_value_t = BsaArg::Mosteller)]
+    pub bsa: BsaArg,
+    /// Print a JSON summary instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Print progress on stderr.
+    #[arg(long)]
+    pub progress: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Phases {
+    All,
+    EdEs,
+}
+
+/// Loads the built-in model or `path`.
+pub fn load_segmenter(path: Option<&Path>) -> Result<Segmenter, CliError> {
+    match path {
+        Some(p) => Segmenter::from_file(p),
+        None => Segmenter::builtin(),
+    }
+    .map_err(CliError::input)
+}
+
+/// Segments the study's phases (`ed_es`: only its stated ED and ES, where it states them).
+/// Returns the labels and the phases segmented.
+pub fn segment_study(
+    study: &Study,
+    segmenter: &Segmenter,
+    ed_es: bool,
+    options: &SegmentOptions,
+    progress: &mut dyn FnMut(Progress),
+) -> Result<(LabelStack, Vec<usize>), CliError> {
+    let d = study.cine.dims();
+    let phases: Vec<usize> = match (ed_es, study.key_phases) {
+        (true, KeyPhases { ed: Some(ed), es: Some(es) }) if ed < d.phases && es < d.phases => {
+            let mut v = vec![ed, es];
+            v.dedup();
+            v
+        }
+        _ => (0..d.phases).collect(),
+    };
+    let order: Vec<(usize, usize)> = phases.iter().flat_map(|&p| (0..d.slices).map(move |s| (p, s))).collect();
+    let mut labels = LabelStack::empty(d);
+    let never = AtomicBool::new(false);
+    segmenter.segment_into(&study.cine, &order, options, &mut labels, progress, &never).map_err(CliError::input)?;
+    Ok((labels, phases))
+}
+
+pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
+    let t0 = Instant::now();
+    let segmenter = load_segmenter(args.model.as_deref())?;
+    let options = LoadOptions { series: args.series.clone(), labels: None, label_order: LabelOrder::Systole };
+    let loaded = load_study(&args.path, &options).map_err(CliError::input)?;
+    let study = &loaded.study;
+    let t_load = t0.elapsed();
+    let opts = SegmentOptions { largest_component: !args.keep_all_components, ..SegmentOptions::default() };
+    let show = args.progress;
+    let mut report = |p: Progress| {
+        if show {
+            eprint!("\rsegmenting {}/{} images", p.done, p.total);
+            if p.done == p.total {
+                eprintln!();
+            }
+        }
+    };
+    let t1 = Instant::now();
+    let (labels, phases) = segment_study(study, &segmenter, args.phases == Phases::EdEs, &opts, &mut report)?;
+    let t_seg = t1.elapsed();
+    let ctx = Context::of(study, args.bsa.formula());
+    let measures = measure_labels(study, &labels, &ctx)?;
+
+    std::fs::create_dir_all(&args.out).map_err(|e| CliError::input(format!("cannot create {}: {e}", args.out.display())))?;
+    let labels_path = args.out.join("labels.nii.gz");
+    let image_path = args.out.join("image.nii.gz");
+    let measures_path = args.out.join("measures.json");
+    crate::io::write_labels(&labels_path, &study.cine, &labels, LabelOrder::Systole).map_err(CliError::input)?;
+    let d = study.cine.dims();
+    nifti::write(
+        &image_path,
+        [d.columns, d.rows, d.slices, d.phases],
+        &study.cine.geometry.affine_ras(),
+        nifti::Voxels::F32(study.cine.data()),
+    )
+    .map_err(CliError::input)?;
+    let mj = serde_json::to_string_pretty(&measures.to_json()).map_err(CliError::input)?;
+    crate::io::write_atomic(&measures_path, mj.as_bytes()).map_err(CliError::input)?;
+
+    let images = phases.len() * d.slices;
+    let summary = json!({
+        "study": args.path.display().to_string(),
+        "model": segmenter.origin(),
+        "phases_segmented": phases,
+        "images": images,
+        "load_s": t_load.as_secs_f64(),
+        "segment_s": t_seg.as_secs_f64(),
+        "ms_per_image": 1000.0 * t_seg.as_secs_f64() / images.max(1) as f64,
+        "labels": labels_path.display().to_string(),
+        "image": image_path.display().to_string(),
+        "measures": measures_path.display().to_string(),
+        "skipped_files": loaded.report.skipped.len(),
+    });
+    if args.json {
+        return serde_json::to_string_pretty(&summary).map_err(CliError::input);
+    }
+    let mut s = format!(
+        "Segmented {images} images ({} phases x {} slices) in {:.2} s ({:.0} ms per image; loading {:.2} s)\nwrote {}\n      {}\n      {}\n\n",
+        phases.len(),
+        d.slices,
+        t_seg.as_secs_f64(),
+        1000.0 * t_seg.as_secs_f64() / images.max(1) as f64,
+        t_load.as_secs_f64(),
+        labels_path.display(),
+        image_path.display(),
+        measures_path.display()
+    );
+    s.push_str(&super::measure::to_text(&measures));
+    Ok(s)
+}

@@ -1,0 +1,175 @@
+//! Automatic short-axis segmentation: the FCN of Bai et al. (2018) run with candle on the
+//! CPU, with the preprocessing of `training/systole_train/data.py` and `infer.py` mirrored
+//! exactly (per-volume percentile normalisation, zero padding to a multiple of 16, argmax).
+//!
+//! [`Segmenter`] is the API for the command line and the viewer's background thread: it
+//! takes the images in the order the caller wants them (the current image first, say),
+//! reports progress after every batch and stops between batches when the cancel flag is set.
+
+pub mod net;
+pub mod post;
+pub mod prep;
+
+use crate::study::{CineStack, LabelStack, Structures};
+use net::{CLASSES, SIZE_MULTIPLE, SaxNet, WeightError};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The shipped weights (trained on ACDC: CC BY-NC-SA 4.0, non-commercial research only).
+static BUILTIN_WEIGHTS: &[u8] = include_bytes!("../../assets/models/sax.safetensors");
+/// The shipped model card.
+pub static BUILTIN_CARD: &str = include_str!("../../assets/models/sax.json");
+
+#[derive(Debug, thiserror::Error)]
+pub enum SegmentError {
+    #[error("cannot read model weights {path}: {source}")]
+    ReadWeights { path: PathBuf, source: std::io::Error },
+    #[error("model weights {origin} are unusable: {source}")]
+    Weights { origin: String, source: WeightError },
+    #[error("image ({phase}, {slice}) is outside the {phases} x {slices} cine")]
+    OutOfRange { phase: usize, slice: usize, phases: usize, slices: usize },
+    #[error("the label stack does not match the cine's shape")]
+    Shape,
+    #[error("segmentation cancelled after {done} of {total} images")]
+    Cancelled { done: usize, total: usize },
+    #[error("network failure: {0}")]
+    Network(#[from] candle_core::Error),
+}
+
+/// What the caller can tune.
+#[derive(Debug, Clone)]
+pub struct SegmentOptions {
+    /// Keep only the largest 3-D connected component (26-neighbourhood) of each structure
+    /// in each phase, once all of that phase's requested slices are done.
+    pub largest_component: bool,
+    /// Images per network call.
+    pub batch: usize,
+}
+
+impl Default for SegmentOptions {
+    fn default() -> Self {
+        SegmentOptions { largest_component: true, batch: 4 }
+    }
+}
+
+/// Progress after a batch.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Progress {
+    pub done: usize,
+    pub total: usize,
+}
+
+/// The loaded network and where it came from.
+pub struct Segmenter {
+    net: SaxNet,
+    origin: String,
+}
+
+impl Segmenter {
+    /// The weights built into the binary.
+    pub fn builtin() -> Result<Segmenter, SegmentError> {
+        Self::from_bytes(BUILTIN_WEIGHTS, "built-in sax.safetensors")
+    }
+
+    /// A safetensors file with the same parameter names (e.g. a retrained model).
+    pub fn from_file(path: &Path) -> Result<Segmenter, SegmentError> {
+        let bytes = std::fs::read(path).map_err(|source| SegmentError::ReadWeights { path: path.to_path_buf(), source })?;
+        Self::from_bytes(&bytes, &path.display().to_string())
+    }
+
+    pub fn from_bytes(bytes: &[u8], origin: &str) -> Result<Segmenter, SegmentError> {
+        let net = SaxNet::from_safetensors(bytes).map_err(|source| SegmentError::Weights { origin: origin.to_string(), source })?;
+        Ok(Segmenter { net, origin: origin.to_string() })
+    }
+
+    pub fn origin(&self) -> &str {
+        &self.origin
+    }
+
+    pub fn net(&self) -> &SaxNet {
+        &self.net
+    }
+
+    /// Segments every image of the cine, phase by phase.
+    pub fn segment_all(
+        &self,
+        cine: &CineStack,
+        options: &SegmentOptions,
+        progress: &mut dyn FnMut(Progress),
+        cancel: &AtomicBool,
+    ) -> Result<LabelStack, SegmentError> {
+        let d = cine.dims();
+        let order: Vec<(usize, usize)> = (0..d.phases).flat_map(|p| (0..d.slices).map(move |s| (p, s))).collect();
+        let mut labels = LabelStack::empty(d);
+        self.segment_into(cine, &order, options, &mut labels, progress, cancel)?;
+        Ok(labels)
+    }
+
+    /// Segments the images `order` lists ((phase, slice) pairs), in that order, writing
+    /// each result into `labels` (marked annotated for all three structures) as soon as
+    /// its batch is done. On cancellation the images finished so far stay written.
+    pub fn segment_into(
+        &self,
+        cine: &CineStack,
+        order: &[(usize, usize)],
+        options: &SegmentOptions,
+        labels: &mut LabelStack,
+        progress: &mut dyn FnMut(Progress),
+        cancel: &AtomicBool,
+    ) -> Result<(), SegmentError> {
+        let d = cine.dims();
+        if labels.dims() != d {
+            return Err(SegmentError::Shape);
+        }
+        if let Some(&(phase, slice)) = order.iter().find(|&&(p, s)| p >= d.phases || s >= d.slices) {
+            return Err(SegmentError::OutOfRange { phase, slice, phases: d.phases, slices: d.slices });
+        }
+        let (rows, cols) = (d.rows, d.columns);
+        let (ph, pw) = (pad_to(rows), pad_to(cols));
+        let mut ranges: Vec<Option<(f32, f32)>> = vec![None; d.phases];
+        // Slices still to do per phase, for the connected-component clean-up.
+        let mut pending = vec![0usize; d.phases];
+        for &(p, _) in order {
+            pending[p] += 1;
+        }
+        let total = order.len();
+        let mut done = 0;
+        let batch = options.batch.max(1);
+        let mut input = Vec::with_capacity(batch * ph * pw);
+        for chunk in order.chunks(batch) {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(SegmentError::Cancelled { done, total });
+            }
+            input.clear();
+            for &(p, s) in chunk {
+                let (lo, hi) = *ranges[p].get_or_insert_with(|| prep::percentile_range(phase_volume(cine, p)));
+                prep::normalise_padded(cine.image(p, s), rows, cols, lo, hi, ph, pw, &mut input);
+            }
+            let logits = self.net.forward(&input, chunk.len(), ph, pw)?;
+            for (i, &(p, s)) in chunk.iter().enumerate() {
+                let out = labels.image_mut(p, s).ok_or(SegmentError::Shape)?;
+                post::argmax_cropped(&logits.data[i * ph * pw * CLASSES..(i + 1) * ph * pw * CLASSES], pw, rows, cols, out);
+                labels.set_annotated(p, s, Structures::ALL);
+                pending[p] -= 1;
+                if pending[p] == 0 && options.largest_component {
+                    let slices: Vec<usize> = order.iter().filter(|o| o.0 == p).map(|o| o.1).collect();
+                    post::keep_largest_components(labels, p, &slices);
+                }
+            }
+            done += chunk.len();
+            progress(Progress { done, total });
+        }
+        Ok(())
+    }
+}
+
+fn pad_to(n: usize) -> usize {
+    n.div_ceil(SIZE_MULTIPLE) * SIZE_MULTIPLE
+}
+
+/// All slices of one phase, as one contiguous slice of the cine's data.
+fn phase_volume(cine: &CineStack, phase: usize) -> &[f32] {
+    let d = cine.dims();
+    let n = d.slices * d.pixels_per_image();
+    &cine.data()[phase * n..(phase + 1) * n]
+}

@@ -1,0 +1,94 @@
+//! Input preprocessing, mirroring `training/systole_train/data.py` (`normalise`) and
+//! `infer.py` (padding): per volume (all slices of one phase), intensities are clipped to
+//! the 1st and 99th percentiles (numpy's default linear interpolation between order
+//! statistics) and rescaled to [0, 1]; each slice is zero-padded at the bottom and right.
+
+/// The percentiles of Bai et al. (2018)'s intensity normalisation.
+pub const PERCENTILES: (f64, f64) = (1.0, 99.0);
+
+/// numpy's `percentile(values, q)` with the default "linear" method, over the finite values.
+pub fn percentile(sorted_or_not: &[f32], q: f64) -> Option<f32> {
+    let mut v: Vec<f32> = sorted_or_not.iter().copied().filter(|x| x.is_finite()).collect();
+    percentile_in_place(&mut v, q)
+}
+
+fn percentile_in_place(v: &mut [f32], q: f64) -> Option<f32> {
+    if v.is_empty() {
+        return None;
+    }
+    let pos = q / 100.0 * (v.len() - 1) as f64;
+    let below = pos.floor() as usize;
+    let frac = pos - below as f64;
+    let (_, &mut lo, rest) = v.select_nth_unstable_by(below, f32::total_cmp);
+    let lo = lo as f64;
+    let hi = if frac > 0.0 && !rest.is_empty() {
+        rest.iter().copied().fold(f32::INFINITY, f32::min) as f64
+    } else {
+        lo
+    };
+    Some((lo + (hi - lo) * frac) as f32)
+}
+
+/// The (1st, 99th) percentile pair of a volume; (0, 0) when it has no finite value.
+pub fn percentile_range(volume: &[f32]) -> (f32, f32) {
+    let mut v: Vec<f32> = volume.iter().copied().filter(|x| x.is_finite()).collect();
+    let lo = percentile_in_place(&mut v, PERCENTILES.0).unwrap_or(0.0);
+    let hi = percentile_in_place(&mut v, PERCENTILES.1).unwrap_or(0.0);
+    (lo, hi)
+}
+
+/// Appends one normalised image, zero-padded to `padded_rows x padded_cols`, to `out`.
+/// A volume with `hi <= lo` normalises to zeros (as in training); a value that is not
+/// finite counts as the lower bound.
+#[allow(clippy::too_many_arguments)]
+pub fn normalise_padded(
+    image: &[f32],
+    rows: usize,
+    cols: usize,
+    lo: f32,
+    hi: f32,
+    padded_rows: usize,
+    padded_cols: usize,
+    out: &mut Vec<f32>,
+) {
+    let start = out.len();
+    out.resize(start + padded_rows * padded_cols, 0.0);
+    if hi <= lo {
+        return;
+    }
+    let range = hi - lo;
+    for (r, src) in image.chunks_exact(cols).take(rows).enumerate() {
+        let dst = &mut out[start + r * padded_cols..start + r * padded_cols + cols];
+        for (d, &v) in dst.iter_mut().zip(src) {
+            let v = if v.is_finite() { v.clamp(lo, hi) } else { lo };
+            *d = (v - lo) / range;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Values worked out by hand with numpy's linear rule: for 1..=5 (n = 5), the 1st
+    /// percentile sits at position 0.04 -> 1.04, the 99th at 3.96 -> 4.96, the median at 2 -> 3.
+    #[test]
+    fn percentile_matches_numpy_linear() {
+        let v = [5.0f32, 1.0, 4.0, 2.0, 3.0];
+        assert!((percentile(&v, 1.0).unwrap_or(0.0) - 1.04).abs() < 1e-6);
+        assert!((percentile(&v, 99.0).unwrap_or(0.0) - 4.96).abs() < 1e-6);
+        assert_eq!(percentile(&v, 50.0), Some(3.0));
+        assert_eq!(percentile(&[f32::NAN], 50.0), None);
+    }
+
+    #[test]
+    fn normalise_clips_rescales_and_pads() {
+        let img = [0.0f32, 10.0, 20.0, 30.0]; // 2 x 2
+        let mut out = Vec::new();
+        normalise_padded(&img, 2, 2, 10.0, 20.0, 3, 4, &mut out);
+        assert_eq!(out, vec![0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+        let mut flat = Vec::new();
+        normalise_padded(&img, 2, 2, 5.0, 5.0, 2, 2, &mut flat);
+        assert_eq!(flat, vec![0.0; 4]);
+    }
+}

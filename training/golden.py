@@ -1,0 +1,82 @@
+"""Golden input and PyTorch logits for the Rust parity test.
+
+    python training/golden.py [--weights assets/models/sax.safetensors] [--out tests/data/sax_parity.safetensors]
+    python training/golden.py --random-model SEED --weights-out W.safetensors --out G.safetensors
+
+The input is synthetic (no patient data in the repository): two 48 x 80 images (not square,
+so a row/column mix-up shows) of smooth blobs and rings plus noise, in [0, 1]. With
+--random-model, a freshly initialised network with randomised batch-norm statistics is
+exported first (a round trip that exercises the batch-norm folding with non-trivial values).
+"""
+
+import argparse
+import os
+import sys
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from systole_train.model import SaxFcn  # noqa: E402
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def golden_input(n=2, h=48, w=80, seed=20261129):
+    rng = np.random.default_rng(seed)
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    out = np.zeros((n, 1, h, w), np.float32)
+    for i in range(n):
+        img = np.zeros((h, w), np.float32)
+        for _ in range(6):
+            cy, cx = rng.uniform(0, h), rng.uniform(0, w)
+            r = rng.uniform(4, 14)
+            d = np.sqrt((yy - cy) ** 2 + (xx - cx) ** 2)
+            img += rng.uniform(0.3, 1.0) * np.exp(-((d - r * rng.uniform(0, 1)) ** 2) / (2 * (r / 3) ** 2))
+        img += 0.05 * rng.standard_normal((h, w)).astype(np.float32)
+        img = (img - img.min()) / (img.max() - img.min())
+        out[i, 0] = img
+    return torch.from_numpy(out)
+
+
+def random_model(seed):
+    torch.manual_seed(seed)
+    m = SaxFcn()
+    with torch.no_grad():
+        for mod in m.modules():
+            if isinstance(mod, torch.nn.BatchNorm2d):
+                mod.running_mean.uniform_(-0.5, 0.5)
+                mod.running_var.uniform_(0.5, 2.0)
+                mod.weight.uniform_(0.5, 1.5)
+                mod.bias.uniform_(-0.2, 0.2)
+    return m
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--weights", default=os.path.join(HERE, "..", "assets", "models", "sax.safetensors"))
+    ap.add_argument("--out", default=os.path.join(HERE, "..", "tests", "data", "sax_parity.safetensors"))
+    ap.add_argument("--random-model", type=int)
+    ap.add_argument("--weights-out")
+    args = ap.parse_args()
+    torch.set_num_threads(2)
+    if args.random_model is not None:
+        model = random_model(args.random_model)
+        tensors = {k: v.detach().float().contiguous() for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
+        save_file(tensors, args.weights_out)
+    else:
+        model = SaxFcn()
+        missing, unexpected = model.load_state_dict(load_file(args.weights), strict=False)
+        assert all(k.endswith("num_batches_tracked") for k in missing) and not unexpected, (missing, unexpected)
+    model.eval()
+    x = golden_input()
+    with torch.no_grad():
+        y = model(x)
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    save_file({"input": x.contiguous(), "logits": y.contiguous()}, args.out)
+    print(f"wrote {args.out}: input {tuple(x.shape)}, logits {tuple(y.shape)}")
+
+
+if __name__ == "__main__":
+    main()
