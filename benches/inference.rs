@@ -8,6 +8,10 @@ use candle_core::Device;
 use std::time::Instant;
 use systole::segment::Segmenter;
 
+// The allocator the `systole` binary uses.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
     let Some(batch) = args.first() else {

@@ -4,6 +4,9 @@ use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 use systole::cli;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Cardiac MR short-axis cine review.
 #[derive(Debug, Parser)]
 #[command(name = "systole", version, about)]

@@ -112,3 +112,98 @@ fn measure_without_labels_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--labels"));
 }
+
+/// Reads (dim[0..8], srow_x/y/z) straight from a NIfTI-1 header's bytes (gzip or not),
+/// independently of Systole's reader.
+fn raw_header(path: &std::path::Path) -> ([i16; 8], [f32; 12]) {
+    use std::io::Read;
+    let raw = std::fs::read(path).unwrap();
+    let mut bytes = Vec::new();
+    if raw.starts_with(&[0x1f, 0x8b]) {
+        flate2::read::GzDecoder::new(&raw[..]).read_to_end(&mut bytes).unwrap();
+    } else {
+        bytes = raw;
+    }
+    assert_eq!(i32::from_le_bytes(bytes[0..4].try_into().unwrap()), 348, "little-endian NIfTI-1");
+    let mut dim = [0i16; 8];
+    for (i, d) in dim.iter_mut().enumerate() {
+        *d = i16::from_le_bytes(bytes[40 + 2 * i..42 + 2 * i].try_into().unwrap());
+    }
+    let mut srow = [0f32; 12];
+    for (i, v) in srow.iter_mut().enumerate() {
+        *v = f32::from_le_bytes(bytes[280 + 4 * i..284 + 4 * i].try_into().unwrap());
+    }
+    (dim, srow)
+}
+
+#[test]
+fn segment_nifti_writes_labels_on_the_input_grid_and_the_measures_of_measure() {
+    let input = common::shared_data().join("acdc/training/patient062/patient062_frame01.nii.gz");
+    let out = tempfile::tempdir().unwrap();
+    let o = systole(&["segment", input.to_str().unwrap(), "--out", out.path().to_str().unwrap(), "--json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let summary: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let labels = out.path().join("labels.nii.gz");
+    let (in_dim, in_srow) = raw_header(&input);
+    let (l_dim, l_srow) = raw_header(&labels);
+    // A 3-D input gives a 3-D label map (one phase) on exactly its grid.
+    assert_eq!(&l_dim[..4], &in_dim[..4]);
+    for (a, b) in l_srow.iter().zip(&in_srow) {
+        assert!((a - b).abs() < 1e-3, "affine {l_srow:?} vs {in_srow:?}");
+    }
+    assert_eq!(summary["images"], in_dim[3] as i64);
+    // measures.json holds what `systole measure --json` reports for the same labels.
+    let m = systole(&[
+        "measure",
+        out.path().join("image.nii.gz").to_str().unwrap(),
+        "--labels",
+        labels.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(m.status.success(), "{}", String::from_utf8_lossy(&m.stderr));
+    let want: serde_json::Value = serde_json::from_slice(&m.stdout).unwrap();
+    let got: serde_json::Value = serde_json::from_slice(&std::fs::read(out.path().join("measures.json")).unwrap()).unwrap();
+    assert_eq!(got, want);
+    // The ED LV volume is close to the expert's (ACDC patient062 is a validation patient).
+    let truth = systole(&["measure", common::shared_data().join("acdc/training/patient062").to_str().unwrap(), "--json"]);
+    let truth: serde_json::Value = serde_json::from_slice(&truth.stdout).unwrap();
+    let (p, t) = (got["lv_edv_ml"].as_f64().unwrap(), truth["lv_edv_ml"].as_f64().unwrap());
+    assert!((p - t).abs() / t < 0.1, "LVEDV {p} vs expert {t}");
+}
+
+#[test]
+fn segment_dicom_writes_a_4d_map_on_the_grid_info_describes() {
+    let dir = common::shared_data().join("sunnybrook/SCD0000101");
+    let out = tempfile::tempdir().unwrap();
+    let o = systole(&["segment", dir.to_str().unwrap(), "-o", out.path().to_str().unwrap()]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let info: serde_json::Value = serde_json::from_slice(&systole(&["info", dir.to_str().unwrap(), "--json"]).stdout).unwrap();
+    let (dim, _) = raw_header(&out.path().join("labels.nii.gz"));
+    assert_eq!(dim[0], 4);
+    let want = [info["columns"].as_i64().unwrap(), info["rows"].as_i64().unwrap(), info["slices"].as_i64().unwrap(), info["phases"].as_i64().unwrap()];
+    assert_eq!([dim[1] as i64, dim[2] as i64, dim[3] as i64, dim[4] as i64], want);
+    let (img_dim, _) = raw_header(&out.path().join("image.nii.gz"));
+    assert_eq!(img_dim[..5], dim[..5]);
+    let m: serde_json::Value = serde_json::from_slice(&std::fs::read(out.path().join("measures.json")).unwrap()).unwrap();
+    // SCD0000101 is heart failure with infarction: a dilated, poorly contracting LV.
+    let ef = m["lv_ef_pct"].as_f64().unwrap();
+    assert!((15.0..55.0).contains(&ef), "LVEF {ef}");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("Segmented 240 images (20 phases x 12 slices)"), "{text}");
+}
+
+#[test]
+fn segment_refuses_bad_weights_and_bad_input_with_exit_2() {
+    let out = tempfile::tempdir().unwrap();
+    let bogus = out.path().join("bogus.safetensors");
+    std::fs::write(&bogus, b"not a model").unwrap();
+    let input = common::shared_data().join("acdc/training/patient062/patient062_frame01.nii.gz");
+    let o = systole(&["segment", input.to_str().unwrap(), "-o", out.path().to_str().unwrap(), "--model", bogus.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("bogus.safetensors") && err.lines().count() == 1, "{err}");
+    let o = systole(&["segment", "/nonexistent/study", "-o", out.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    // Nothing was written for the failed runs.
+    assert!(!out.path().join("labels.nii.gz").exists());
+}

@@ -107,7 +107,18 @@ pub fn evaluate(name: &str, study: &Study, truth: &LabelStack, pred: &LabelStack
             hausdorff_2d_mm: Vec::new(),
         };
         for p in phases {
-            let (a, b) = (&pred.data()[p * n..(p + 1) * n], &truth.data()[p * n..(p + 1) * n]);
+            // Only the slices the reference annotates for this structure count (Sunnybrook
+            // contours cover some slices only); the others are blanked in both.
+            let npx = d.pixels_per_image();
+            let mut a = pred.data()[p * n..(p + 1) * n].to_vec();
+            let mut b = truth.data()[p * n..(p + 1) * n].to_vec();
+            for s in 0..d.slices {
+                if !truth.annotated(p, s).contains(label) {
+                    a[s * npx..(s + 1) * npx].fill(0);
+                    b[s * npx..(s + 1) * npx].fill(0);
+                }
+            }
+            let (a, b) = (&a[..], &b[..]);
             let v = label as u8;
             sc.dice.push(dice(a, b, v));
             sc.hausdorff_3d_mm.push(hausdorff_3d_mm(a, b, v, shape, spacing));

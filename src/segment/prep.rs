@@ -3,6 +3,8 @@
 //! the 1st and 99th percentiles (numpy's default linear interpolation between order
 //! statistics) and rescaled to [0, 1]; each slice is zero-padded at the bottom and right.
 
+use super::Window;
+
 /// The percentiles of Bai et al. (2018)'s intensity normalisation.
 pub const PERCENTILES: (f64, f64) = (1.0, 99.0);
 
@@ -37,14 +39,14 @@ pub fn percentile_range(volume: &[f32]) -> (f32, f32) {
     (lo, hi)
 }
 
-/// Appends one normalised image, zero-padded to `padded_rows x padded_cols`, to `out`.
-/// A volume with `hi <= lo` normalises to zeros (as in training); a value that is not
-/// finite counts as the lower bound.
+/// Appends the `window` of one image (`columns` wide), normalised and zero-padded to
+/// `padded_rows x padded_cols`, to `out`. A volume with `hi <= lo` normalises to zeros (as
+/// in training); a value that is not finite counts as the lower bound.
 #[allow(clippy::too_many_arguments)]
 pub fn normalise_padded(
     image: &[f32],
-    rows: usize,
-    cols: usize,
+    columns: usize,
+    window: Window,
     lo: f32,
     hi: f32,
     padded_rows: usize,
@@ -57,8 +59,10 @@ pub fn normalise_padded(
         return;
     }
     let range = hi - lo;
-    for (r, src) in image.chunks_exact(cols).take(rows).enumerate() {
-        let dst = &mut out[start + r * padded_cols..start + r * padded_cols + cols];
+    for r in 0..window.rows.min(padded_rows) {
+        let o = (window.row + r) * columns + window.col;
+        let Some(src) = image.get(o..o + window.cols) else { break };
+        let dst = &mut out[start + r * padded_cols..start + r * padded_cols + window.cols];
         for (d, &v) in dst.iter_mut().zip(src) {
             let v = if v.is_finite() { v.clamp(lo, hi) } else { lo };
             *d = (v - lo) / range;
@@ -85,10 +89,15 @@ mod tests {
     fn normalise_clips_rescales_and_pads() {
         let img = [0.0f32, 10.0, 20.0, 30.0]; // 2 x 2
         let mut out = Vec::new();
-        normalise_padded(&img, 2, 2, 10.0, 20.0, 3, 4, &mut out);
+        let whole = Window { row: 0, col: 0, rows: 2, cols: 2 };
+        normalise_padded(&img, 2, whole, 10.0, 20.0, 3, 4, &mut out);
         assert_eq!(out, vec![0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
         let mut flat = Vec::new();
-        normalise_padded(&img, 2, 2, 5.0, 5.0, 2, 2, &mut flat);
+        normalise_padded(&img, 2, whole, 5.0, 5.0, 2, 2, &mut flat);
         assert_eq!(flat, vec![0.0; 4]);
+        // The lower-right pixel alone.
+        let mut one = Vec::new();
+        normalise_padded(&img, 2, Window { row: 1, col: 1, rows: 1, cols: 1 }, 0.0, 30.0, 1, 2, &mut one);
+        assert_eq!(one, vec![1.0, 0.0]);
     }
 }

@@ -23,16 +23,23 @@ def sample_batch(slices, cfg, rng):
         else:
             j = cfg["centre_jitter_px"]
             cy, cx = centre[0] + rng.uniform(-j, j), centre[1] + rng.uniform(-j, j)
-        ang = math.radians(rng.uniform(-cfg["rotation_deg"], cfg["rotation_deg"]))
+        # Orientation: mostly near ACDC's own (+-rotation_deg); with wide_rotation_prob any
+        # angle, and with flip_prob mirrored, so that other scanners' and sites' image
+        # orientations are seen too. (Draws only when enabled: older configs replay exactly.)
+        deg = cfg["rotation_deg"]
+        if cfg.get("wide_rotation_prob", 0) > 0 and rng.random() < cfg["wide_rotation_prob"]:
+            deg = 180.0
+        ang = math.radians(rng.uniform(-deg, deg))
+        mirror = -1.0 if cfg.get("flip_prob", 0) > 0 and rng.random() < cfg["flip_prob"] else 1.0
         s = rng.uniform(*cfg["scale"])
         # Output pixel offsets (u, v) from the crop centre map to input pixel
-        # (cx, cy) + s * R(ang) (u, v); affine_grid works in normalised coordinates.
+        # (cx, cy) + s * R(ang) (mirror * u, v); affine_grid works in normalised coordinates.
         ca, sa = math.cos(ang) * s, math.sin(ang) * s
         half = k / 2.0
         theta = np.array(
             [
-                [ca * half / (c / 2.0), -sa * half / (c / 2.0), (2 * cx + 1) / c - 1],
-                [sa * half / (r / 2.0), ca * half / (r / 2.0), (2 * cy + 1) / r - 1],
+                [mirror * ca * half / (c / 2.0), -sa * half / (c / 2.0), (2 * cx + 1) / c - 1],
+                [mirror * sa * half / (r / 2.0), ca * half / (r / 2.0), (2 * cy + 1) / r - 1],
             ],
             dtype=np.float32,
         )
