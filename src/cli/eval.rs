@@ -28,6 +28,9 @@ pub struct EvalArgs {
     /// With --segment: keep every connected piece of each structure.
     #[arg(long, requires = "segment")]
     pub keep_all_components: bool,
+    /// With --segment: whole images for every phase (no heart window).
+    #[arg(long, requires = "segment")]
+    pub whole_images: bool,
     /// Batch mode: evaluate only the studies a split file (training/split.json) lists
     /// under "val".
     #[arg(long)]
@@ -170,7 +173,11 @@ fn one(name: &str, truth: &Path, pred: Source<'_>, args: &EvalArgs) -> Result<St
     let pred_labels = match pred {
         Source::Path(p) => load_pred(p, &t.study, args)?,
         Source::Network(seg) => {
-            let opts = crate::segment::SegmentOptions { largest_component: !args.keep_all_components, ..Default::default() };
+            let opts = crate::segment::SegmentOptions {
+                largest_component: !args.keep_all_components,
+                heart_margin_px: if args.whole_images { None } else { Some(crate::segment::DEFAULT_HEART_MARGIN_PX) },
+                ..Default::default()
+            };
             super::segment::segment_study(&t.study, seg, false, &opts, &mut |_| {})?.0
         }
     };

@@ -6,12 +6,12 @@
 //! takes the images in the order the caller wants them (the current image first, say),
 //! reports progress after every batch and stops between batches when the cancel flag is set.
 
-pub mod net;
-pub mod post;
-pub mod prep;
+pub mod model;
+pub mod postprocess;
+pub mod preprocess;
 
 use crate::study::{CineStack, LabelStack, Structures};
-use net::{CLASSES, SIZE_MULTIPLE, SaxNet, WeightError};
+use model::{CLASSES, SIZE_MULTIPLE, SaxNet, WeightError};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -157,7 +157,7 @@ impl Segmenter {
         // First the images of the first phase asked for, on whole images; then the rest,
         // inside the heart's window when one was found.
         let first_phase = order.first().map(|o| o.0);
-        let (first, rest): (Vec<(usize, usize)>, Vec<(usize, usize)>) = order.iter().partition(|o| Some(o.0) == first_phase);
+        let (first, rest): (Vec<_>, Vec<_>) = order.iter().copied().partition(|o| Some(o.0) == first_phase);
         let mut window = full;
         for (stage, list) in [first, rest].iter().enumerate() {
             if stage == 1 {
@@ -174,12 +174,12 @@ impl Segmenter {
                 }
                 input.clear();
                 for &(p, s) in chunk {
-                    let (lo, hi) = *ranges[p].get_or_insert_with(|| prep::percentile_range(phase_volume(cine, p)));
-                    prep::normalise_padded(cine.image(p, s), d.columns, window, lo, hi, ph, pw, &mut input);
+                    let (lo, hi) = *ranges[p].get_or_insert_with(|| preprocess::percentile_range(phase_volume(cine, p)));
+                    preprocess::normalise_padded(cine.image(p, s), d.columns, window, lo, hi, ph, pw, &mut input);
                 }
                 let logits = self.net.forward(&input, chunk.len(), ph, pw)?;
                 for (i, &(p, s)) in chunk.iter().enumerate() {
-                    post::argmax_cropped(&logits.data[i * ph * pw * CLASSES..(i + 1) * ph * pw * CLASSES], pw, window.rows, window.cols, &mut out);
+                    postprocess::argmax_cropped(&logits.data[i * ph * pw * CLASSES..(i + 1) * ph * pw * CLASSES], pw, window.rows, window.cols, &mut out);
                     let img = labels.image_mut(p, s).ok_or(SegmentError::Shape)?;
                     img.fill(0);
                     for (r, src) in out.chunks_exact(window.cols).enumerate() {
@@ -190,7 +190,7 @@ impl Segmenter {
                     pending[p] -= 1;
                     if pending[p] == 0 && options.largest_component {
                         let slices: Vec<usize> = order.iter().filter(|o| o.0 == p).map(|o| o.1).collect();
-                        post::keep_largest_components(labels, p, &slices);
+                        postprocess::keep_largest_components(labels, p, &slices);
                     }
                 }
                 done += chunk.len();

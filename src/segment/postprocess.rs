@@ -2,7 +2,7 @@
 //! as `torch.argmax`) cropped back to the image, and the optional clean-up that keeps the
 //! largest 3-D connected component of each structure.
 
-use super::net::CLASSES;
+use super::model::CLASSES;
 use crate::study::{Label, LabelStack};
 
 /// Writes the class of each pixel of a `rows x cols` image from channels-last logits of
