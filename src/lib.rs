@@ -4,6 +4,7 @@
 //! loaders ([`io`]), contour geometry ([`contour`]) and the command-line adapters
 //! ([`cli`]).
 
+pub mod app;
 pub mod cli;
 pub mod contour;
 pub mod io;

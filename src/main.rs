@@ -7,12 +7,33 @@ use systole::cli;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Cardiac MR short-axis cine review.
+/// Cardiac MR short-axis cine review. Without a subcommand, opens the viewer (on PATH, or
+/// on the built-in phantom).
 #[derive(Debug, Parser)]
-#[command(name = "systole", version, about)]
+#[command(name = "systole", version, about, args_conflicts_with_subcommands = true)]
 struct Args {
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    #[command(flatten)]
+    view: ViewArgs,
+}
+
+#[derive(Debug, clap::Args)]
+struct ViewArgs {
+    /// A DICOM folder or file, an ACDC or Sunnybrook patient folder, or a NIfTI file.
+    path: Option<std::path::PathBuf>,
+    /// Screenshot mode: open the window, render, save this PNG and exit.
+    #[arg(long)]
+    screenshot: Option<std::path::PathBuf>,
+    /// With --screenshot: segment the study first.
+    #[arg(long)]
+    segment: bool,
+    /// Slice to show (0-based, as `systole info --json` numbers them).
+    #[arg(long)]
+    slice: Option<usize>,
+    /// Phase to show (0-based).
+    #[arg(long)]
+    phase: Option<usize>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -31,7 +52,23 @@ enum Command {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    let result = match &args.command {
+    let Some(command) = &args.command else {
+        let launch = systole::app::LaunchOptions {
+            path: args.view.path.clone(),
+            screenshot: args.view.screenshot.clone(),
+            segment: args.view.segment,
+            slice: args.view.slice,
+            phase: args.view.phase,
+        };
+        return match systole::app::run(launch) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("systole: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    };
+    let result = match command {
         Command::Info(a) => cli::info::run(a),
         Command::Measure(a) => cli::measure::run(a),
         Command::Segment(a) => cli::segment::run(a),

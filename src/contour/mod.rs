@@ -1,6 +1,8 @@
 //! Contours and masks. Pixel coordinates are (column, row) with (0, 0) at the centre of
 //! the top-left pixel.
 
+pub mod outline;
+
 /// A closed polygon in pixel coordinates (column, row).
 pub type Polygon = Vec<[f64; 2]>;
 

@@ -49,11 +49,14 @@ pub struct SegmentOptions {
     /// on each side, is where the network runs for the other phases; outside it is
     /// background. `None`: whole images throughout.
     pub heart_margin_px: Option<usize>,
+    /// Run every image inside this window (e.g. one found earlier with [`heart_window`]);
+    /// overrides `heart_margin_px`.
+    pub window: Option<Window>,
 }
 
 impl Default for SegmentOptions {
     fn default() -> Self {
-        SegmentOptions { largest_component: true, batch: 4, heart_margin_px: Some(DEFAULT_HEART_MARGIN_PX) }
+        SegmentOptions { largest_component: true, batch: 4, heart_margin_px: Some(DEFAULT_HEART_MARGIN_PX), window: None }
     }
 }
 
@@ -158,9 +161,10 @@ impl Segmenter {
         // inside the heart's window when one was found.
         let first_phase = order.first().map(|o| o.0);
         let (first, rest): (Vec<_>, Vec<_>) = order.iter().copied().partition(|o| Some(o.0) == first_phase);
-        let mut window = full;
+        let fixed = options.window.filter(|w| w.rows > 0 && w.cols > 0 && w.row + w.rows <= d.rows && w.col + w.cols <= d.columns);
+        let mut window = fixed.unwrap_or(full);
         for (stage, list) in [first, rest].iter().enumerate() {
-            if stage == 1 {
+            if stage == 1 && fixed.is_none() {
                 if let (Some(margin), Some(p)) = (options.heart_margin_px, first_phase) {
                     window = heart_window(labels, p, margin).unwrap_or(full);
                 }

@@ -1,0 +1,456 @@
+//! The viewer (eframe + wgpu): the only module that imports egui. `App` holds the state;
+//! UI code sends [`Command`]s; loading and segmentation run in background jobs
+//! ([`jobs`]); the picture is drawn by our wgpu callback ([`render`]) or, without wgpu, an
+//! egui texture with the same look.
+
+pub mod jobs;
+pub mod recent;
+pub mod render;
+pub mod ui;
+pub mod view;
+
+use crate::contour::outline::{Structure, outline};
+use crate::io::Loaded;
+use crate::measure::{BsaFormula, Context, Engine, Measures};
+use crate::phantom::{PhantomConfig, phantom};
+use crate::study::{KeyPhases, LabelStack, Study};
+use jobs::{Job, LoadMsg, SegMsg};
+use render::{ImageData, ImageKey};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::TryRecvError;
+use view::ViewState;
+
+/// How the viewer was started.
+#[derive(Debug, Clone, Default)]
+pub struct LaunchOptions {
+    pub path: Option<PathBuf>,
+    /// Screenshot mode: render, save this PNG and exit.
+    pub screenshot: Option<PathBuf>,
+    pub segment: bool,
+    pub slice: Option<usize>,
+    pub phase: Option<usize>,
+}
+
+/// Where the labels shown come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LabelSource {
+    Reference,
+    Automatic,
+}
+
+/// Requests from the UI, applied in the logic step.
+#[derive(Debug, Clone)]
+pub enum Command {
+    Open(PathBuf),
+    OpenDialog { folder: bool },
+    OpenPhantom,
+    Segment,
+    CancelSegment,
+    Go { phase: usize, slice: usize },
+}
+
+/// The loaded study and everything derived from it.
+pub struct OpenStudy {
+    pub study: Study,
+    pub cine: Arc<crate::study::CineStack>,
+    pub id: u64,
+    pub name: String,
+    pub skipped: Vec<String>,
+}
+
+pub struct App {
+    pub current: Option<OpenStudy>,
+    pub labels: Option<LabelStack>,
+    pub label_source: Option<LabelSource>,
+    pub labels_version: u64,
+    pub view: Option<ViewState>,
+    pub measures: Option<Measures>,
+    /// User's values where the study lacks them or the user overrides them.
+    pub height_cm: Option<f64>,
+    pub weight_kg: Option<f64>,
+    pub key_override: KeyPhases,
+    pub error: Option<String>,
+    pub show_help: bool,
+    pub loading: Option<(PathBuf, Job<LoadMsg>)>,
+    pub segmenting: Option<Job<SegMsg>>,
+    pub commands: Vec<Command>,
+    pub recent: recent::Recent,
+    pub wgpu: bool,
+    pub launch: LaunchOptions,
+    pub screenshot_state: ScreenshotState,
+    /// Set when screenshot mode ends: the exit status for `main`.
+    pub exit: Arc<std::sync::Mutex<Option<Result<(), String>>>>,
+    shown: Option<Arc<ImageData>>,
+    outlines: Option<(ImageKey, Vec<(Structure, Vec<[[f32; 2]; 2]>)>)>,
+    cpu_texture: Option<(ImageKey, render::SliceUniforms, egui::TextureHandle)>,
+    file_dialog: Option<std::sync::mpsc::Receiver<Option<PathBuf>>>,
+    last_phase_step: f64,
+    next_study_id: u64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScreenshotState {
+    Off,
+    Waiting { frames: u32 },
+    Requested,
+    Done,
+}
+
+impl App {
+    pub fn new(launch: LaunchOptions, wgpu: bool, ctx: &egui::Context) -> App {
+        let mut app = App {
+            current: None,
+            labels: None,
+            label_source: None,
+            labels_version: 0,
+            view: None,
+            measures: None,
+            height_cm: None,
+            weight_kg: None,
+            key_override: KeyPhases::default(),
+            error: None,
+            show_help: false,
+            loading: None,
+            segmenting: None,
+            commands: Vec::new(),
+            recent: recent::Recent::load(),
+            wgpu,
+            screenshot_state: if launch.screenshot.is_some() { ScreenshotState::Waiting { frames: 0 } } else { ScreenshotState::Off },
+            launch: launch.clone(),
+            exit: Arc::default(),
+            shown: None,
+            outlines: None,
+            cpu_texture: None,
+            file_dialog: None,
+            last_phase_step: 0.0,
+            next_study_id: 1,
+        };
+        match launch.path {
+            Some(p) => app.start_load(p, ctx),
+            None => app.open_phantom(),
+        }
+        app
+    }
+
+    fn open_phantom(&mut self) {
+        let p = phantom(&PhantomConfig::default());
+        self.install(OpenStudy {
+            cine: Arc::new(p.study.cine.clone()),
+            study: p.study,
+            id: 0,
+            name: "Phantom (synthetic)".into(),
+            skipped: Vec::new(),
+        });
+    }
+
+    fn start_load(&mut self, path: PathBuf, ctx: &egui::Context) {
+        if let Some((_, job)) = &self.loading {
+            job.handles.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        self.loading = Some((path.clone(), jobs::load(path, ctx.clone())));
+    }
+
+    fn install(&mut self, loaded: OpenStudy) {
+        if let Some(job) = &self.segmenting {
+            job.handles.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        self.segmenting = None;
+        let mut view = ViewState::for_cine(&loaded.cine);
+        let d = loaded.cine.dims();
+        if let Some(s) = self.launch.slice.take() {
+            view.slice = s.min(d.slices.saturating_sub(1));
+        }
+        if let Some(p) = self.launch.phase.take() {
+            view.phase = p.min(d.phases.saturating_sub(1));
+        }
+        self.view = Some(view);
+        self.labels = loaded.study.reference_labels.clone().filter(LabelStack::any_annotated);
+        self.label_source = self.labels.as_ref().map(|_| LabelSource::Reference);
+        self.height_cm = loaded.study.patient.height_cm;
+        self.weight_kg = loaded.study.patient.weight_kg;
+        self.key_override = KeyPhases::default();
+        self.current = Some(loaded);
+        self.labels_version += 1;
+        self.shown = None;
+        self.outlines = None;
+        self.recompute_measures();
+    }
+
+    /// The measurement context: the study's, with the user's height, weight and ED/ES.
+    pub fn context(&self) -> Option<Context> {
+        let cur = self.current.as_ref()?;
+        let mut ctx = Context::of(&cur.study, BsaFormula::Mosteller);
+        ctx.height_cm = self.height_cm;
+        ctx.weight_kg = self.weight_kg;
+        ctx.stated = KeyPhases { ed: self.key_override.ed.or(ctx.stated.ed), es: self.key_override.es.or(ctx.stated.es) };
+        Some(ctx)
+    }
+
+    pub fn recompute_measures(&mut self) {
+        self.measures = None;
+        let (Some(cur), Some(labels), Some(ctx)) = (&self.current, &self.labels, self.context()) else { return };
+        let Some(voxel_ml) = cur.cine.geometry.voxel_volume_ml().filter(|v| v.is_finite() && *v > 0.0) else { return };
+        self.measures = Some(Engine::new(labels, voxel_ml).measures(&ctx));
+    }
+
+    /// The image on screen, rebuilt only when the study, position or labels change.
+    pub fn shown_image(&mut self) -> Option<Arc<ImageData>> {
+        let cur = self.current.as_ref()?;
+        let view = self.view.as_ref()?;
+        let key = ImageKey { study: cur.id, phase: view.phase, slice: view.slice, labels_version: self.labels_version };
+        if self.shown.as_ref().is_none_or(|s| s.key != key) {
+            let d = cur.cine.dims();
+            let labels = match &self.labels {
+                Some(l) if !l.annotated(view.phase, view.slice).is_empty() => l.image(view.phase, view.slice).to_vec(),
+                _ => vec![0; d.pixels_per_image()],
+            };
+            self.shown = Some(Arc::new(ImageData {
+                key,
+                columns: d.columns as u32,
+                rows: d.rows as u32,
+                intensity: Arc::new(cur.cine.image(view.phase, view.slice).to_vec()),
+                labels: Arc::new(labels),
+            }));
+        }
+        self.shown.clone()
+    }
+
+    /// Contour segments of the shown image, cached per image.
+    pub fn outlines(&mut self) -> &[(Structure, Vec<[[f32; 2]; 2]>)] {
+        let Some(img) = self.shown_image() else { return &[] };
+        if self.outlines.as_ref().is_none_or(|(k, _)| *k != img.key) {
+            let v = Structure::ALL.iter().map(|&s| (s, outline(&img.labels, img.columns as usize, s))).collect();
+            self.outlines = Some((img.key, v));
+        }
+        self.outlines.as_ref().map_or(&[], |(_, v)| v.as_slice())
+    }
+
+    /// Applies queued commands and finished background work (the logic step).
+    pub fn logic(&mut self, ctx: &egui::Context) {
+        for cmd in std::mem::take(&mut self.commands) {
+            self.apply(cmd, ctx);
+        }
+        self.poll_jobs(ctx);
+        self.advance_playback(ctx);
+        self.screenshot_logic(ctx);
+    }
+
+    fn apply(&mut self, cmd: Command, ctx: &egui::Context) {
+        match cmd {
+            Command::Open(p) => self.start_load(p, ctx),
+            Command::OpenPhantom => self.open_phantom(),
+            Command::OpenDialog { folder } => {
+                let (tx, rx) = std::sync::mpsc::channel();
+                let repaint = ctx.clone();
+                // rfd's dialog blocks its own thread, never the UI's.
+                let _ = std::thread::Builder::new().name("systole-open".into()).spawn(move || {
+                    let d = rfd::FileDialog::new().set_title("Open a CMR study");
+                    let picked = if folder { d.pick_folder() } else { d.add_filter("DICOM or NIfTI", &["dcm", "nii", "gz", "IMA"]).pick_file() };
+                    let _ = tx.send(picked);
+                    repaint.request_repaint();
+                });
+                self.file_dialog = Some(rx);
+            }
+            Command::Segment => {
+                if self.segmenting.is_none()
+                    && let (Some(cur), Some(v)) = (&self.current, &self.view)
+                {
+                    self.segmenting = Some(jobs::segment(cur.cine.clone(), (v.phase, v.slice), ctx.clone()));
+                }
+            }
+            Command::CancelSegment => {
+                if let Some(job) = &self.segmenting {
+                    job.handles.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+            Command::Go { phase, slice } => {
+                if let (Some(cur), Some(v)) = (&self.current, &mut self.view) {
+                    let d = cur.cine.dims();
+                    v.phase = phase.min(d.phases.saturating_sub(1));
+                    v.slice = slice.min(d.slices.saturating_sub(1));
+                }
+            }
+        }
+    }
+
+    fn poll_jobs(&mut self, ctx: &egui::Context) {
+        if let Some(rx) = &self.file_dialog {
+            match rx.try_recv() {
+                Ok(Some(p)) => {
+                    self.file_dialog = None;
+                    self.start_load(p, ctx);
+                }
+                Ok(None) | Err(TryRecvError::Disconnected) => self.file_dialog = None,
+                Err(TryRecvError::Empty) => {}
+            }
+        }
+        if let Some((path, job)) = &self.loading {
+            match job.rx.try_recv() {
+                Ok(LoadMsg::Done(loaded)) => {
+                    let path = path.clone();
+                    self.loading = None;
+                    self.finish_load(path, *loaded);
+                }
+                Ok(LoadMsg::Failed(e)) => {
+                    self.error = Some(e);
+                    self.loading = None;
+                }
+                Err(TryRecvError::Disconnected) => {
+                    self.error = Some("loading stopped unexpectedly".into());
+                    self.loading = None;
+                }
+                Err(TryRecvError::Empty) => {}
+            }
+        }
+        let mut finished = false;
+        let mut msgs = Vec::new();
+        if let Some(job) = &self.segmenting {
+            loop {
+                match job.rx.try_recv() {
+                    Ok(m) => msgs.push(m),
+                    Err(TryRecvError::Empty) => break,
+                    Err(TryRecvError::Disconnected) => {
+                        finished = true;
+                        break;
+                    }
+                }
+            }
+            ctx.request_repaint_after(std::time::Duration::from_millis(100));
+        }
+        for m in msgs {
+            match m {
+                SegMsg::Partial(l) | SegMsg::Done(l) if self.current.as_ref().is_some_and(|c| c.cine.dims() == l.dims()) => {
+                    self.labels = Some(l);
+                    self.label_source = Some(LabelSource::Automatic);
+                    self.labels_version += 1;
+                    self.recompute_measures();
+                }
+                SegMsg::Failed(e) => self.error = Some(format!("segmentation failed: {e}")),
+                SegMsg::Partial(_) | SegMsg::Done(_) | SegMsg::Cancelled => {}
+            }
+        }
+        if finished {
+            self.segmenting = None;
+        }
+    }
+
+    fn finish_load(&mut self, path: PathBuf, loaded: Loaded) {
+        self.recent.add(&path);
+        let skipped = loaded.report.skipped.iter().map(|s| format!("{}: {}", s.path.display(), s.reason)).collect();
+        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        let id = self.next_study_id;
+        self.next_study_id += 1;
+        self.install(OpenStudy { cine: Arc::new(loaded.study.cine.clone()), study: loaded.study, id, name, skipped });
+        if self.launch.segment {
+            self.commands.push(Command::Segment);
+        }
+    }
+
+    fn advance_playback(&mut self, ctx: &egui::Context) {
+        let (Some(cur), Some(v)) = (&self.current, &mut self.view) else { return };
+        if !v.playing {
+            return;
+        }
+        let now = ctx.input(|i| i.time);
+        let dt = view::phase_interval_s(&cur.cine, v.speed);
+        if now - self.last_phase_step >= dt {
+            v.step_phase(1, cur.cine.dims().phases);
+            self.last_phase_step = now;
+        }
+        ctx.request_repaint_after(std::time::Duration::from_secs_f64(dt.max(0.001)));
+    }
+
+    fn screenshot_logic(&mut self, ctx: &egui::Context) {
+        let ScreenshotState::Waiting { frames } = self.screenshot_state else { return };
+        if let Some(e) = &self.error {
+            *self.exit.lock().unwrap_or_else(|p| p.into_inner()) = Some(Err(e.clone()));
+            self.screenshot_state = ScreenshotState::Done;
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            return;
+        }
+        let ready = self.current.is_some() && self.loading.is_none() && self.segmenting.is_none() && !(self.launch.segment && self.commands.iter().any(|c| matches!(c, Command::Segment)));
+        let ready = ready && (!self.launch.segment || self.label_source == Some(LabelSource::Automatic));
+        if !ready {
+            ctx.request_repaint_after(std::time::Duration::from_millis(50));
+            return;
+        }
+        // Let a few frames settle (layout, texture upload) before taking the picture.
+        if frames < 3 {
+            self.screenshot_state = ScreenshotState::Waiting { frames: frames + 1 };
+            ctx.request_repaint();
+            return;
+        }
+        let Some(path) = self.launch.screenshot.clone() else { return };
+        let exit = self.exit.clone();
+        let repaint = ctx.clone();
+        ctx.request_screenshot(move |image| {
+            let r = save_png(&path, &image);
+            *exit.lock().unwrap_or_else(|p| p.into_inner()) = Some(r);
+            repaint.send_viewport_cmd(egui::ViewportCommand::Close);
+            repaint.request_repaint();
+        });
+        self.screenshot_state = ScreenshotState::Requested;
+    }
+}
+
+/// Writes an RGBA image as PNG, atomically.
+pub fn save_png(path: &std::path::Path, image: &egui::ColorImage) -> Result<(), String> {
+    let [w, h] = image.size;
+    let mut bytes = Vec::new();
+    {
+        let mut enc = png::Encoder::new(&mut bytes, w as u32, h as u32);
+        enc.set_color(png::ColorType::Rgba);
+        enc.set_depth(png::BitDepth::Eight);
+        let mut writer = enc.write_header().map_err(|e| e.to_string())?;
+        let data: Vec<u8> = image.pixels.iter().flat_map(|c| c.to_array()).collect();
+        writer.write_image_data(&data).map_err(|e| e.to_string())?;
+    }
+    crate::io::write_atomic(path, &bytes).map_err(|e| e.to_string())
+}
+
+impl eframe::App for App {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        App::logic(self, ctx);
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        ui::show(self, ui);
+    }
+}
+
+/// Opens the window; returns when it closes. In screenshot mode, the result says whether
+/// the picture was saved.
+pub fn run(launch: LaunchOptions) -> Result<(), String> {
+    let options = eframe::NativeOptions {
+        renderer: eframe::Renderer::Wgpu,
+        viewport: egui::ViewportBuilder::default().with_inner_size([1400.0, 900.0]).with_title("Systole"),
+        ..Default::default()
+    };
+    let exit: Arc<std::sync::Mutex<Option<Result<(), String>>>> = Arc::default();
+    let exit2 = exit.clone();
+    let screenshot = launch.screenshot.is_some();
+    eframe::run_native(
+        "Systole",
+        options,
+        Box::new(move |cc| {
+            let wgpu = match &cc.wgpu_render_state {
+                Some(rs) => {
+                    render::install(rs);
+                    true
+                }
+                None => false,
+            };
+            let mut app = App::new(launch, wgpu, &cc.egui_ctx);
+            app.exit = exit2;
+            Ok(Box::new(app))
+        }),
+    )
+    .map_err(|e| format!("cannot open the window: {e}"))?;
+    let result = exit.lock().unwrap_or_else(|p| p.into_inner()).take();
+    match (screenshot, result) {
+        (true, None) => Err("the window closed before the screenshot was taken".into()),
+        (_, Some(r)) => r,
+        (false, None) => Ok(()),
+    }
+}

@@ -1,0 +1,481 @@
+//! The panels: menu, study panel (left), measures and volume curve (right), slice x phase
+//! matrix (bottom), the viewport (centre) and the help window. UI code reads the app's
+//! state and queues [`Command`]s; it never loads files or runs the network itself.
+
+use super::render::{SliceCallback, SliceUniforms, cpu_image};
+use super::{App, Command, LabelSource};
+use crate::contour::outline::Structure;
+use crate::measure::{Level, Measures};
+use egui::{Color32, Key, Pos2, Rect, Sense, Stroke, Vec2};
+
+pub const LV_ENDO: Color32 = Color32::from_rgb(230, 40, 40);
+pub const LV_EPI: Color32 = Color32::from_rgb(40, 210, 70);
+pub const RV_ENDO: Color32 = Color32::from_rgb(240, 215, 30);
+
+/// The shortcuts, as the Help window lists them.
+pub const SHORTCUTS: [(&str, &str); 11] = [
+    ("Mouse wheel, Up / Down", "previous / next slice"),
+    ("Left / Right", "previous / next phase"),
+    ("Space", "play / pause the cine"),
+    ("Right-drag", "window (horizontal) and level (vertical)"),
+    ("Ctrl + wheel", "zoom"),
+    ("Middle-drag", "pan"),
+    ("R", "reset zoom, pan and window"),
+    ("S", "segment the study"),
+    ("L", "labels overlay on / off"),
+    ("C", "contours on / off"),
+    ("F1 or H", "this help"),
+];
+
+pub fn show(app: &mut App, ui: &mut egui::Ui) {
+    keyboard(app, ui.ctx());
+    menu(app, ui);
+    egui::Panel::left("study").default_size(230.0).show(ui, |ui| study_panel(app, ui));
+    egui::Panel::right("measures").default_size(330.0).show(ui, |ui| {
+        measures_panel(app, ui);
+        ui.separator();
+        curve(app, ui);
+    });
+    egui::Panel::bottom("matrix").resizable(true).show(ui, |ui| matrix(app, ui));
+    egui::CentralPanel::no_frame().show(ui, |ui| viewport(app, ui));
+    if app.show_help {
+        let mut open = true;
+        egui::Window::new("Help").open(&mut open).show(ui.ctx(), |ui| {
+            egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
+                for (k, v) in SHORTCUTS {
+                    ui.strong(k);
+                    ui.label(v);
+                    ui.end_row();
+                }
+            });
+        });
+        app.show_help = open;
+    }
+    if let Some(e) = app.error.clone() {
+        let mut open = true;
+        egui::Window::new("Problem").open(&mut open).show(ui.ctx(), |ui| {
+            ui.label(e);
+        });
+        if !open {
+            app.error = None;
+        }
+    }
+}
+
+fn keyboard(app: &mut App, ctx: &egui::Context) {
+    if ctx.egui_wants_keyboard_input() {
+        return;
+    }
+    let (Some(cur), Some(v)) = (&app.current, &mut app.view) else { return };
+    let d = cur.cine.dims();
+    ctx.input(|i| {
+        if i.key_pressed(Key::ArrowUp) {
+            v.step_slice(-1, d.slices);
+        }
+        if i.key_pressed(Key::ArrowDown) {
+            v.step_slice(1, d.slices);
+        }
+        if i.key_pressed(Key::ArrowLeft) {
+            v.step_phase(-1, d.phases);
+        }
+        if i.key_pressed(Key::ArrowRight) {
+            v.step_phase(1, d.phases);
+        }
+        if i.key_pressed(Key::Space) {
+            v.playing = !v.playing;
+        }
+        if i.key_pressed(Key::R) {
+            v.reset();
+        }
+        if i.key_pressed(Key::L) {
+            v.show_labels = !v.show_labels;
+        }
+        if i.key_pressed(Key::C) {
+            v.show_contours = !v.show_contours;
+        }
+        if i.key_pressed(Key::S) {
+            app.commands.push(Command::Segment);
+        }
+        if i.key_pressed(Key::F1) || i.key_pressed(Key::H) {
+            app.show_help = !app.show_help;
+        }
+    });
+}
+
+fn menu(app: &mut App, ui: &mut egui::Ui) {
+    egui::Panel::top("menu").show(ui, |ui| {
+        egui::MenuBar::new().ui(ui, |ui| {
+            ui.menu_button("File", |ui| {
+                if ui.button("Open folder...").clicked() {
+                    app.commands.push(Command::OpenDialog { folder: true });
+                }
+                if ui.button("Open file...").clicked() {
+                    app.commands.push(Command::OpenDialog { folder: false });
+                }
+                if ui.button("Open the phantom").clicked() {
+                    app.commands.push(Command::OpenPhantom);
+                }
+                ui.menu_button("Recent", |ui| {
+                    if app.recent.paths.is_empty() {
+                        ui.label("(none yet)");
+                    }
+                    for p in app.recent.paths.clone() {
+                        if ui.button(p.display().to_string()).clicked() {
+                            app.commands.push(Command::Open(p));
+                        }
+                    }
+                });
+            });
+            ui.menu_button("View", |ui| {
+                if let Some(v) = &mut app.view {
+                    ui.checkbox(&mut v.show_labels, "Labels overlay (L)");
+                    ui.checkbox(&mut v.show_contours, "Contours (C)");
+                    ui.checkbox(&mut v.linear, "Linear interpolation");
+                    ui.add(egui::Slider::new(&mut v.label_opacity, 0.0..=1.0).text("overlay opacity"));
+                    if ui.button("Reset view (R)").clicked() {
+                        v.reset();
+                    }
+                }
+            });
+            if ui.button("Help").clicked() {
+                app.show_help = true;
+            }
+        });
+    });
+    // Files dropped on the window open like File -> Open.
+    let dropped: Vec<std::path::PathBuf> = ui.ctx().input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
+    if let Some(p) = dropped.into_iter().next() {
+        app.commands.push(Command::Open(p));
+    }
+}
+
+fn study_panel(app: &mut App, ui: &mut egui::Ui) {
+    ui.heading("Study");
+    if let Some((path, job)) = &app.loading {
+        ui.horizontal(|ui| {
+            ui.spinner();
+            ui.label(format!("Loading {}", path.display()));
+        });
+        let _ = job;
+    }
+    let Some(cur) = &app.current else {
+        ui.label("No study open.");
+        return;
+    };
+    let s = &cur.study;
+    let d = cur.cine.dims();
+    egui::Grid::new("study-info").num_columns(2).show(ui, |ui| {
+        let mut row = |k: &str, v: String| {
+            ui.label(k);
+            ui.label(v);
+            ui.end_row();
+        };
+        row("Name", cur.name.clone());
+        row("Patient", s.patient.name.clone().unwrap_or_else(|| "-".into()));
+        row("ID", s.patient.id.clone().unwrap_or_else(|| "-".into()));
+        row("Date", s.info.study_date.clone().unwrap_or_else(|| "-".into()));
+        row("Cine", format!("{} slices x {} phases", d.slices, d.phases));
+        row("Matrix", format!("{} x {}", d.columns, d.rows));
+        let g = &cur.cine.geometry;
+        row("Pixel", format!("{:.2} x {:.2} mm", g.pixel_spacing_mm[1], g.pixel_spacing_mm[0]));
+        row("Slice gap", g.slice_spacing_mm().map_or("-".into(), |v| format!("{v:.1} mm")));
+    });
+    ui.separator();
+    ui.label("Series");
+    for (i, ser) in s.series.iter().enumerate() {
+        let text = format!("{}{}", if i == s.chosen_series { "> " } else { "  " }, ser.description.clone().unwrap_or_else(|| format!("series {i}")));
+        ui.label(text);
+    }
+    if !cur.skipped.is_empty() {
+        ui.collapsing(format!("{} files skipped", cur.skipped.len()), |ui| {
+            egui::ScrollArea::vertical().max_height(200.0).show(ui, |ui| {
+                for s in &cur.skipped {
+                    ui.label(s);
+                }
+            });
+        });
+    }
+    ui.separator();
+    ui.heading("Contours");
+    let src = match app.label_source {
+        Some(LabelSource::Reference) => "reference (from the study)",
+        Some(LabelSource::Automatic) => "automatic (network)",
+        None => "none",
+    };
+    ui.label(format!("Shown: {src}"));
+    match &app.segmenting {
+        Some(job) => {
+            ui.add(egui::ProgressBar::new(job.fraction()).show_percentage().text("segmenting"));
+            if ui.button("Cancel").clicked() {
+                app.commands.push(Command::CancelSegment);
+            }
+        }
+        None => {
+            if ui.button("Segment (S)").clicked() {
+                app.commands.push(Command::Segment);
+            }
+        }
+    }
+    if let Some(v) = &mut app.view {
+        ui.separator();
+        ui.horizontal(|ui| {
+            if ui.button(if v.playing { "Pause" } else { "Play" }).clicked() {
+                v.playing = !v.playing;
+            }
+            ui.add(egui::Slider::new(&mut v.speed, 0.25..=4.0).text("speed"));
+        });
+        ui.label(format!("Slice {} / {}   Phase {} / {}", v.slice + 1, d.slices, v.phase + 1, d.phases));
+    }
+}
+
+fn fmt(v: Option<f64>, digits: usize) -> String {
+    v.map_or("-".into(), |x| format!("{x:.digits$}"))
+}
+
+fn measures_panel(app: &mut App, ui: &mut egui::Ui) {
+    ui.heading("Measures");
+    let mut changed = false;
+    ui.horizontal(|ui| {
+        let l = ui.label("Height cm");
+        let mut h = app.height_cm.unwrap_or(0.0);
+        if ui.add(egui::DragValue::new(&mut h).range(0.0..=250.0).speed(0.5)).labelled_by(l.id).changed() {
+            app.height_cm = (h > 0.0).then_some(h);
+            changed = true;
+        }
+        let l = ui.label("Weight kg");
+        let mut w = app.weight_kg.unwrap_or(0.0);
+        if ui.add(egui::DragValue::new(&mut w).range(0.0..=400.0).speed(0.5)).labelled_by(l.id).changed() {
+            app.weight_kg = (w > 0.0).then_some(w);
+            changed = true;
+        }
+    });
+    if let Some(cur) = &app.current {
+        let phases = cur.cine.dims().phases;
+        let m = app.measures.as_ref();
+        ui.horizontal(|ui| {
+            for (name, is_ed) in [("ED phase", true), ("ES phase", false)] {
+                let auto = if is_ed { m.and_then(|m| m.ed_phase) } else { m.and_then(|m| m.es_phase) };
+                let slot = if is_ed { &mut app.key_override.ed } else { &mut app.key_override.es };
+                let label = match (*slot, auto) {
+                    (Some(p), _) => format!("{} (set)", p + 1),
+                    (None, Some(p)) => format!("{} (auto)", p + 1),
+                    (None, None) => "-".to_string(),
+                };
+                egui::ComboBox::from_label(name).selected_text(label).show_ui(ui, |ui| {
+                    if ui.selectable_label(slot.is_none(), "automatic").clicked() {
+                        *slot = None;
+                        changed = true;
+                    }
+                    for p in 0..phases {
+                        if ui.selectable_label(*slot == Some(p), format!("phase {}", p + 1)).clicked() {
+                            *slot = Some(p);
+                            changed = true;
+                        }
+                    }
+                });
+            }
+        });
+    }
+    if changed {
+        app.recompute_measures();
+    }
+    let Some(m) = &app.measures else {
+        ui.label("No contours yet: press Segment (S).");
+        return;
+    };
+    measures_table(m, ui);
+}
+
+fn flag_of(m: &Measures, name: &str) -> Option<Level> {
+    m.flags.iter().find(|f| f.measure == name).map(|f| f.level)
+}
+
+fn measures_table(m: &Measures, ui: &mut egui::Ui) {
+    let rows: [(&str, &str, Option<f64>, usize); 14] = [
+        ("LV EDV", "lv_edv_ml", m.lv.edv_ml, 1),
+        ("LV ESV", "lv_esv_ml", m.lv.esv_ml, 1),
+        ("LV SV", "lv_sv_ml", m.lv.sv_ml, 1),
+        ("LV EF %", "lv_ef_pct", m.lv.ef_pct, 1),
+        ("LV mass g", "lv_mass_g", m.lv_mass_g, 1),
+        ("RV EDV", "rv_edv_ml", m.rv.edv_ml, 1),
+        ("RV ESV", "rv_esv_ml", m.rv.esv_ml, 1),
+        ("RV SV", "rv_sv_ml", m.rv.sv_ml, 1),
+        ("RV EF %", "rv_ef_pct", m.rv.ef_pct, 1),
+        ("CO L/min", "lv_cardiac_output_l_min", m.lv_cardiac_output_l_min, 2),
+        ("BSA m2", "bsa_m2", m.bsa_m2, 2),
+        ("LV EDV / BSA", "lv_edv_ml_m2_index", ratio(m.lv.edv_ml, m.bsa_m2), 1),
+        ("RV EDV / BSA", "rv_edv_ml_m2_index", ratio(m.rv.edv_ml, m.bsa_m2), 1),
+        ("LV mass / BSA", "lv_mass_g_m2_index", ratio(m.lv_mass_g, m.bsa_m2), 1),
+    ];
+    egui::Grid::new("measures").striped(true).num_columns(3).show(ui, |ui| {
+        for (label, key, value, digits) in rows {
+            ui.label(label);
+            ui.monospace(fmt(value, digits));
+            match flag_of(m, key) {
+                Some(Level::Low) => ui.colored_label(Color32::from_rgb(80, 150, 255), "LOW"),
+                Some(Level::High) => ui.colored_label(Color32::from_rgb(255, 110, 80), "HIGH"),
+                Some(Level::Normal) => ui.label("normal"),
+                None => ui.label(""),
+            };
+            ui.end_row();
+        }
+    });
+    ui.label(format!("ED phase {}  ES phase {}", fmt(m.ed_phase.map(|p| p as f64 + 1.0), 0), fmt(m.es_phase.map(|p| p as f64 + 1.0), 0)));
+}
+
+fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    a.zip(b).filter(|(_, b)| *b > 0.0).map(|(a, b)| a / b)
+}
+
+fn curve(app: &mut App, ui: &mut egui::Ui) {
+    use egui_plot::{Legend, Line, Plot, PlotPoints, VLine};
+    let Some(m) = &app.measures else { return };
+    let pts = |v: &[Option<f64>]| -> PlotPoints { v.iter().enumerate().filter_map(|(p, x)| x.map(|x| [p as f64 + 1.0, x])).collect() };
+    let lv = pts(&m.volumes.lv_ml);
+    let rv = pts(&m.volumes.rv_ml);
+    let (ed, es) = (m.ed_phase, m.es_phase);
+    Plot::new("volume-curve").height(180.0).legend(Legend::default()).x_axis_label("phase").y_axis_label("mL").show(ui, |p| {
+        p.line(Line::new("LV", lv).color(LV_ENDO));
+        p.line(Line::new("RV", rv).color(RV_ENDO));
+        if let Some(e) = ed {
+            p.vline(VLine::new("ED", e as f64 + 1.0).color(Color32::LIGHT_BLUE));
+        }
+        if let Some(e) = es {
+            p.vline(VLine::new("ES", e as f64 + 1.0).color(Color32::LIGHT_RED));
+        }
+    });
+}
+
+/// Slices (rows) x phases (columns); ED and ES marked above their columns, a dot where
+/// an image has contours; a click goes there.
+fn matrix(app: &mut App, ui: &mut egui::Ui) {
+    let (Some(cur), Some(v)) = (&app.current, &app.view) else { return };
+    let d = cur.cine.dims();
+    let cell = Vec2::new(16.0, 11.0);
+    let size = Vec2::new(40.0 + cell.x * d.phases as f32, 14.0 + cell.y * d.slices as f32);
+    let (rect, resp) = ui.allocate_exact_size(size, Sense::click());
+    let painter = ui.painter_at(rect);
+    let origin = rect.min + Vec2::new(40.0, 14.0);
+    let (ed, es) = app.measures.as_ref().map_or((None, None), |m| (m.ed_phase, m.es_phase));
+    for p in 0..d.phases {
+        let x = origin.x + cell.x * p as f32;
+        let tag = if Some(p) == ed { "ED" } else if Some(p) == es { "ES" } else { "" };
+        if !tag.is_empty() {
+            painter.text(Pos2::new(x + cell.x / 2.0, rect.min.y), egui::Align2::CENTER_TOP, tag, egui::FontId::proportional(10.0), Color32::WHITE);
+        }
+        for s in 0..d.slices {
+            let r = Rect::from_min_size(Pos2::new(x, origin.y + cell.y * s as f32), cell - Vec2::splat(1.0));
+            let current = p == v.phase && s == v.slice;
+            let key = Some(p) == ed || Some(p) == es;
+            let fill = if current { Color32::from_rgb(90, 140, 230) } else if key { Color32::from_gray(70) } else { Color32::from_gray(45) };
+            painter.rect_filled(r, 1.0, fill);
+            if app.labels.as_ref().is_some_and(|l| !l.annotated(p, s).is_empty()) {
+                painter.circle_filled(r.center(), 2.0, LV_EPI);
+            }
+        }
+    }
+    for s in 0..d.slices {
+        painter.text(Pos2::new(rect.min.x, origin.y + cell.y * (s as f32 + 0.5)), egui::Align2::LEFT_CENTER, format!("{}", s + 1), egui::FontId::proportional(9.0), Color32::GRAY);
+    }
+    if resp.clicked()
+        && let Some(pos) = resp.interact_pointer_pos()
+    {
+        let q = (pos - origin).to_pos2();
+        if q.x >= 0.0 && q.y >= 0.0 {
+            let (p, s) = ((q.x / cell.x) as usize, (q.y / cell.y) as usize);
+            if p < d.phases && s < d.slices {
+                app.commands.push(Command::Go { phase: p, slice: s });
+            }
+        }
+    }
+}
+
+fn viewport(app: &mut App, ui: &mut egui::Ui) {
+    let rect = ui.max_rect();
+    let resp = ui.allocate_rect(rect, Sense::click_and_drag());
+    ui.painter().rect_filled(rect, 0.0, Color32::BLACK);
+    let Some(img) = app.shown_image() else { return };
+    let Some(v) = app.view.clone() else { return };
+    let d = app.current.as_ref().map(|c| c.cine.dims());
+    // Interaction: wheel = slice (Ctrl: zoom), right-drag = window/level, middle-drag = pan.
+    if resp.hovered() {
+        // One slice per wheel event (not per scrolled point), as clinical viewers step.
+        let (scroll, ctrl) = ui.ctx().input(|i| {
+            let dy: f32 = i.events.iter().map(|e| if let egui::Event::MouseWheel { delta, .. } = e { delta.y } else { 0.0 }).sum();
+            (dy, i.modifiers.ctrl || i.modifiers.command)
+        });
+        if let (Some(view), Some(d)) = (&mut app.view, d)
+            && scroll != 0.0
+        {
+            if ctrl {
+                view.zoom_by(if scroll > 0.0 { 1.1 } else { 1.0 / 1.1 });
+            } else {
+                view.step_slice(if scroll > 0.0 { -1 } else { 1 }, d.slices);
+            }
+        }
+    }
+    if let Some(view) = &mut app.view {
+        if resp.dragged_by(egui::PointerButton::Secondary) {
+            let dd = resp.drag_delta();
+            view.drag_window(dd.x, dd.y);
+        }
+        if resp.dragged_by(egui::PointerButton::Middle) {
+            let dd = resp.drag_delta();
+            view.pan[0] += dd.x;
+            view.pan[1] += dd.y;
+        }
+    }
+    // Image placement: fit, then zoom about the centre and pan.
+    let (w, h) = (img.columns as f32, img.rows as f32);
+    let fit = (rect.width() / w).min(rect.height() / h);
+    let scale = fit * v.zoom;
+    let size = Vec2::new(w * scale, h * scale);
+    let min = rect.center() - size / 2.0 + Vec2::new(v.pan[0], v.pan[1]);
+    let uniforms = SliceUniforms {
+        panel_size_pt: [rect.width(), rect.height()],
+        origin_pt: [min.x - rect.min.x, min.y - rect.min.y],
+        image_size: [w, h],
+        scale_pt: scale,
+        window_center: v.window_center,
+        window_width: v.window_width,
+        label_opacity: v.label_opacity,
+        linear: v.linear,
+        show_labels: v.show_labels,
+    };
+    if app.wgpu {
+        ui.painter().add(eframe::egui_wgpu::Callback::new_paint_callback(rect, SliceCallback { image: img.clone(), uniforms }));
+    } else {
+        let stale = app.cpu_texture.as_ref().is_none_or(|(k, u, _)| *k != img.key || u.window_center != uniforms.window_center || u.window_width != uniforms.window_width || u.show_labels != uniforms.show_labels || u.label_opacity != uniforms.label_opacity);
+        if stale {
+            let tex = ui.ctx().load_texture("systole-slice", cpu_image(&img, &uniforms), egui::TextureOptions::LINEAR);
+            app.cpu_texture = Some((img.key, uniforms, tex));
+        }
+        if let Some((_, _, tex)) = &app.cpu_texture {
+            ui.painter_at(rect).image(tex.id(), Rect::from_min_size(min, size), Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0)), Color32::WHITE);
+        }
+    }
+    if v.show_contours {
+        let painter = ui.painter_at(rect);
+        let to_screen = |p: [f32; 2]| Pos2::new(min.x + (p[0] + 0.5) * scale, min.y + (p[1] + 0.5) * scale);
+        for (structure, segments) in app.outlines() {
+            let colour = match structure {
+                Structure::LvEndo => LV_ENDO,
+                Structure::LvEpi => LV_EPI,
+                Structure::RvEndo => RV_ENDO,
+            };
+            let stroke = Stroke::new(1.5, colour);
+            for s in segments {
+                painter.line_segment([to_screen(s[0]), to_screen(s[1])], stroke);
+            }
+        }
+    }
+    let label = format!(
+        "slice {}  phase {}  W {:.0} L {:.0}  zoom {:.1}x",
+        v.slice + 1,
+        v.phase + 1,
+        v.window_width,
+        v.window_center,
+        v.zoom
+    );
+    ui.painter_at(rect).text(rect.left_top() + Vec2::new(8.0, 8.0), egui::Align2::LEFT_TOP, label, egui::FontId::monospace(12.0), Color32::LIGHT_GRAY);
+}

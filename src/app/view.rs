@@ -1,0 +1,141 @@
+//! What the viewport shows and how navigation changes it: pure state, no drawing, so the
+//! conventions (keys, wheel, drags, playback timing) are testable on their own.
+
+use crate::study::CineStack;
+
+/// Position in the cine and display settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ViewState {
+    pub slice: usize,
+    pub phase: usize,
+    /// Display magnification relative to "fit to the viewport".
+    pub zoom: f32,
+    /// Offset of the image centre from the viewport centre, in points.
+    pub pan: [f32; 2],
+    pub window_center: f32,
+    pub window_width: f32,
+    /// Bilinear interpolation (true) or nearest pixel.
+    pub linear: bool,
+    pub show_labels: bool,
+    pub show_contours: bool,
+    pub label_opacity: f32,
+    pub playing: bool,
+    /// Playback speed as a multiple of the acquired temporal resolution.
+    pub speed: f32,
+    /// Default window for `reset`.
+    default_window: (f32, f32),
+}
+
+impl ViewState {
+    /// Mid-ventricular slice, first phase, window from the 1st-99th intensity percentiles.
+    pub fn for_cine(cine: &CineStack) -> ViewState {
+        let d = cine.dims();
+        let (lo, hi) = display_range(cine);
+        ViewState {
+            slice: d.slices / 2,
+            phase: 0,
+            zoom: 1.0,
+            pan: [0.0, 0.0],
+            window_center: 0.5 * (lo + hi),
+            window_width: (hi - lo).max(1e-3),
+            linear: true,
+            show_labels: true,
+            show_contours: true,
+            label_opacity: 0.25,
+            playing: false,
+            speed: 1.0,
+            default_window: (0.5 * (lo + hi), (hi - lo).max(1e-3)),
+        }
+    }
+
+    /// R: zoom to fit, no pan, default window.
+    pub fn reset(&mut self) {
+        self.zoom = 1.0;
+        self.pan = [0.0, 0.0];
+        (self.window_center, self.window_width) = self.default_window;
+    }
+
+    /// Up/Down arrow or mouse wheel: next or previous slice, stopping at the ends.
+    pub fn step_slice(&mut self, delta: isize, slices: usize) {
+        self.slice = (self.slice as isize + delta).clamp(0, slices.saturating_sub(1) as isize) as usize;
+    }
+
+    /// Left/Right arrow: previous or next phase, wrapping around the cycle.
+    pub fn step_phase(&mut self, delta: isize, phases: usize) {
+        if phases > 0 {
+            self.phase = (self.phase as isize + delta).rem_euclid(phases as isize) as usize;
+        }
+    }
+
+    /// Right-drag: horizontal changes the width, vertical the level (centre), in
+    /// proportion to the default width per 400 points of drag.
+    pub fn drag_window(&mut self, dx: f32, dy: f32) {
+        let unit = self.default_window.1 / 400.0;
+        self.window_width = (self.window_width + dx * unit).max(unit);
+        self.window_center += dy * unit;
+    }
+
+    /// Ctrl+wheel: zoom by a factor, between 0.25 and 16.
+    pub fn zoom_by(&mut self, factor: f32) {
+        self.zoom = (self.zoom * factor).clamp(0.25, 16.0);
+    }
+}
+
+/// The 1st and 99th percentiles of (a sample of) the cine: the default window.
+fn display_range(cine: &CineStack) -> (f32, f32) {
+    let data = cine.data();
+    let step = (data.len() / 200_000).max(1);
+    let sample: Vec<f32> = data.iter().step_by(step).copied().collect();
+    let (lo, hi) = crate::segment::preprocess::percentile_range(&sample);
+    if hi > lo { (lo, hi) } else { (lo, lo + 1.0) }
+}
+
+/// Time between phases for playback at `speed`: the median step of the trigger times
+/// (the acquired temporal resolution), else 40 ms.
+pub fn phase_interval_s(cine: &CineStack, speed: f32) -> f64 {
+    let t: Vec<f64> = cine.trigger_times_ms().into_iter().flatten().collect();
+    let mut steps: Vec<f64> = t.windows(2).map(|w| w[1] - w[0]).filter(|d| *d > 0.0 && d.is_finite()).collect();
+    steps.sort_by(f64::total_cmp);
+    let ms = steps.get(steps.len() / 2).copied().unwrap_or(40.0);
+    ms / 1000.0 / f64::from(speed.max(0.05))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::phantom::{PhantomConfig, phantom};
+
+    #[test]
+    fn navigation_conventions() {
+        let p = phantom(&PhantomConfig::default());
+        let d = p.study.cine.dims();
+        let mut v = ViewState::for_cine(&p.study.cine);
+        assert_eq!(v.slice, d.slices / 2);
+        v.step_slice(100, d.slices);
+        assert_eq!(v.slice, d.slices - 1);
+        v.step_slice(-1000, d.slices);
+        assert_eq!(v.slice, 0);
+        v.step_phase(-1, d.phases);
+        assert_eq!(v.phase, d.phases - 1, "phases wrap around the cycle");
+        v.step_phase(1, d.phases);
+        assert_eq!(v.phase, 0);
+        let (c, w) = (v.window_center, v.window_width);
+        v.drag_window(40.0, -20.0);
+        assert!(v.window_width > w && v.window_center < c);
+        v.zoom_by(100.0);
+        assert_eq!(v.zoom, 16.0);
+        v.pan = [3.0, 4.0];
+        v.reset();
+        assert_eq!((v.zoom, v.pan, v.window_center, v.window_width), (1.0, [0.0, 0.0], c, w));
+    }
+
+    #[test]
+    fn playback_runs_at_the_acquired_temporal_resolution() {
+        let p = phantom(&PhantomConfig::default());
+        let t: Vec<f64> = p.study.cine.trigger_times_ms().into_iter().flatten().collect();
+        assert!(t.len() > 2, "the phantom states trigger times");
+        let step = (t[1] - t[0]) / 1000.0;
+        assert!((phase_interval_s(&p.study.cine, 1.0) - step).abs() < 1e-9);
+        assert!((phase_interval_s(&p.study.cine, 2.0) - step / 2.0).abs() < 1e-9);
+    }
+}
