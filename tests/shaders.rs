@@ -1,5 +1,6 @@
 //! Every WGSL shader in shaders/ parses and validates with naga (wgpu's shader compiler),
 //! so a broken shader fails here and not on a user's GPU.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::Path;
 

@@ -21,6 +21,9 @@ use std::sync::Arc;
 use std::sync::mpsc::TryRecvError;
 use view::ViewState;
 
+/// Contour segments of one image per structure (see [`outline`]).
+pub type Outlines = Vec<(Structure, Vec<[[f32; 2]; 2]>)>;
+
 /// How the viewer was started.
 #[derive(Debug, Clone, Default)]
 pub struct LaunchOptions {
@@ -82,7 +85,7 @@ pub struct App {
     /// Set when screenshot mode ends: the exit status for `main`.
     pub exit: Arc<std::sync::Mutex<Option<Result<(), String>>>>,
     shown: Option<Arc<ImageData>>,
-    outlines: Option<(ImageKey, Vec<(Structure, Vec<[[f32; 2]; 2]>)>)>,
+    outlines: Option<(ImageKey, Outlines)>,
     cpu_texture: Option<(ImageKey, render::SliceUniforms, egui::TextureHandle)>,
     file_dialog: Option<std::sync::mpsc::Receiver<Option<PathBuf>>>,
     last_phase_step: f64,
@@ -131,6 +134,13 @@ impl App {
             None => app.open_phantom(),
         }
         app
+    }
+
+    /// Shows a study that is already loaded (tests, benchmarks, the phantom).
+    pub fn open_study(&mut self, study: Study, name: &str) {
+        let id = self.next_study_id;
+        self.next_study_id += 1;
+        self.install(OpenStudy { cine: Arc::new(study.cine.clone()), study, id, name: name.to_string(), skipped: Vec::new() });
     }
 
     fn open_phantom(&mut self) {

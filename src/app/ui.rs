@@ -173,7 +173,7 @@ fn study_panel(app: &mut App, ui: &mut egui::Ui) {
         row("Name", cur.name.clone());
         row("Patient", s.patient.name.clone().unwrap_or_else(|| "-".into()));
         row("ID", s.patient.id.clone().unwrap_or_else(|| "-".into()));
-        row("Date", s.info.study_date.clone().unwrap_or_else(|| "-".into()));
+        row("Date", s.info.study_date.as_deref().map_or_else(|| "-".into(), dicom_date));
         row("Cine", format!("{} slices x {} phases", d.slices, d.phases));
         row("Matrix", format!("{} x {}", d.columns, d.rows));
         let g = &cur.cine.geometry;
@@ -183,7 +183,8 @@ fn study_panel(app: &mut App, ui: &mut egui::Ui) {
     ui.separator();
     ui.label("Series");
     for (i, ser) in s.series.iter().enumerate() {
-        let text = format!("{}{}", if i == s.chosen_series { "> " } else { "  " }, ser.description.clone().unwrap_or_else(|| format!("series {i}")));
+        let name = ser.description.clone().or_else(|| ser.number.map(|n| format!("series #{n}"))).unwrap_or_else(|| format!("series {}", i + 1));
+        let text = format!("{}{name}: {} x {}", if i == s.chosen_series { "> " } else { "  " }, ser.positions, ser.phases);
         ui.label(text);
     }
     if !cur.skipped.is_empty() {
@@ -226,6 +227,12 @@ fn study_panel(app: &mut App, ui: &mut egui::Ui) {
         });
         ui.label(format!("Slice {} / {}   Phase {} / {}", v.slice + 1, d.slices, v.phase + 1, d.phases));
     }
+}
+
+/// DICOM DA (YYYYMMDD) as YYYY-MM-DD; anything else as it is.
+fn dicom_date(d: &str) -> String {
+    let d = d.trim();
+    if d.len() == 8 && d.bytes().all(|b| b.is_ascii_digit()) { format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..]) } else { d.to_string() }
 }
 
 fn fmt(v: Option<f64>, digits: usize) -> String {
