@@ -43,6 +43,7 @@ fn shipped_weights_match_pytorch_logits() {
     let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sax_parity.safetensors");
     let seg = Segmenter::builtin().unwrap();
     let (max, agree) = compare(&seg, &golden);
+    eprintln!("shipped weights: max |candle - pytorch| = {max:e}, argmax agreement {agree}");
     assert!(max <= 1e-3, "max |candle - pytorch| = {max}");
     assert!(agree > 0.999, "argmax agreement {agree}");
 }
@@ -64,6 +65,7 @@ fn random_network_round_trip_through_export() {
     assert!(out.status.success(), "golden.py failed: {}", String::from_utf8_lossy(&out.stderr));
     let seg = Segmenter::from_file(&weights).unwrap();
     let (max, _) = compare(&seg, &golden);
+    eprintln!("random network: max |candle - pytorch| = {max:e}");
     // Logits of an untrained network are of order 1-10; the bound is the 1e-3.
     assert!(max <= 1e-3, "max |candle - pytorch| = {max}");
 }
