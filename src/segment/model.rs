@@ -179,7 +179,7 @@ impl SaxNet {
             candle_core::bail!("input {n} x {h} x {w} ({} values): sides must be non-zero multiples of 16", images.len());
         }
         let mut x = Act { data: images.to_vec(), n, h, w, c: 1 };
-        let mut sides: Vec<Act> = Vec::with_capacity(FILTERS.len());
+        let mut sides: Vec<Product> = Vec::with_capacity(FILTERS.len());
         for (level, (side, head1)) in self.levels.iter().zip(self.sides.iter().zip(&self.head1)) {
             for conv in level {
                 debug_assert_eq!(conv.cin, x.c);
@@ -190,7 +190,7 @@ impl SaxNet {
             let s = dense(Act { data: x.data.clone(), ..x }, side, true)?;
             sides.push(matmul(s, head1)?);
         }
-        let mut y = upsample_sum(&sides, &self.head1_bias);
+        let mut y = upsample_sum(&sides, &self.head1_bias)?;
         y = dense(y, &self.head2, true)?;
         dense(y, &self.classifier, false)
     }
@@ -240,16 +240,23 @@ fn im2col3(x: &Act, stride: usize) -> Act {
     Act { data: col, n: x.n, h: ho, w: wo, c: 9 * c }
 }
 
-/// `x @ w` as a new activation (no bias, no ReLU).
-fn matmul(x: Act, w: &Tensor) -> candle_core::Result<Act> {
-    let (k, n_out) = w.dims2()?;
+/// A gemm result kept as candle returned it (channels-last, no bias, no ReLU), read in
+/// place by [`upsample_sum`] instead of being copied out.
+struct Product {
+    t: Tensor,
+    h: usize,
+    w: usize,
+}
+
+/// `x @ w`, left in candle's buffer.
+fn matmul(x: Act, w: &Tensor) -> candle_core::Result<Product> {
+    let (k, _) = w.dims2()?;
     let pixels = x.n * x.h * x.w;
     if x.c != k {
         candle_core::bail!("matmul: {} input channels for a {k}-row weight", x.c);
     }
-    let y = Tensor::from_vec(x.data, (pixels, k), &Device::Cpu)?.matmul(w)?;
-    let data = with_slice(&y, |s| s.to_vec())?;
-    Ok(Act { data, n: x.n, h: x.h, w: x.w, c: n_out })
+    let t = Tensor::from_vec(x.data, (pixels, k), &Device::Cpu)?.matmul(w)?;
+    Ok(Product { t, h: x.h, w: x.w })
 }
 
 /// `relu?(x @ w + bias)`, bias and ReLU in one pass over the gemm result.
@@ -303,26 +310,40 @@ fn taps(n_in: usize, n_out: usize) -> Vec<(usize, usize, f32)> {
 
 /// The head's first layer: bias + the full-resolution term + every lower-resolution term
 /// interpolated bilinearly to full resolution, then ReLU.
-fn upsample_sum(parts: &[Act], bias: &[f32]) -> Act {
-    let full = &parts[0];
-    let (n, h, w, c) = (full.n, full.h, full.w, full.c);
+fn upsample_sum(parts: &[Product], bias: &[f32]) -> candle_core::Result<Act> {
+    // Borrow every product's buffer for the whole pass.
+    let guards: Vec<_> = parts.iter().map(|p| p.t.storage_and_layout()).collect();
+    let mut data: Vec<&[f32]> = Vec::with_capacity(parts.len());
+    for (storage, layout) in &guards {
+        let Some((start, end)) = layout.contiguous_offsets() else {
+            candle_core::bail!("expected a contiguous tensor");
+        };
+        match &**storage {
+            Storage::Cpu(cpu) => data.push(&cpu.as_slice::<f32>()?[start..end]),
+            _ => candle_core::bail!("expected a CPU tensor"),
+        }
+    }
+    let Some(full) = parts.first() else { candle_core::bail!("no side outputs") };
+    let (h, w) = (full.h, full.w);
+    let c = bias.len();
+    let n = data[0].len() / (h * w * c).max(1);
     let row_taps: Vec<Vec<(usize, usize, f32)>> = parts[1..].iter().map(|p| taps(p.h, h)).collect();
     let col_taps: Vec<Vec<(usize, usize, f32)>> = parts[1..].iter().map(|p| taps(p.w, w)).collect();
     let mut out = vec![0f32; n * h * w * c];
     out.par_chunks_mut(w * c).enumerate().for_each(|(r, row)| {
         let (img, y) = (r / h, r % h);
-        let src_row = &full.data[(img * h + y) * w * c..(img * h + y + 1) * w * c];
+        let src_row = &data[0][(img * h + y) * w * c..(img * h + y + 1) * w * c];
         for (o, (&a, &b)) in row.iter_mut().zip(src_row.iter().zip(bias.iter().cycle())) {
             *o = a + b;
         }
         // For each lower level: blend its two source rows once, then the columns per pixel.
         let mut blended = Vec::new();
-        for ((p, rt), ct) in parts[1..].iter().zip(&row_taps).zip(&col_taps) {
+        for (((p, pd), rt), ct) in parts[1..].iter().zip(&data[1..]).zip(&row_taps).zip(&col_taps) {
             let (y0, y1, ly) = rt[y];
             let stride = p.w * c;
             let base = img * p.h * stride;
-            let r0 = &p.data[base + y0 * stride..base + (y0 + 1) * stride];
-            let r1 = &p.data[base + y1 * stride..base + (y1 + 1) * stride];
+            let r0 = &pd[base + y0 * stride..base + (y0 + 1) * stride];
+            let r1 = &pd[base + y1 * stride..base + (y1 + 1) * stride];
             blended.clear();
             blended.extend(r0.iter().zip(r1).map(|(&a, &b)| (1.0 - ly) * a + ly * b));
             for (x, px) in row.chunks_exact_mut(c).enumerate() {
@@ -338,7 +359,7 @@ fn upsample_sum(parts: &[Act], bias: &[f32]) -> Act {
             *o = o.max(0.0);
         }
     });
-    Act { data: out, n, h, w, c }
+    Ok(Act { data: out, n, h, w, c })
 }
 
 #[cfg(test)]
