@@ -39,12 +39,15 @@ def slices_of(patients):
     return out
 
 
-def soft_dice_loss(logits, target):
+def soft_dice_loss(logits, target, weights=None):
+    """1 - the (weighted) mean soft Dice of LV, myocardium and RV over the batch."""
     p = logits.softmax(1)[:, 1:]
     t = F.one_hot(target, 4).permute(0, 3, 1, 2).float()[:, 1:]
     inter = (p * t).sum((0, 2, 3))
     denom = p.sum((0, 2, 3)) + t.sum((0, 2, 3))
-    return 1.0 - ((2 * inter + 1.0) / (denom + 1.0)).mean()
+    d = (2 * inter + 1.0) / (denom + 1.0)
+    w = torch.ones(3) if weights is None else torch.tensor(weights, dtype=d.dtype)
+    return 1.0 - (w * d).sum() / w.sum()
 
 
 def lr_at(step, cfg):
@@ -137,7 +140,7 @@ def main():
         x, y = sample_batch(slices, cfg, rng)
         logits = model(x)
         ce = F.cross_entropy(logits, y)
-        dl = soft_dice_loss(logits, y)
+        dl = soft_dice_loss(logits, y, cfg.get("dice_class_weights"))
         loss = ce + cfg["dice_weight"] * dl
         opt.zero_grad()
         loss.backward()

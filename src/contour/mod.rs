@@ -1,7 +1,55 @@
 //! Contours and masks. Pixel coordinates are (column, row) with (0, 0) at the centre of
 //! the top-left pixel.
 
+pub mod edit;
+pub mod history;
 pub mod outline;
+pub mod set;
+pub mod trace;
+
+/// The three displayed contours, in Systole's label order (1 LV, 2 myocardium, 3 RV).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Structure {
+    /// Boundary of the LV blood pool.
+    LvEndo,
+    /// Outer boundary of LV blood pool plus myocardium.
+    LvEpi,
+    /// Boundary of the RV blood pool.
+    RvEndo,
+}
+
+impl Structure {
+    pub const ALL: [Structure; 3] = [Structure::LvEndo, Structure::LvEpi, Structure::RvEndo];
+
+    /// The name used in session files and exports.
+    pub fn name(self) -> &'static str {
+        match self {
+            Structure::LvEndo => "lv_endo",
+            Structure::LvEpi => "lv_epi",
+            Structure::RvEndo => "rv_endo",
+        }
+    }
+
+    /// What a clinician calls it.
+    pub fn title(self) -> &'static str {
+        match self {
+            Structure::LvEndo => "LV endocardium",
+            Structure::LvEpi => "LV epicardium",
+            Structure::RvEndo => "RV endocardium",
+        }
+    }
+
+    /// Whether a pixel with Systole label `label` lies inside this contour.
+    pub fn contains(self, label: u8) -> bool {
+        match self {
+            Structure::LvEndo => label == 1,
+            Structure::LvEpi => label == 1 || label == 2,
+            Structure::RvEndo => label == 3,
+        }
+    }
+}
+
 
 /// A closed polygon in pixel coordinates (column, row).
 pub type Polygon = Vec<[f64; 2]>;

@@ -2,30 +2,9 @@
 //! structure and one outside it (or the image border), as line segments in pixel
 //! coordinates (column, row) with (0, 0) at the centre of the top-left pixel, so edges lie
 //! on half-integers.
-//! Editable smooth contours (marching squares) come with contour editing.
+//! Editable smooth contours are in [`super::trace`].
 
-/// The three displayed contours, in Systole's label order (1 LV, 2 myocardium, 3 RV).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Structure {
-    /// Boundary of the LV blood pool.
-    LvEndo,
-    /// Outer boundary of LV blood pool plus myocardium.
-    LvEpi,
-    /// Boundary of the RV blood pool.
-    RvEndo,
-}
-
-impl Structure {
-    pub const ALL: [Structure; 3] = [Structure::LvEndo, Structure::LvEpi, Structure::RvEndo];
-
-    pub fn contains(self, label: u8) -> bool {
-        match self {
-            Structure::LvEndo => label == 1,
-            Structure::LvEpi => label == 1 || label == 2,
-            Structure::RvEndo => label == 3,
-        }
-    }
-}
+pub use super::Structure;
 
 /// Unit edge segments `[[x0, y0], [x1, y1]]` around `structure` in a `columns`-wide label
 /// image. Adjacent collinear edges are merged along rows and columns.

@@ -8,6 +8,7 @@
 pub mod acdc;
 pub mod dicom;
 pub mod nifti;
+pub mod session;
 mod nifti_study;
 pub mod sunnybrook;
 

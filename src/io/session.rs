@@ -1,0 +1,319 @@
+//! The review session file (docs/session-format.md): the clinician's contours, key phases
+//! and overrides for one study, as JSON, written atomically. It is the clinician's truth:
+//! a file of another study is refused, a broken file is an error and is never overwritten.
+
+use crate::contour::Structure;
+use crate::contour::set::{Contour, ContourSet, Source};
+use crate::study::{Dims, Study};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+pub const FORMAT: &str = "systole-session";
+pub const VERSION: u32 = 1;
+/// File name beside (inside) a study folder.
+pub const FILE_NAME: &str = "systole-session.json";
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    #[error("the session file is broken ({reason}); fix or remove it: {path}")]
+    Broken { path: PathBuf, reason: String },
+    #[error("the session file belongs to another study ({reason}): {path}")]
+    Foreign { path: PathBuf, reason: String },
+    #[error("cannot read the session file ({source}): {path}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot save the session ({reason}): {path}")]
+    Write { path: PathBuf, reason: String },
+}
+
+/// Which study a session belongs to.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StudyIdentity {
+    pub study_instance_uid: Option<String>,
+    pub series_instance_uid: Option<String>,
+    /// FNV-1a 64 of the cine's dimensions and intensities (hex): identifies NIfTI inputs,
+    /// which carry no UIDs.
+    pub fingerprint: String,
+    /// [phases, slices, rows, columns] of the cine.
+    pub dims: [usize; 4],
+}
+
+impl StudyIdentity {
+    pub fn of(study: &Study) -> StudyIdentity {
+        let d = study.cine.dims();
+        StudyIdentity {
+            study_instance_uid: study.info.study_instance_uid.clone(),
+            series_instance_uid: study.info.series_instance_uid.clone(),
+            fingerprint: fingerprint(study),
+            dims: [d.phases, d.slices, d.rows, d.columns],
+        }
+    }
+
+    /// Why `self` (from a file) is not `current`'s session, if it is not. DICOM studies
+    /// match on their UIDs, others on the fingerprint; the grid must always match.
+    pub fn mismatch(&self, current: &StudyIdentity) -> Option<String> {
+        if self.dims != current.dims {
+            return Some(format!("its images are {:?} (phases, slices, rows, columns), the study's {:?}", self.dims, current.dims));
+        }
+        match (&self.series_instance_uid, &current.series_instance_uid) {
+            (Some(a), Some(b)) if a != b => return Some(format!("SeriesInstanceUID {a}, the study's {b}")),
+            (Some(_), Some(_)) => {
+                return match (&self.study_instance_uid, &current.study_instance_uid) {
+                    (Some(a), Some(b)) if a != b => Some(format!("StudyInstanceUID {a}, the study's {b}")),
+                    _ => None,
+                };
+            }
+            _ => {}
+        }
+        (self.fingerprint != current.fingerprint).then(|| "its image fingerprint differs from the study's".to_string())
+    }
+}
+
+/// FNV-1a 64 over the dimensions and the f32 bit patterns of every intensity.
+pub fn fingerprint(study: &Study) -> String {
+    let d = study.cine.dims();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut eat = |w: u64| {
+        h ^= w;
+        h = h.wrapping_mul(0x0000_0100_0000_01b3);
+    };
+    for v in [d.phases, d.slices, d.rows, d.columns] {
+        eat(v as u64);
+    }
+    for v in study.cine.data() {
+        eat(v.to_bits() as u64);
+    }
+    format!("{h:016x}")
+}
+
+/// What the user set by hand; each `None` means "as the study states / as computed".
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Overrides {
+    #[serde(default)]
+    pub ed_phase: Option<usize>,
+    #[serde(default)]
+    pub es_phase: Option<usize>,
+    #[serde(default)]
+    pub height_cm: Option<f64>,
+    #[serde(default)]
+    pub weight_kg: Option<f64>,
+    #[serde(default)]
+    pub reviewer: Option<String>,
+    #[serde(default)]
+    pub conclusion: Option<String>,
+}
+
+/// One contour as stored.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContourRecord {
+    pub slice: usize,
+    pub phase: usize,
+    pub structure: Structure,
+    pub points: Vec<[f64; 2]>,
+    pub source: Source,
+}
+
+/// The whole file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionFile {
+    pub format: String,
+    pub version: u32,
+    /// The program that wrote it.
+    #[serde(default)]
+    pub software: Option<String>,
+    pub study: StudyIdentity,
+    /// The key phases the measures use (overrides applied), 0-based.
+    pub ed_phase: Option<usize>,
+    pub es_phase: Option<usize>,
+    #[serde(default)]
+    pub overrides: Overrides,
+    pub contours: Vec<ContourRecord>,
+}
+
+/// A session ready to use: the contours on the study's grid and the overrides.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Session {
+    pub contours: ContourSet,
+    pub overrides: Overrides,
+}
+
+impl SessionFile {
+    pub fn new(study: &Study, session: &Session, key_phases: (Option<usize>, Option<usize>)) -> SessionFile {
+        let contours = session
+            .contours
+            .iter()
+            .map(|(&(phase, slice, structure), c)| ContourRecord { slice, phase, structure, points: c.points.clone(), source: c.source })
+            .collect();
+        SessionFile {
+            format: FORMAT.into(),
+            version: VERSION,
+            software: Some(format!("systole {}", env!("CARGO_PKG_VERSION"))),
+            study: StudyIdentity::of(study),
+            ed_phase: key_phases.0,
+            es_phase: key_phases.1,
+            overrides: session.overrides.clone(),
+            contours,
+        }
+    }
+
+    /// Checks the file against `study` and builds the session. `path` is for messages.
+    pub fn into_session(self, study: &Study, path: &Path) -> Result<Session, SessionError> {
+        let broken = |reason: String| SessionError::Broken { path: path.to_path_buf(), reason };
+        if self.format != FORMAT {
+            return Err(broken(format!("format is {:?}, not {FORMAT:?}", self.format)));
+        }
+        if self.version != VERSION {
+            return Err(broken(format!("version {} is not supported (this program reads {VERSION})", self.version)));
+        }
+        if let Some(reason) = self.study.mismatch(&StudyIdentity::of(study)) {
+            return Err(SessionError::Foreign { path: path.to_path_buf(), reason });
+        }
+        let d: Dims = study.cine.dims();
+        for (name, p) in [("ed_phase", self.overrides.ed_phase), ("es_phase", self.overrides.es_phase), ("ed_phase", self.ed_phase), ("es_phase", self.es_phase)] {
+            if p.is_some_and(|p| p >= d.phases) {
+                return Err(broken(format!("{name} is beyond the study's {} phases", d.phases)));
+            }
+        }
+        for (name, v) in [("height_cm", self.overrides.height_cm), ("weight_kg", self.overrides.weight_kg)] {
+            if v.is_some_and(|v| !v.is_finite() || v <= 0.0) {
+                return Err(broken(format!("{name} must be a positive number")));
+            }
+        }
+        let mut set = ContourSet::new(d);
+        for (i, c) in self.contours.into_iter().enumerate() {
+            let key = (c.phase, c.slice, c.structure);
+            if set.get(key).is_some() {
+                return Err(broken(format!("contour {i} repeats slice {} phase {} {}", c.slice, c.phase, c.structure.name())));
+            }
+            let (slice, phase) = (c.slice, c.phase);
+            set.set(key, Some(Contour { points: c.points, source: c.source }))
+                .map_err(|_| broken(format!("contour {i} (slice {slice}, phase {phase}) is outside the study or has fewer than 3 finite points")))?;
+        }
+        Ok(Session { contours: set, overrides: self.overrides })
+    }
+}
+
+/// Where a study's session lives by default: inside a study folder, or beside a single
+/// file as `FILE.systole-session.json`.
+pub fn default_path(study_path: &Path) -> PathBuf {
+    if study_path.is_dir() {
+        study_path.join(FILE_NAME)
+    } else {
+        let mut name = study_path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+        name.push(".systole-session.json");
+        study_path.with_file_name(name)
+    }
+}
+
+/// Where the session goes when the study's location is read-only: the user data
+/// directory ($XDG_DATA_HOME, else ~/.local/share)/systole/sessions/ID.json.
+pub fn fallback_path(identity: &StudyIdentity) -> Option<PathBuf> {
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
+    let id = identity.series_instance_uid.as_deref().map_or_else(|| identity.fingerprint.clone(), |u| u.replace(|c: char| !c.is_ascii_alphanumeric() && c != '.', "_"));
+    Some(base.join("systole").join("sessions").join(format!("{id}.json")))
+}
+
+/// The session file to read for a study: `explicit` if given, else the default path, else
+/// the fallback, whichever exists first. `None`: there is no session yet.
+pub fn find(study_path: &Path, study: &Study, explicit: Option<&Path>) -> Option<PathBuf> {
+    if let Some(p) = explicit {
+        return p.exists().then(|| p.to_path_buf());
+    }
+    let default = default_path(study_path);
+    if default.exists() {
+        return Some(default);
+    }
+    fallback_path(&StudyIdentity::of(study)).filter(|p| p.exists())
+}
+
+/// Reads and checks a session file.
+pub fn read(path: &Path, study: &Study) -> Result<Session, SessionError> {
+    let bytes = std::fs::read(path).map_err(|source| SessionError::Read { path: path.to_path_buf(), source })?;
+    let file: SessionFile = serde_json::from_slice(&bytes).map_err(|e| SessionError::Broken { path: path.to_path_buf(), reason: e.to_string() })?;
+    file.into_session(study, path)
+}
+
+/// Writes the session atomically (temporary file, fsync, rename) to `target`, or when
+/// that is not given, to the default path, falling back to the user data directory when
+/// the study's location cannot be written. Returns where it went.
+pub fn write(file: &SessionFile, study_path: &Path, target: Option<&Path>) -> Result<PathBuf, SessionError> {
+    let bytes = serde_json::to_vec_pretty(file).map_err(|e| SessionError::Write { path: study_path.to_path_buf(), reason: e.to_string() })?;
+    let write_to = |p: &Path| -> Result<PathBuf, SessionError> {
+        if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| SessionError::Write { path: p.to_path_buf(), reason: e.to_string() })?;
+        }
+        super::write_atomic(p, &bytes).map_err(|e| SessionError::Write { path: p.to_path_buf(), reason: e.to_string() })?;
+        Ok(p.to_path_buf())
+    };
+    if let Some(t) = target {
+        return write_to(t);
+    }
+    let default = default_path(study_path);
+    match write_to(&default) {
+        Ok(p) => Ok(p),
+        Err(first) => match fallback_path(&file.study) {
+            Some(fb) => write_to(&fb).map_err(|_| first),
+            None => Err(first),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::phantom::{PhantomConfig, phantom};
+
+    fn session_of(study: &Study) -> Session {
+        let labels = study.reference_labels.clone().unwrap_or_else(|| crate::study::LabelStack::empty(study.cine.dims()));
+        Session { contours: ContourSet::from_labels(&labels, Source::Auto), overrides: Overrides { reviewer: Some("Dr Test".into()), height_cm: Some(171.0), ..Overrides::default() } }
+    }
+
+    #[test]
+    fn a_session_survives_the_round_trip_through_json() {
+        let study = phantom(&PhantomConfig::default()).study;
+        let s = session_of(&study);
+        assert!(!s.contours.is_empty());
+        let file = SessionFile::new(&study, &s, (Some(0), Some(3)));
+        let text = serde_json::to_string(&file).unwrap_or_default();
+        let back: SessionFile = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+        let restored = back.into_session(&study, Path::new("x.json")).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(restored, s);
+    }
+
+    #[test]
+    fn other_studies_and_bad_content_are_refused() {
+        let study = phantom(&PhantomConfig::default()).study;
+        let other = phantom(&PhantomConfig { phases: PhantomConfig::default().phases + 2, ..PhantomConfig::default() }).study;
+        let file = SessionFile::new(&study, &session_of(&study), (None, None));
+        assert!(matches!(file.clone().into_session(&other, Path::new("x")), Err(SessionError::Foreign { .. })));
+        let mut f = file.clone();
+        f.study.series_instance_uid = Some("1.2.3".into());
+        let mut shifted = study.clone();
+        shifted.info.series_instance_uid = Some("1.2.4".into());
+        assert!(matches!(f.into_session(&shifted, Path::new("x")), Err(SessionError::Foreign { .. })));
+        let mut f = file.clone();
+        f.contours.push(f.contours[0].clone());
+        assert!(matches!(f.into_session(&study, Path::new("x")), Err(SessionError::Broken { .. })));
+        let mut f = file.clone();
+        f.contours[0].phase = 999;
+        assert!(matches!(f.into_session(&study, Path::new("x")), Err(SessionError::Broken { .. })));
+        let mut f = file.clone();
+        f.version = 99;
+        assert!(matches!(f.into_session(&study, Path::new("x")), Err(SessionError::Broken { .. })));
+        let mut f = file;
+        f.overrides.weight_kg = Some(-3.0);
+        assert!(matches!(f.into_session(&study, Path::new("x")), Err(SessionError::Broken { .. })));
+    }
+
+    #[test]
+    fn paths_sit_in_the_folder_or_beside_the_file() {
+        let dir = std::env::temp_dir();
+        assert_eq!(default_path(&dir), dir.join(FILE_NAME));
+        assert_eq!(default_path(Path::new("/data/p1/scan.nii.gz")), PathBuf::from("/data/p1/scan.nii.gz.systole-session.json"));
+    }
+}
