@@ -1,6 +1,6 @@
 //! `systole measure PATH [--json]`: ventricular measures from the study's labels.
 
-use super::{CliError, StudyArgs};
+use super::{CliError, SessionArgs, StudyArgs};
 use crate::io::load_study;
 use crate::measure::{BsaFormula, Context, Engine, Level, Measures};
 use crate::study::{LabelStack, Study};
@@ -10,6 +10,8 @@ use std::fmt::Write;
 pub struct MeasureArgs {
     #[command(flatten)]
     pub study: StudyArgs,
+    #[command(flatten)]
+    pub session: SessionArgs,
     /// Body surface area formula.
     #[arg(long, value_enum, default_value_t = BsaArg::Mosteller)]
     pub bsa: BsaArg,
@@ -48,13 +50,25 @@ pub fn measure_labels(study: &Study, labels: &LabelStack, ctx: &Context) -> Resu
 pub fn run(args: &MeasureArgs) -> Result<String, CliError> {
     let loaded = load_study(&args.study.path, &args.study.load_options()).map_err(CliError::input)?;
     let study = &loaded.study;
-    let labels = study.reference_labels.as_ref().filter(|l| l.any_annotated()).ok_or_else(|| {
-        CliError::input(format!(
-            "no labels to measure: the study has no reference labels; give --labels FILE: {}",
-            args.study.path.display()
-        ))
-    })?;
-    let m = measure_labels(study, labels, &Context::of(study, args.bsa.formula()))?;
+    let m = match super::session::load(&args.study.path, study, &args.session)? {
+        // --labels names the labels to measure explicitly: they win over a session.
+        Some((_, s)) if args.study.labels.is_none() => {
+            let (labels, ctx) = super::session::labels_and_context(study, &s, args.bsa.formula());
+            if !labels.any_annotated() {
+                return Err(CliError::input(format!("the session has no contours to measure: {}", args.study.path.display())));
+            }
+            measure_labels(study, &labels, &ctx)?
+        }
+        _ => {
+            let labels = study.reference_labels.as_ref().filter(|l| l.any_annotated()).ok_or_else(|| {
+                CliError::input(format!(
+                    "no labels to measure: the study has no session and no reference labels; run `systole segment PATH --out DIR --save-session` or give --labels FILE: {}",
+                    args.study.path.display()
+                ))
+            })?;
+            measure_labels(study, labels, &Context::of(study, args.bsa.formula()))?
+        }
+    };
     if args.json {
         serde_json::to_string_pretty(&m.to_json()).map_err(CliError::input)
     } else {

@@ -6,6 +6,7 @@ pub mod eval;
 pub mod info;
 pub mod measure;
 pub mod segment;
+pub mod session;
 
 use crate::io::LoadOptions;
 use crate::study::LabelOrder;
@@ -57,6 +58,18 @@ impl From<LabelOrderArg> for LabelOrder {
             LabelOrderArg::Acdc => LabelOrder::Acdc,
         }
     }
+}
+
+/// The session flags of subcommands that read a study's review session.
+#[derive(Debug, Clone, clap::Args)]
+pub struct SessionArgs {
+    /// The session file to use instead of the study's own (PATH/systole-session.json, or
+    /// PATH.systole-session.json beside a single file).
+    #[arg(long, conflicts_with = "no_session")]
+    pub session: Option<PathBuf>,
+    /// Ignore the study's session file: measure the study's labels as loaded.
+    #[arg(long)]
+    pub no_session: bool,
 }
 
 impl StudyArgs {

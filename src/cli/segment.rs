@@ -46,6 +46,15 @@ pub struct SegmentArgs {
     /// Print progress on stderr.
     #[arg(long)]
     pub progress: bool,
+    /// Also write the review session (all contours automatic) where the viewer and
+    /// `systole measure` find it; labels.nii.gz and measures.json then come from those
+    /// contours, so every output agrees. An existing session is replaced only if it has no
+    /// manual contours.
+    #[arg(long)]
+    pub save_session: bool,
+    /// Session file to write instead of the study's default location (with --save-session).
+    #[arg(long, requires = "save_session")]
+    pub session: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -113,6 +122,7 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
     let (labels, phases) = segment_study(study, &segmenter, args.phases == Phases::EdEs, &opts, &mut report)?;
     let t_seg = t1.elapsed();
     let ctx = Context::of(study, args.bsa.formula());
+    let (labels, ctx, session_path) = if args.save_session { save_session(args, study, labels, ctx)? } else { (labels, ctx, None) };
     let measures = measure_labels(study, &labels, &ctx)?;
 
     std::fs::create_dir_all(&args.out).map_err(|e| CliError::input(format!("cannot create {}: {e}", args.out.display())))?;
@@ -144,6 +154,7 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
         "image": image_path.display().to_string(),
         "measures": measures_path.display().to_string(),
         "skipped_files": loaded.report.skipped.len(),
+        "session": session_path.as_ref().map(|p| p.display().to_string()),
     });
     if args.json {
         return serde_json::to_string_pretty(&summary).map_err(CliError::input);
@@ -159,6 +170,40 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
         image_path.display(),
         measures_path.display()
     );
+    if let Some(p) = &session_path {
+        s.push_str(&format!("session {}\n\n", p.display()));
+    }
     s.push_str(&super::measure::to_text(&measures));
     Ok(s)
+}
+
+/// Turns the network's labels into automatic contours, writes the session and returns
+/// the labels rasterised from the contours (what the viewer shows and measures).
+/// Also returns the measurement context with the session's overrides.
+fn save_session(args: &SegmentArgs, study: &Study, labels: LabelStack, ctx: Context) -> Result<(LabelStack, Context, Option<PathBuf>), CliError> {
+    use crate::contour::set::{ContourSet, Source};
+    use crate::io::session::{self, Overrides, Session, SessionFile};
+    // Never replace a clinician's work: a session with manual contours, a broken one or
+    // another study's stays as it is.
+    let existing = match &args.session {
+        Some(p) => p.exists().then(|| p.clone()),
+        None => session::find(&args.path, study, None),
+    };
+    let mut overrides = Overrides::default();
+    if let Some(p) = existing {
+        let old = session::read(&p, study).map_err(CliError::input)?;
+        if old.contours.iter().any(|(_, c)| c.source == Source::Manual) {
+            return Err(CliError::input(format!("the session has manual contours; open it in the viewer to segment again, or remove it: {}", p.display())));
+        }
+        overrides = old.overrides;
+    }
+    let contours = ContourSet::from_labels(&labels, Source::Auto);
+    let labels = contours.to_labels();
+    let key = KeyPhases { ed: overrides.ed_phase, es: overrides.es_phase };
+    let ctx = ctx.with_overrides(overrides.height_cm, overrides.weight_kg, key);
+    let m = measure_labels(study, &labels, &ctx)?;
+    let s = Session { contours, overrides };
+    let file = SessionFile::new(study, &s, (m.ed_phase, m.es_phase));
+    let path = session::write(&file, &args.path, args.session.as_deref()).map_err(CliError::input)?;
+    Ok((labels, ctx, Some(path)))
 }

@@ -238,11 +238,24 @@ pub fn read(path: &Path, study: &Study) -> Result<Session, SessionError> {
     file.into_session(study, path)
 }
 
+/// Pretty JSON with one contour per line (diff-friendly and about 4x smaller than fully
+/// pretty output).
+pub fn to_text(file: &SessionFile) -> serde_json::Result<String> {
+    let head = SessionFile { contours: Vec::new(), ..file.clone() };
+    let head = serde_json::to_string_pretty(&head)?;
+    let lines = file.contours.iter().map(serde_json::to_string).collect::<serde_json::Result<Vec<_>>>()?;
+    let body = if lines.is_empty() { "[]".to_string() } else { format!("[\n    {}\n  ]", lines.join(",\n    ")) };
+    Ok(match head.trim_end().strip_suffix("\"contours\": []\n}") {
+        Some(start) => format!("{start}\"contours\": {body}\n}}\n"),
+        None => serde_json::to_string_pretty(file)?,
+    })
+}
+
 /// Writes the session atomically (temporary file, fsync, rename) to `target`, or when
 /// that is not given, to the default path, falling back to the user data directory when
 /// the study's location cannot be written. Returns where it went.
 pub fn write(file: &SessionFile, study_path: &Path, target: Option<&Path>) -> Result<PathBuf, SessionError> {
-    let bytes = serde_json::to_vec_pretty(file).map_err(|e| SessionError::Write { path: study_path.to_path_buf(), reason: e.to_string() })?;
+    let bytes = to_text(file).map_err(|e| SessionError::Write { path: study_path.to_path_buf(), reason: e.to_string() })?.into_bytes();
     let write_to = |p: &Path| -> Result<PathBuf, SessionError> {
         if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| SessionError::Write { path: p.to_path_buf(), reason: e.to_string() })?;
@@ -279,7 +292,8 @@ mod tests {
         let s = session_of(&study);
         assert!(!s.contours.is_empty());
         let file = SessionFile::new(&study, &s, (Some(0), Some(3)));
-        let text = serde_json::to_string(&file).unwrap_or_default();
+        let text = to_text(&file).unwrap_or_default();
+        assert!(text.lines().count() > file.contours.len(), "one line per contour");
         let back: SessionFile = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
         let restored = back.into_session(&study, Path::new("x.json")).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(restored, s);

@@ -29,6 +29,14 @@ impl Context {
             bsa_formula,
         }
     }
+
+    /// The study's context with the user's values where given (height, weight, ED, ES).
+    pub fn with_overrides(mut self, height_cm: Option<f64>, weight_kg: Option<f64>, key: KeyPhases) -> Context {
+        self.height_cm = height_cm.or(self.height_cm);
+        self.weight_kg = weight_kg.or(self.weight_kg);
+        self.stated = KeyPhases { ed: key.ed.or(self.stated.ed), es: key.es.or(self.stated.es) };
+        self
+    }
 }
 
 /// End-diastolic, end-systolic volume, stroke volume (mL) and ejection fraction (%).
