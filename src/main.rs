@@ -34,6 +34,10 @@ struct ViewArgs {
     /// Phase to show (0-based).
     #[arg(long)]
     phase: Option<usize>,
+    /// Review session file to read and autosave instead of the study's own
+    /// (PATH/systole-session.json, or PATH.systole-session.json beside a file).
+    #[arg(long)]
+    session: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -59,6 +63,7 @@ fn main() -> ExitCode {
             segment: args.view.segment,
             slice: args.view.slice,
             phase: args.view.phase,
+            session: args.view.session.clone(),
         };
         return match systole::app::run(launch) {
             Ok(()) => ExitCode::SUCCESS,

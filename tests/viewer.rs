@@ -8,6 +8,11 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use std::time::{Duration, Instant};
 use systole::app::{App, LabelSource, LaunchOptions, ui};
+use systole::contour::Structure;
+use systole::contour::set::{ContourSet, Source};
+use systole::io::session::{self, Session, SessionFile};
+use systole::measure::{BsaFormula, Context, Engine};
+use systole::phantom::{PhantomConfig, phantom};
 
 fn harness() -> Harness<'static, App> {
     let ctx = egui::Context::default();
@@ -74,10 +79,9 @@ fn segmenting_fills_the_measures_and_ed_can_be_overridden() {
     wait_for(&mut h, "segmentation", |a| a.segmenting.is_none());
     let app = h.state();
     assert_eq!(app.label_source, Some(LabelSource::Automatic), "{:?}", app.error);
-    let labels = app.labels.as_ref().unwrap();
-    let d = labels.dims();
-    assert!((0..d.phases).all(|p| (0..d.slices).all(|s| !labels.annotated(p, s).is_empty())), "every image segmented");
     let m = app.measures.clone().unwrap();
+    assert!(m.volumes.lv_ml.iter().all(Option::is_some), "every phase segmented");
+    assert!(app.contours.as_ref().unwrap().iter().all(|(_, c)| c.source == Source::Auto));
     let (edv, ef) = (m.lv.edv_ml.unwrap(), m.lv.ef_pct.unwrap());
     assert!(edv > 0.0 && (0.0..100.0).contains(&ef));
     // Override ED through the panel's ED selector: the measures follow at once.
@@ -90,4 +94,172 @@ fn segmenting_fills_the_measures_and_ed_can_be_overridden() {
     let m2 = h.state().measures.clone().unwrap();
     assert_eq!(m2.ed_phase, Some(other));
     assert_ne!(m2.lv.edv_ml, m.lv.edv_ml);
+}
+
+/// Screen position of image pixel coordinates, as the viewport last drew the image.
+fn screen_of(app: &App, p: [f64; 2]) -> egui::Pos2 {
+    let (min, scale) = app.viewport_map.expect("the viewport was drawn");
+    egui::pos2(min.x + (p[0] as f32 + 0.5) * scale, min.y + (p[1] as f32 + 0.5) * scale)
+}
+
+/// Drags with the left button from `from` to `to` in a few steps, as a hand would.
+fn drag(h: &mut Harness<'static, App>, from: egui::Pos2, to: egui::Pos2) {
+    h.hover_at(from);
+    h.run_steps(1);
+    h.drag_at(from);
+    h.run_steps(1);
+    for k in 1..=4 {
+        h.hover_at(from + (to - from) * (k as f32 / 4.0));
+        h.run_steps(1);
+    }
+    h.drop_at(to);
+    h.run_steps(2);
+}
+
+/// Puts the phantom's reference labels in as automatic contours, at ED, and picks the
+/// Nudge tool through the panel. Returns the LV endocardium's rightmost point.
+fn ready_to_nudge(h: &mut Harness<'static, App>) -> [f64; 2] {
+    h.run_steps(2);
+    let labels = h.state().labels.clone().unwrap();
+    h.state_mut().set_contours(ContourSet::from_labels(&labels, Source::Auto));
+    let ed = h.state().measures.as_ref().unwrap().ed_phase.unwrap();
+    let slice = h.state().view.as_ref().unwrap().slice;
+    h.state_mut().commands.push(systole::app::Command::Go { phase: ed, slice });
+    h.run_steps(2);
+    h.get_by_label("Nudge").click();
+    h.run_steps(2);
+    let set = h.state().contours.as_ref().unwrap();
+    let c = set.get((ed, slice, Structure::LvEndo)).expect("an LV contour at ED on the mid slice");
+    c.points.iter().copied().max_by(|a, b| a[0].total_cmp(&b[0])).unwrap()
+}
+
+#[test]
+fn dragging_the_lv_contour_outwards_raises_lvedv_in_the_panel_and_undo_restores_it() {
+    let mut h = harness();
+    let right = ready_to_nudge(&mut h);
+    let edv0 = h.state().measures.as_ref().unwrap().lv.edv_ml.unwrap();
+    h.get_by_label(&format!("{edv0:.1}"));
+    let from = screen_of(h.state(), right);
+    let scale = h.state().viewport_map.unwrap().1;
+    drag(&mut h, from, from + egui::vec2(4.0 * scale, 0.0));
+    let app = h.state();
+    let edv1 = app.measures.as_ref().unwrap().lv.edv_ml.unwrap();
+    assert!(edv1 > edv0 + 0.1, "LVEDV {edv0} -> {edv1}");
+    h.get_by_label(&format!("{edv1:.1}"));
+    let v = app.view.as_ref().unwrap();
+    assert!(app.contours.as_ref().unwrap().edited(v.phase, v.slice), "the image is marked as edited");
+    // The live measures equal a full recount of the labels rasterised from the contours.
+    let full = app.contours.as_ref().unwrap().to_labels();
+    assert_eq!(&full, app.labels.as_ref().unwrap());
+    // Ctrl+Z undoes the whole drag; Ctrl+Shift+Z redoes it.
+    h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
+    h.run_steps(2);
+    assert_eq!(h.state().measures.as_ref().unwrap().lv.edv_ml, Some(edv0));
+    h.key_press_modifiers(egui::Modifiers::COMMAND | egui::Modifiers::SHIFT, egui::Key::Z);
+    h.run_steps(2);
+    assert_eq!(h.state().measures.as_ref().unwrap().lv.edv_ml, Some(edv1));
+}
+
+fn harness_at(dir: &std::path::Path) -> Harness<'static, App> {
+    let mut h = harness();
+    let study = phantom(&PhantomConfig::default()).study;
+    h.state_mut().open_study_at(study, dir.to_path_buf());
+    h
+}
+
+#[test]
+fn edits_are_saved_at_once_and_restored_when_the_study_is_opened_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness_at(dir.path());
+    let right = ready_to_nudge(&mut h);
+    let from = screen_of(h.state(), right);
+    let scale = h.state().viewport_map.unwrap().1;
+    drag(&mut h, from, from + egui::vec2(-3.0 * scale, 0.0));
+    let edited = h.state().contours.clone().unwrap();
+    let edv = h.state().measures.as_ref().unwrap().lv.edv_ml;
+    let file = dir.path().join("systole-session.json");
+    assert!(file.exists(), "autosaved to {}", file.display());
+    // A second window on the same study finds everything as it was.
+    let mut h2 = harness_at(dir.path());
+    h2.run_steps(2);
+    assert_eq!(h2.state().contours.as_ref(), Some(&edited));
+    assert_eq!(h2.state().measures.as_ref().unwrap().lv.edv_ml, edv);
+    assert!(h2.state().session.blocked.is_none());
+}
+
+#[test]
+fn another_studys_or_a_broken_session_is_refused_and_never_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("systole-session.json");
+    for (what, text) in [
+        ("broken", "{\"format\": \"systole-session\", \"version\": 1, \"contours\": [".to_string()),
+        ("foreign", {
+            let other = phantom(&PhantomConfig { seed: 99, ..PhantomConfig::default() }).study;
+            let s = Session { contours: ContourSet::new(other.cine.dims()), overrides: Default::default() };
+            session::to_text(&SessionFile::new(&other, &s, (None, None))).unwrap()
+        }),
+    ] {
+        std::fs::write(&file, &text).unwrap();
+        let mut h = harness_at(dir.path());
+        let right = ready_to_nudge(&mut h);
+        assert!(h.state().session.blocked.is_some(), "{what}: saving is blocked");
+        assert!(h.state().error.as_deref().unwrap_or("").contains(if what == "broken" { "broken" } else { "another study" }), "{what}: {:?}", h.state().error);
+        let from = screen_of(h.state(), right);
+        drag(&mut h, from, from + egui::vec2(20.0, 0.0));
+        assert!(h.state().contours.as_ref().unwrap().iter().any(|(_, c)| c.source == Source::Manual), "{what}: editing still works");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), text, "{what}: the file is untouched");
+    }
+}
+
+/// The child half of the SIGKILL test (run by it, not on its own): edits, prints the new
+/// LVEDV, then waits to be killed.
+#[test]
+#[ignore = "run by edit_survives_sigkill"]
+fn sigkill_child() {
+    let Some(dir) = std::env::var_os("SYSTOLE_SIGKILL_DIR") else { return };
+    let mut h = harness_at(std::path::Path::new(&dir));
+    let right = ready_to_nudge(&mut h);
+    let from = screen_of(h.state(), right);
+    let scale = h.state().viewport_map.unwrap().1;
+    drag(&mut h, from, from + egui::vec2(5.0 * scale, 0.0));
+    let edv = h.state().measures.as_ref().unwrap().lv.edv_ml.unwrap();
+    println!("EDITED {edv}");
+    use std::io::Write;
+    std::io::stdout().flush().unwrap();
+    std::thread::sleep(Duration::from_secs(120));
+}
+
+#[test]
+fn edit_survives_sigkill() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "sigkill_child", "--ignored", "--nocapture", "--test-threads=1"])
+        .env("SYSTOLE_SIGKILL_DIR", dir.path())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let mut edv = None;
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.unwrap();
+        // libtest may print "test sigkill_child ... " on the same line first.
+        if let Some(v) = line.split("EDITED ").nth(1) {
+            edv = Some(v.trim().parse::<f64>().unwrap());
+            // SIGKILL at once: no destructor, no exit handler runs.
+            child.kill().unwrap();
+            break;
+        }
+    }
+    let status = child.wait().unwrap();
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(9), "the child was killed, not finished");
+    let edv = edv.expect("the child reported its edit");
+    let study = phantom(&PhantomConfig::default()).study;
+    let s = session::read(&dir.path().join("systole-session.json"), &study).unwrap();
+    assert!(s.contours.iter().any(|(_, c)| c.source == Source::Manual), "the manual contour is on disk");
+    let labels = s.contours.to_labels();
+    let voxel_ml = study.cine.geometry.voxel_volume_ml().unwrap();
+    let m = Engine::new(&labels, voxel_ml).measures(&Context::of(&study, BsaFormula::Mosteller));
+    assert!((m.lv.edv_ml.unwrap() - edv).abs() < 1e-9, "measures from the saved session {:?} equal what was on screen {edv}", m.lv.edv_ml);
 }

@@ -3,13 +3,16 @@
 //! ([`jobs`]); the picture is drawn by our wgpu callback ([`render`]) or, without wgpu, an
 //! egui texture with the same look.
 
+pub mod editing;
 pub mod jobs;
 pub mod recent;
 pub mod render;
+pub mod tools;
 pub mod ui;
 pub mod view;
 
 use crate::contour::outline::{Structure, outline};
+use crate::contour::set::ContourSet;
 use crate::io::Loaded;
 use crate::measure::{BsaFormula, Context, Engine, Measures};
 use crate::phantom::{PhantomConfig, phantom};
@@ -33,6 +36,8 @@ pub struct LaunchOptions {
     pub segment: bool,
     pub slice: Option<usize>,
     pub phase: Option<usize>,
+    /// `--session FILE`: the session to read and save instead of the study's own.
+    pub session: Option<PathBuf>,
 }
 
 /// Where the labels shown come from.
@@ -49,7 +54,13 @@ pub enum Command {
     OpenDialog { folder: bool },
     OpenPhantom,
     Segment,
+    /// Segment again and replace manual contours too.
+    SegmentReplacingManual,
     CancelSegment,
+    Undo,
+    Redo,
+    /// Height, weight, ED/ES, reviewer or conclusion changed: recompute and save.
+    OverridesChanged,
     Go { phase: usize, slice: usize },
 }
 
@@ -64,6 +75,18 @@ pub struct OpenStudy {
 
 pub struct App {
     pub current: Option<OpenStudy>,
+    /// The editable contours (automatic and manual); `None` until segmented, restored or
+    /// drawn. When present, the labels shown and measured are rasterised from them.
+    pub contours: Option<ContourSet>,
+    pub edit: editing::EditState,
+    pub session: editing::SessionState,
+    engine: Option<Engine>,
+    /// Images of the running segmentation already turned into contours.
+    seg_merged: Vec<bool>,
+    seg_replace_manual: bool,
+    /// Where the image sits on screen: (top-left corner of the image, points per pixel),
+    /// as last drawn. Pixel (column, row) centre = corner + (column + 0.5, row + 0.5) * scale.
+    pub viewport_map: Option<(egui::Pos2, f32)>,
     pub labels: Option<LabelStack>,
     pub label_source: Option<LabelSource>,
     pub labels_version: u64,
@@ -104,6 +127,13 @@ impl App {
     pub fn new(launch: LaunchOptions, wgpu: bool, ctx: &egui::Context) -> App {
         let mut app = App {
             current: None,
+            contours: None,
+            edit: editing::EditState::default(),
+            session: editing::SessionState { explicit: launch.session.clone(), ..Default::default() },
+            engine: None,
+            seg_merged: Vec::new(),
+            seg_replace_manual: false,
+            viewport_map: None,
             labels: None,
             label_source: None,
             labels_version: 0,
@@ -140,7 +170,16 @@ impl App {
     pub fn open_study(&mut self, study: Study, name: &str) {
         let id = self.next_study_id;
         self.next_study_id += 1;
-        self.install(OpenStudy { cine: Arc::new(study.cine.clone()), study, id, name: name.to_string(), skipped: Vec::new() });
+        self.install(OpenStudy { cine: Arc::new(study.cine.clone()), study, id, name: name.to_string(), skipped: Vec::new() }, None);
+    }
+
+    /// Like [`App::open_study`] for a study read from `path`: its session file is restored
+    /// and every change is saved there.
+    pub fn open_study_at(&mut self, study: Study, path: PathBuf) {
+        let id = self.next_study_id;
+        self.next_study_id += 1;
+        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
+        self.install(OpenStudy { cine: Arc::new(study.cine.clone()), study, id, name, skipped: Vec::new() }, Some(path));
     }
 
     fn open_phantom(&mut self) {
@@ -151,7 +190,7 @@ impl App {
             id: 0,
             name: "Phantom (synthetic)".into(),
             skipped: Vec::new(),
-        });
+        }, None);
     }
 
     fn start_load(&mut self, path: PathBuf, ctx: &egui::Context) {
@@ -161,7 +200,7 @@ impl App {
         self.loading = Some((path.clone(), jobs::load(path, ctx.clone())));
     }
 
-    fn install(&mut self, loaded: OpenStudy) {
+    fn install(&mut self, loaded: OpenStudy, path: Option<PathBuf>) {
         if let Some(job) = &self.segmenting {
             job.handles.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
         }
@@ -181,10 +220,13 @@ impl App {
         self.weight_kg = loaded.study.patient.weight_kg;
         self.key_override = KeyPhases::default();
         self.current = Some(loaded);
+        self.contours = None;
+        self.session = editing::SessionState { study_path: path, explicit: self.launch.session.clone(), ..Default::default() };
         self.labels_version += 1;
         self.shown = None;
         self.outlines = None;
         self.recompute_measures();
+        self.restore_session();
     }
 
     /// The measurement context: the study's, with the user's height, weight and ED/ES.
@@ -197,11 +239,11 @@ impl App {
         Some(ctx)
     }
 
+    /// Recounts every image and recomputes the measures (edits use the incremental path).
     pub fn recompute_measures(&mut self) {
         self.measures = None;
-        let (Some(cur), Some(labels), Some(ctx)) = (&self.current, &self.labels, self.context()) else { return };
-        let Some(voxel_ml) = cur.cine.geometry.voxel_volume_ml().filter(|v| v.is_finite() && *v > 0.0) else { return };
-        self.measures = Some(Engine::new(labels, voxel_ml).measures(&ctx));
+        self.rebuild_engine();
+        self.measures_from_engine();
     }
 
     /// The image on screen, rebuilt only when the study, position or labels change.
@@ -262,12 +304,20 @@ impl App {
                 });
                 self.file_dialog = Some(rx);
             }
-            Command::Segment => {
+            Command::Segment | Command::SegmentReplacingManual => {
                 if self.segmenting.is_none()
                     && let (Some(cur), Some(v)) = (&self.current, &self.view)
                 {
+                    self.seg_replace_manual = matches!(cmd, Command::SegmentReplacingManual);
+                    self.seg_merged.clear();
                     self.segmenting = Some(jobs::segment(cur.cine.clone(), (v.phase, v.slice), ctx.clone()));
                 }
+            }
+            Command::Undo => self.undo(),
+            Command::Redo => self.redo(),
+            Command::OverridesChanged => {
+                self.measures_from_engine();
+                self.autosave();
             }
             Command::CancelSegment => {
                 if let Some(job) = &self.segmenting {
@@ -330,14 +380,13 @@ impl App {
         }
         for m in msgs {
             match m {
-                SegMsg::Partial(l) | SegMsg::Done(l) if self.current.as_ref().is_some_and(|c| c.cine.dims() == l.dims()) => {
-                    self.labels = Some(l);
-                    self.label_source = Some(LabelSource::Automatic);
-                    self.labels_version += 1;
-                    self.recompute_measures();
+                SegMsg::Partial(l) => self.merge_segmentation(&l, self.seg_replace_manual),
+                SegMsg::Done(l) => {
+                    self.merge_segmentation(&l, self.seg_replace_manual);
+                    self.autosave();
                 }
                 SegMsg::Failed(e) => self.error = Some(format!("segmentation failed: {e}")),
-                SegMsg::Partial(_) | SegMsg::Done(_) | SegMsg::Cancelled => {}
+                SegMsg::Cancelled => self.autosave(),
             }
         }
         if finished {
@@ -351,7 +400,7 @@ impl App {
         let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
         let id = self.next_study_id;
         self.next_study_id += 1;
-        self.install(OpenStudy { cine: Arc::new(loaded.study.cine.clone()), study: loaded.study, id, name, skipped });
+        self.install(OpenStudy { cine: Arc::new(loaded.study.cine.clone()), study: loaded.study, id, name, skipped }, Some(path));
         if self.launch.segment {
             self.commands.push(Command::Segment);
         }

@@ -11,6 +11,8 @@ use egui::{Color32, Key, Pos2, Rect, Sense, Stroke, Vec2};
 pub const LV_ENDO: Color32 = Color32::from_rgb(230, 40, 40);
 pub const LV_EPI: Color32 = Color32::from_rgb(40, 210, 70);
 pub const RV_ENDO: Color32 = Color32::from_rgb(240, 215, 30);
+/// Marks images with hand-edited contours in the matrix.
+pub const EDITED: Color32 = Color32::from_rgb(255, 140, 0);
 
 /// The shortcuts, as the Help window lists them.
 pub const SHORTCUTS: [(&str, &str); 11] = [
@@ -28,6 +30,7 @@ pub const SHORTCUTS: [(&str, &str); 11] = [
 ];
 
 pub fn show(app: &mut App, ui: &mut egui::Ui) {
+    super::tools::keyboard(app, ui.ctx());
     keyboard(app, ui.ctx());
     menu(app, ui);
     egui::Panel::left("study").default_size(230.0).show(ui, |ui| study_panel(app, ui));
@@ -42,7 +45,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
         let mut open = true;
         egui::Window::new("Help").open(&mut open).show(ui.ctx(), |ui| {
             egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
-                for (k, v) in SHORTCUTS {
+                for &(k, v) in SHORTCUTS.iter().chain(super::tools::SHORTCUTS.iter()) {
                     ui.strong(k);
                     ui.label(v);
                     ui.end_row();
@@ -198,10 +201,13 @@ fn study_panel(app: &mut App, ui: &mut egui::Ui) {
     }
     ui.separator();
     ui.heading("Contours");
-    let src = match app.label_source {
-        Some(LabelSource::Reference) => "reference (from the study)",
-        Some(LabelSource::Automatic) => "automatic (network)",
-        None => "none",
+    let src = match (app.label_source, &app.contours) {
+        (Some(LabelSource::Automatic), Some(set)) => {
+            let manual = set.iter().filter(|(_, c)| c.source == crate::contour::set::Source::Manual).count();
+            format!("editable: {} contours, {manual} manual", set.len())
+        }
+        (Some(LabelSource::Reference), _) => "reference (from the study)".to_string(),
+        _ => "none".to_string(),
     };
     ui.label(format!("Shown: {src}"));
     match &app.segmenting {
@@ -212,11 +218,14 @@ fn study_panel(app: &mut App, ui: &mut egui::Ui) {
             }
         }
         None => {
-            if ui.button("Segment (S)").clicked() {
+            if ui.button("Segment (S)").on_hover_text("Automatic contours; manual contours are kept").clicked() {
                 app.commands.push(Command::Segment);
             }
         }
     }
+    ui.separator();
+    ui.heading("Edit");
+    super::tools::panel(app, ui);
     if let Some(v) = &mut app.view {
         ui.separator();
         ui.horizontal(|ui| {
@@ -284,7 +293,7 @@ fn measures_panel(app: &mut App, ui: &mut egui::Ui) {
         });
     }
     if changed {
-        app.recompute_measures();
+        app.commands.push(Command::OverridesChanged);
     }
     let Some(m) = &app.measures else {
         ui.label("No contours yet: press Segment (S).");
@@ -376,7 +385,10 @@ fn matrix(app: &mut App, ui: &mut egui::Ui) {
             let key = Some(p) == ed || Some(p) == es;
             let fill = if current { Color32::from_rgb(90, 140, 230) } else if key { Color32::from_gray(70) } else { Color32::from_gray(45) };
             painter.rect_filled(r, 1.0, fill);
-            if app.labels.as_ref().is_some_and(|l| !l.annotated(p, s).is_empty()) {
+            if app.contours.as_ref().is_some_and(|c| c.edited(p, s)) {
+                // Edited by hand: an orange square.
+                painter.rect_filled(Rect::from_center_size(r.center(), Vec2::splat(5.0)), 0.0, EDITED);
+            } else if app.labels.as_ref().is_some_and(|l| !l.annotated(p, s).is_empty()) {
                 painter.circle_filled(r.center(), 2.0, LV_EPI);
             }
         }
@@ -461,7 +473,15 @@ fn viewport(app: &mut App, ui: &mut egui::Ui) {
             ui.painter_at(rect).image(tex.id(), Rect::from_min_size(min, size), Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0)), Color32::WHITE);
         }
     }
-    if v.show_contours {
+    app.viewport_map = Some((min, scale));
+    let to_image = |p: Pos2| [((p.x - min.x) / scale - 0.5) as f64, ((p.y - min.y) / scale - 0.5) as f64];
+    super::tools::interact(app, &resp, &to_image, scale);
+    let editable = app.contours.is_some();
+    if v.show_contours && editable {
+        let to_screen = |p: [f64; 2]| Pos2::new(min.x + (p[0] as f32 + 0.5) * scale, min.y + (p[1] as f32 + 0.5) * scale);
+        super::tools::draw(app, &ui.painter_at(rect), &to_screen, scale, resp.hover_pos());
+    }
+    if v.show_contours && !editable {
         let painter = ui.painter_at(rect);
         let to_screen = |p: [f32; 2]| Pos2::new(min.x + (p[0] + 0.5) * scale, min.y + (p[1] + 0.5) * scale);
         for (structure, segments) in app.outlines() {

@@ -39,6 +39,15 @@ impl History {
         keys
     }
 
+    /// Records an action whose changes were already made (a drag applied frame by frame).
+    pub fn record(&mut self, step: Vec<Change>) {
+        let step: Vec<Change> = step.into_iter().filter(|c| c.before != c.after).collect();
+        if !step.is_empty() {
+            self.done.push(step);
+            self.undone.clear();
+        }
+    }
+
     /// Undoes the last action; returns the keys it changed (empty: nothing to undo).
     pub fn undo(&mut self, set: &mut ContourSet) -> Vec<Key> {
         let Some(step) = self.done.pop() else { return Vec::new() };

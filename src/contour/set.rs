@@ -183,22 +183,30 @@ impl ContourSet {
         }
         for p in 0..d.phases {
             for s in 0..d.slices {
-                if labels.annotated(p, s).is_empty() || (!replace_manual && self.edited(p, s)) {
-                    continue;
+                if !labels.annotated(p, s).is_empty() && self.merge_image(p, s, labels.image(p, s), replace_manual) {
+                    changed.push((p, s));
                 }
-                let new: BTreeMap<Structure, Polygon> = contours_of_image(labels.image(p, s), d.columns).into_iter().collect();
-                for st in Structure::ALL {
-                    let c = new.get(&st).map(|pts| Contour { points: pts.clone(), source: Source::Auto });
-                    if self.contours.get(&(p, s, st)) != c.as_ref() {
-                        match c {
-                            Some(c) => self.contours.insert((p, s, st), c),
-                            None => self.contours.remove(&(p, s, st)),
-                        };
-                        if changed.last() != Some(&(p, s)) {
-                            changed.push((p, s));
-                        }
-                    }
-                }
+            }
+        }
+        changed
+    }
+
+    /// [`ContourSet::merge_automatic`] for one label image; returns whether it changed.
+    pub fn merge_image(&mut self, phase: usize, slice: usize, labels: &[u8], replace_manual: bool) -> bool {
+        let d = self.dims;
+        if phase >= d.phases || slice >= d.slices || labels.len() != d.pixels_per_image() || (!replace_manual && self.edited(phase, slice)) {
+            return false;
+        }
+        let new: BTreeMap<Structure, Polygon> = contours_of_image(labels, d.columns).into_iter().collect();
+        let mut changed = false;
+        for st in Structure::ALL {
+            let c = new.get(&st).map(|pts| Contour { points: pts.clone(), source: Source::Auto });
+            if self.contours.get(&(phase, slice, st)) != c.as_ref() {
+                match c {
+                    Some(c) => self.contours.insert((phase, slice, st), c),
+                    None => self.contours.remove(&(phase, slice, st)),
+                };
+                changed = true;
             }
         }
         changed

@@ -1,0 +1,326 @@
+//! Contour correction in the viewer: the editable contour set, the tools, undo/redo, live
+//! measures through the incremental engine, and the session file saved after every change.
+
+use super::{App, LabelSource};
+use crate::contour::edit;
+use crate::contour::history::{Change, History};
+use crate::contour::set::{Contour, ContourSet, Key, Source};
+use crate::contour::Structure;
+use crate::io::session::{self, Overrides, Session, SessionFile};
+use crate::measure::Engine;
+use crate::study::{KeyPhases, LabelStack};
+use std::path::PathBuf;
+
+/// What a left click or drag in the viewport does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tool {
+    /// Navigation only (left button does nothing to contours).
+    Navigate,
+    /// Drag the contour: nearby points move with a smooth falloff (radius: [ and ]).
+    Nudge,
+    /// Click points; Enter or a double click closes the contour.
+    Draw,
+    /// Hold the button and trace; releasing closes the contour.
+    Freehand,
+    /// Paint pixels into the structure.
+    BrushAdd,
+    /// Erase pixels from the structure.
+    BrushErase,
+}
+
+impl Tool {
+    pub const ALL: [Tool; 6] = [Tool::Navigate, Tool::Nudge, Tool::Draw, Tool::Freehand, Tool::BrushAdd, Tool::BrushErase];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tool::Navigate => "Navigate",
+            Tool::Nudge => "Nudge",
+            Tool::Draw => "Draw",
+            Tool::Freehand => "Freehand",
+            Tool::BrushAdd => "Brush +",
+            Tool::BrushErase => "Brush -",
+        }
+    }
+}
+
+/// Editing state of the open study.
+#[derive(Debug, Clone)]
+pub struct EditState {
+    pub tool: Tool,
+    pub structure: Structure,
+    /// Nudge and brush radius in image pixels.
+    pub radius_px: f64,
+    /// Points of a contour being drawn (Draw, Freehand).
+    pub draft: Vec<[f64; 2]>,
+    pub history: History,
+    /// The contours a drag in progress started from (one undo step per drag).
+    drag: Option<Vec<Change>>,
+}
+
+impl Default for EditState {
+    fn default() -> EditState {
+        EditState { tool: Tool::Navigate, structure: Structure::LvEndo, radius_px: 6.0, draft: Vec::new(), history: History::default(), drag: None }
+    }
+}
+
+/// Where the session is kept and whether it may be written.
+#[derive(Debug, Clone, Default)]
+pub struct SessionState {
+    /// The study as opened (folder or file); `None` for the built-in phantom.
+    pub study_path: Option<PathBuf>,
+    /// `--session FILE`, when given.
+    pub explicit: Option<PathBuf>,
+    /// Where the last save went.
+    pub saved_to: Option<PathBuf>,
+    /// Why saving is off: a broken session file or another study's, which must not be
+    /// overwritten. Edits still work; they are not saved until the file is dealt with.
+    pub blocked: Option<String>,
+    pub reviewer: String,
+    pub conclusion: String,
+}
+
+impl App {
+    /// Reads the study's session (if any) after a study is installed.
+    pub(super) fn restore_session(&mut self) {
+        self.edit = EditState::default();
+        self.seg_merged.clear();
+        let (Some(cur), Some(path)) = (&self.current, self.session.study_path.clone()) else { return };
+        let Some(file) = session::find(&path, &cur.study, self.session.explicit.as_deref()) else { return };
+        match session::read(&file, &cur.study) {
+            Ok(s) => {
+                let o = s.overrides.clone();
+                self.height_cm = o.height_cm.or(self.height_cm);
+                self.weight_kg = o.weight_kg.or(self.weight_kg);
+                self.key_override = KeyPhases { ed: o.ed_phase, es: o.es_phase };
+                self.session.reviewer = o.reviewer.unwrap_or_default();
+                self.session.conclusion = o.conclusion.unwrap_or_default();
+                self.session.saved_to = Some(file);
+                self.set_contours(s.contours);
+            }
+            Err(e) => {
+                self.session.blocked = Some(e.to_string());
+                self.error = Some(format!("{e}\nEdits in this window are not saved until the file is fixed or removed."));
+            }
+        }
+    }
+
+    /// Installs a whole contour set: labels, engine and measures rebuilt.
+    pub fn set_contours(&mut self, set: ContourSet) {
+        self.labels = Some(set.to_labels());
+        self.label_source = Some(LabelSource::Automatic);
+        self.contours = Some(set);
+        self.labels_version += 1;
+        self.recompute_measures();
+    }
+
+    /// The contour set, created empty for the open study on first use.
+    fn contours_mut(&mut self) -> Option<&mut ContourSet> {
+        let d = self.current.as_ref()?.cine.dims();
+        if self.contours.is_none() {
+            self.set_contours(ContourSet::new(d));
+        }
+        self.contours.as_mut()
+    }
+
+    /// Applies one user action (undoable), updates labels and measures, saves.
+    pub fn edit_contours(&mut self, changes: Vec<(Key, Option<Contour>)>) {
+        let mut history = std::mem::take(&mut self.edit.history);
+        let keys = match self.contours_mut() {
+            Some(set) => history.apply(set, changes),
+            None => Vec::new(),
+        };
+        self.edit.history = history;
+        self.after_change(&keys, true);
+    }
+
+    pub fn undo(&mut self) {
+        let Some(set) = self.contours.as_mut() else { return };
+        let keys = self.edit.history.undo(set);
+        self.after_change(&keys, true);
+    }
+
+    pub fn redo(&mut self) {
+        let Some(set) = self.contours.as_mut() else { return };
+        let keys = self.edit.history.redo(set);
+        self.after_change(&keys, true);
+    }
+
+    /// Re-rasterises the changed images, updates the measures incrementally and saves.
+    fn after_change(&mut self, keys: &[Key], save: bool) {
+        if keys.is_empty() {
+            return;
+        }
+        let (Some(set), Some(labels)) = (&self.contours, &mut self.labels) else { return };
+        let mut images: Vec<(usize, usize)> = keys.iter().map(|k| (k.0, k.1)).collect();
+        images.sort_unstable();
+        images.dedup();
+        for &(p, s) in &images {
+            set.write_image(labels, p, s);
+            if let Some(engine) = &mut self.engine {
+                engine.update_slice(p, s, labels.image(p, s), labels.annotated(p, s));
+            }
+        }
+        self.labels_version += 1;
+        self.measures_from_engine();
+        if save {
+            self.autosave();
+        }
+    }
+
+    /// Measures from the engine's counts (the incremental path).
+    pub(super) fn measures_from_engine(&mut self) {
+        let (Some(engine), Some(ctx)) = (&self.engine, self.context()) else { return };
+        self.measures = Some(engine.measures(&ctx));
+    }
+
+    /// Builds the engine from scratch (a new study or contour set).
+    pub(super) fn rebuild_engine(&mut self) {
+        self.engine = None;
+        let (Some(cur), Some(labels)) = (&self.current, &self.labels) else { return };
+        let Some(voxel_ml) = cur.cine.geometry.voxel_volume_ml().filter(|v| v.is_finite() && *v > 0.0) else { return };
+        self.engine = Some(Engine::new(labels, voxel_ml));
+    }
+
+    /// Automatic contours from the segmenter's labels for the images not merged yet.
+    pub(super) fn merge_segmentation(&mut self, labels: &LabelStack, replace_manual: bool) {
+        let d = labels.dims();
+        if self.current.as_ref().is_none_or(|c| c.cine.dims() != d) {
+            return;
+        }
+        if self.seg_merged.len() != d.images() {
+            self.seg_merged = vec![false; d.images()];
+        }
+        if self.contours.is_none() {
+            // The first automatic result replaces the reference labels on screen.
+            self.set_contours(ContourSet::new(d));
+            self.rebuild_engine();
+        }
+        let mut changed = Vec::new();
+        for p in 0..d.phases {
+            for s in 0..d.slices {
+                let i = p * d.slices + s;
+                if self.seg_merged[i] || labels.annotated(p, s).is_empty() {
+                    continue;
+                }
+                self.seg_merged[i] = true;
+                if let Some(set) = &mut self.contours
+                    && set.merge_image(p, s, labels.image(p, s), replace_manual)
+                {
+                    changed.push((p, s, Structure::LvEndo));
+                }
+            }
+        }
+        self.after_change(&changed, false);
+    }
+
+    /// Starts a drag (nudge or brush stroke) on the active structure of an image; the
+    /// whole drag becomes one undo step.
+    pub fn begin_drag(&mut self, phase: usize, slice: usize) {
+        let key = (phase, slice, self.edit.structure);
+        let before = self.contours.as_ref().and_then(|s| s.get(key).cloned());
+        self.edit.drag = Some(vec![Change { key, before: before.clone(), after: before }]);
+    }
+
+    /// Sets the dragged contour live (not yet an undo step, not yet saved).
+    fn drag_to(&mut self, new: Option<Contour>) {
+        let Some(key) = self.edit.drag.as_ref().and_then(|s| s.first()).map(|c| c.key) else { return };
+        let Some(set) = self.contours_mut() else { return };
+        if set.get(key) == new.as_ref() || set.set(key, new.clone()).is_err() {
+            return;
+        }
+        if let Some(change) = self.edit.drag.as_mut().and_then(|s| s.first_mut()) {
+            change.after = new;
+        }
+        self.after_change(&[key], false);
+    }
+
+    /// Nudge: moves the dragged contour by `delta` around `at` (image pixels).
+    pub fn nudge(&mut self, at: [f64; 2], delta: [f64; 2]) {
+        let Some(c) = self.edit.drag.as_ref().and_then(|s| s.first()).and_then(|c| c.after.clone()) else { return };
+        let moved = Contour { points: edit::nudge(&c.points, at, delta, self.edit.radius_px), source: Source::Manual };
+        self.drag_to(Some(moved));
+    }
+
+    /// Brush stroke: paints (or erases) a disc at `at` into the dragged contour.
+    pub fn brush_stroke(&mut self, at: [f64; 2], add: bool) {
+        let Some(d) = self.current.as_ref().map(|c| c.cine.dims()) else { return };
+        let Some(old) = self.edit.drag.as_ref().and_then(|s| s.first()).map(|c| c.after.as_ref().map(|c| c.points.clone())) else { return };
+        let new = edit::brush(old.as_deref(), at, self.edit.radius_px, add, d.rows, d.columns);
+        self.drag_to(new.map(|points| Contour { points, source: Source::Manual }));
+    }
+
+    /// Ends a drag: one undo step, saved.
+    pub fn end_drag(&mut self) {
+        if let Some(step) = self.edit.drag.take() {
+            self.edit.history.record(step);
+            self.autosave();
+        }
+    }
+
+    pub fn dragging(&self) -> bool {
+        self.edit.drag.is_some()
+    }
+
+    /// Brush at `at` on the active structure of an image.
+    pub fn brush(&mut self, phase: usize, slice: usize, at: [f64; 2], add: bool) {
+        let Some(d) = self.current.as_ref().map(|c| c.cine.dims()) else { return };
+        let key = (phase, slice, self.edit.structure);
+        let old = self.contours.as_ref().and_then(|s| s.get(key)).map(|c| c.points.clone());
+        let new = edit::brush(old.as_deref(), at, self.edit.radius_px, add, d.rows, d.columns);
+        self.edit_contours(vec![(key, new.map(|points| Contour { points, source: Source::Manual }))]);
+    }
+
+    /// Closes the drawn points into the active structure's contour on an image.
+    pub fn finish_draft(&mut self, phase: usize, slice: usize) {
+        let pts = std::mem::take(&mut self.edit.draft);
+        if let Some(points) = edit::from_points(&pts) {
+            self.edit_contours(vec![((phase, slice, self.edit.structure), Some(Contour { points, source: Source::Manual }))]);
+        }
+    }
+
+    /// Removes the active structure's contour from an image (e.g. to exclude a basal slice).
+    pub fn delete_contour(&mut self, phase: usize, slice: usize) {
+        self.edit_contours(vec![((phase, slice, self.edit.structure), None)]);
+    }
+
+    /// Copies every contour of image `from` onto image `to` (as manual contours).
+    pub fn copy_image(&mut self, from: (usize, usize), to: (usize, usize)) {
+        let Some(set) = &self.contours else { return };
+        let changes = Structure::ALL
+            .into_iter()
+            .map(|st| ((to.0, to.1, st), set.get((from.0, from.1, st)).map(|c| Contour { points: c.points.clone(), source: Source::Manual })))
+            .collect();
+        self.edit_contours(changes);
+    }
+
+    /// The user's overrides as the session stores them.
+    pub fn overrides(&self) -> Overrides {
+        let nonempty = |s: &str| (!s.trim().is_empty()).then(|| s.to_string());
+        let study = self.current.as_ref().map(|c| &c.study.patient);
+        Overrides {
+            ed_phase: self.key_override.ed,
+            es_phase: self.key_override.es,
+            // Only what differs from the study is an override.
+            height_cm: self.height_cm.filter(|h| study.is_none_or(|p| p.height_cm != Some(*h))),
+            weight_kg: self.weight_kg.filter(|w| study.is_none_or(|p| p.weight_kg != Some(*w))),
+            reviewer: nonempty(&self.session.reviewer),
+            conclusion: nonempty(&self.session.conclusion),
+        }
+    }
+
+    /// Saves the session now (atomic write), unless saving is blocked or there is no
+    /// study file to keep it with. Errors go to the window.
+    pub fn autosave(&mut self) {
+        if self.session.blocked.is_some() {
+            return;
+        }
+        let (Some(cur), Some(path)) = (&self.current, &self.session.study_path) else { return };
+        let contours = self.contours.clone().unwrap_or_else(|| ContourSet::new(cur.cine.dims()));
+        let key = self.measures.as_ref().map_or((None, None), |m| (m.ed_phase, m.es_phase));
+        let file = SessionFile::new(&cur.study, &Session { contours, overrides: self.overrides() }, key);
+        match session::write(&file, path, self.session.explicit.as_deref()) {
+            Ok(p) => self.session.saved_to = Some(p),
+            Err(e) => self.error = Some(e.to_string()),
+        }
+    }
+}
