@@ -207,3 +207,76 @@ fn segment_refuses_bad_weights_and_bad_input_with_exit_2() {
     // Nothing was written for the failed runs.
     assert!(!out.path().join("labels.nii.gz").exists());
 }
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
+fn json_of(o: &std::process::Output) -> serde_json::Value {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn sessions_from_segment_drive_measure_and_bad_sessions_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let study = tmp.path().join("patient062");
+    copy_dir(&common::shared_data().join("acdc/training/patient062"), &study);
+    let out = tmp.path().join("out");
+    let s = study.to_str().unwrap();
+    let summary = json_of(&systole(&["segment", s, "-o", out.to_str().unwrap(), "--phases", "ed-es", "--save-session", "--json"]));
+    let file = study.join("systole-session.json");
+    assert_eq!(summary["session"], file.display().to_string());
+    let session: serde_json::Value = serde_json::from_slice(&std::fs::read(&file).unwrap()).unwrap();
+    assert_eq!(session["format"], "systole-session");
+    assert!(session["contours"].as_array().unwrap().iter().all(|c| c["source"] == "auto"));
+    // measure uses the session: the same numbers as segment's measures.json.
+    let from_session = json_of(&systole(&["measure", s, "--json"]));
+    let written: serde_json::Value = serde_json::from_slice(&std::fs::read(out.join("measures.json")).unwrap()).unwrap();
+    assert_eq!(from_session, written);
+    // --no-session measures the expert labels instead.
+    let expert = json_of(&systole(&["measure", s, "--no-session", "--json"]));
+    assert_ne!(expert["lv_edv_ml"], from_session["lv_edv_ml"]);
+    // A hand edit in the file (the ED LV contour on one slice enlarged by 20 % about its
+    // centre, marked manual) raises LVEDV; segmenting again refuses to overwrite it.
+    let mut edited = session.clone();
+    let ed = session["ed_phase"].as_u64().unwrap();
+    let c = edited["contours"].as_array_mut().unwrap().iter_mut().find(|c| c["phase"] == ed && c["structure"] == "lv_endo").unwrap();
+    c["source"] = "manual".into();
+    let pts = c["points"].as_array_mut().unwrap();
+    let n = pts.len() as f64;
+    let centre: Vec<f64> = (0..2).map(|k| pts.iter().map(|p| p[k].as_f64().unwrap()).sum::<f64>() / n).collect();
+    for p in pts.iter_mut() {
+        for k in 0..2 {
+            p[k] = (centre[k] + 1.2 * (p[k].as_f64().unwrap() - centre[k])).into();
+        }
+    }
+    std::fs::write(&file, serde_json::to_vec(&edited).unwrap()).unwrap();
+    let m = json_of(&systole(&["measure", s, "--json"]));
+    assert!(m["lv_edv_ml"].as_f64().unwrap() > from_session["lv_edv_ml"].as_f64().unwrap() + 1.0, "{} vs {}", m["lv_edv_ml"], from_session["lv_edv_ml"]);
+    let o = systole(&["segment", s, "-o", out.to_str().unwrap(), "--phases", "ed-es", "--save-session"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("manual"));
+    // Another study's session: refused with exit 2.
+    let other = tmp.path().join("patient061");
+    copy_dir(&common::shared_data().join("acdc/training/patient061"), &other);
+    std::fs::copy(&file, other.join("systole-session.json")).unwrap();
+    let o = systole(&["measure", other.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("another study"), "{}", String::from_utf8_lossy(&o.stderr));
+    // A broken one: exit 2, and nothing overwrites it.
+    std::fs::write(&file, b"{\"format\": \"systole-session\"").unwrap();
+    let o = systole(&["measure", s]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("broken"));
+    let o = systole(&["segment", s, "-o", out.to_str().unwrap(), "--phases", "ed-es", "--save-session"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(std::fs::read(&file).unwrap(), b"{\"format\": \"systole-session\"");
+    // --session names another file; a missing one is an error.
+    let o = systole(&["measure", s, "--session", tmp.path().join("nope.json").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+}

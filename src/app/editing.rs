@@ -43,6 +43,26 @@ impl Tool {
     }
 }
 
+/// What File -> Export writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Export {
+    /// The label maps (4-D NIfTI, Systole label order, the study's grid and affine).
+    LabelsNifti,
+    ContoursCsv,
+    ContoursJson,
+}
+
+impl Export {
+    /// Suggested file name and its extension.
+    pub fn default_name(self) -> (&'static str, &'static str) {
+        match self {
+            Export::LabelsNifti => ("labels.nii.gz", "gz"),
+            Export::ContoursCsv => ("contours.csv", "csv"),
+            Export::ContoursJson => ("contours.json", "json"),
+        }
+    }
+}
+
 /// Editing state of the open study.
 #[derive(Debug, Clone)]
 pub struct EditState {
@@ -291,6 +311,30 @@ impl App {
             .map(|st| ((to.0, to.1, st), set.get((from.0, from.1, st)).map(|c| Contour { points: c.points.clone(), source: Source::Manual })))
             .collect();
         self.edit_contours(changes);
+    }
+
+    /// Writes the labels or contours shown to `path` (atomically).
+    pub fn export(&self, kind: Export, path: &std::path::Path) -> Result<(), String> {
+        let cur = self.current.as_ref().ok_or("no study is open")?;
+        let empty;
+        let set = match &self.contours {
+            Some(s) => s,
+            None => {
+                empty = ContourSet::new(cur.cine.dims());
+                &empty
+            }
+        };
+        match kind {
+            Export::LabelsNifti => {
+                let labels = self.labels.as_ref().ok_or("there are no labels to export yet: segment or draw first")?;
+                crate::io::write_labels(path, &cur.cine, labels, crate::study::LabelOrder::Systole).map_err(|e| e.to_string())
+            }
+            Export::ContoursCsv => crate::io::write_atomic(path, crate::io::export::contours_csv(set).as_bytes()).map_err(|e| e.to_string()),
+            Export::ContoursJson => {
+                let text = crate::io::export::contours_json(set).map_err(|e| e.to_string())?;
+                crate::io::write_atomic(path, text.as_bytes()).map_err(|e| e.to_string())
+            }
+        }
     }
 
     /// The user's overrides as the session stores them.

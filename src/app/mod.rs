@@ -61,6 +61,8 @@ pub enum Command {
     Redo,
     /// Height, weight, ED/ES, reviewer or conclusion changed: recompute and save.
     OverridesChanged,
+    /// Ask where to save, then export (File -> Export ...).
+    ExportDialog(editing::Export),
     Go { phase: usize, slice: usize },
 }
 
@@ -111,6 +113,7 @@ pub struct App {
     outlines: Option<(ImageKey, Outlines)>,
     cpu_texture: Option<(ImageKey, render::SliceUniforms, egui::TextureHandle)>,
     file_dialog: Option<std::sync::mpsc::Receiver<Option<PathBuf>>>,
+    export_dialog: Option<(editing::Export, std::sync::mpsc::Receiver<Option<PathBuf>>)>,
     last_phase_step: f64,
     next_study_id: u64,
 }
@@ -156,6 +159,7 @@ impl App {
             outlines: None,
             cpu_texture: None,
             file_dialog: None,
+            export_dialog: None,
             last_phase_step: 0.0,
             next_study_id: 1,
         };
@@ -313,6 +317,17 @@ impl App {
                     self.segmenting = Some(jobs::segment(cur.cine.clone(), (v.phase, v.slice), ctx.clone()));
                 }
             }
+            Command::ExportDialog(kind) => {
+                let (tx, rx) = std::sync::mpsc::channel();
+                let repaint = ctx.clone();
+                let _ = std::thread::Builder::new().name("systole-save".into()).spawn(move || {
+                    let (name, ext) = kind.default_name();
+                    let picked = rfd::FileDialog::new().set_title("Export").set_file_name(name).add_filter(ext, &[ext]).save_file();
+                    let _ = tx.send(picked);
+                    repaint.request_repaint();
+                });
+                self.export_dialog = Some((kind, rx));
+            }
             Command::Undo => self.undo(),
             Command::Redo => self.redo(),
             Command::OverridesChanged => {
@@ -342,6 +357,19 @@ impl App {
                     self.start_load(p, ctx);
                 }
                 Ok(None) | Err(TryRecvError::Disconnected) => self.file_dialog = None,
+                Err(TryRecvError::Empty) => {}
+            }
+        }
+        if let Some((kind, rx)) = &self.export_dialog {
+            match rx.try_recv() {
+                Ok(Some(p)) => {
+                    let kind = *kind;
+                    self.export_dialog = None;
+                    if let Err(e) = self.export(kind, &p) {
+                        self.error = Some(e);
+                    }
+                }
+                Ok(None) | Err(TryRecvError::Disconnected) => self.export_dialog = None,
                 Err(TryRecvError::Empty) => {}
             }
         }

@@ -118,6 +118,17 @@ fn menu(app: &mut App, ui: &mut egui::Ui) {
                 if ui.button("Open the phantom").clicked() {
                     app.commands.push(Command::OpenPhantom);
                 }
+                ui.separator();
+                for (label, kind) in [
+                    ("Export labels (NIfTI)...", super::editing::Export::LabelsNifti),
+                    ("Export contours (CSV)...", super::editing::Export::ContoursCsv),
+                    ("Export contours (JSON)...", super::editing::Export::ContoursJson),
+                ] {
+                    if ui.button(label).clicked() {
+                        app.commands.push(Command::ExportDialog(kind));
+                    }
+                }
+                ui.separator();
                 ui.menu_button("Recent", |ui| {
                     if app.recent.paths.is_empty() {
                         ui.label("(none yet)");

@@ -7,6 +7,7 @@
 
 pub mod acdc;
 pub mod dicom;
+pub mod export;
 pub mod nifti;
 pub mod session;
 mod nifti_study;
