@@ -10,5 +10,6 @@ pub mod contour;
 pub mod io;
 pub mod measure;
 pub mod phantom;
+pub mod report;
 pub mod segment;
 pub mod study;

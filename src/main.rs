@@ -48,6 +48,8 @@ enum Command {
     Measure(cli::measure::MeasureArgs),
     /// Segment a study with the built-in network: labels, image and measures to a folder.
     Segment(cli::segment::SegmentArgs),
+    /// Write the PDF report of a study (segments it first when there are no labels or session).
+    Report(cli::report::ReportArgs),
     /// Dice, Hausdorff and clinical differences between predicted and reference labels.
     Eval(cli::eval::EvalArgs),
     /// Write the synthetic phantom cine (NIfTI image + labels + analytic volumes).
@@ -77,6 +79,7 @@ fn main() -> ExitCode {
         Command::Info(a) => cli::info::run(a),
         Command::Measure(a) => cli::measure::run(a),
         Command::Segment(a) => cli::segment::run(a),
+        Command::Report(a) => cli::report::run(a),
         Command::Eval(a) => cli::eval::run(a),
         Command::DemoStudy(a) => cli::demo::run(a),
     };

@@ -58,6 +58,7 @@ def main():
     ap.add_argument("--note", default="", help="free text about this training run")
     ap.add_argument("--config-file", help="the config the run was started with (for the training command)")
     ap.add_argument("--init", help="the weights the run started from, if any (for the training command)")
+    ap.add_argument("--version", default="1", help="model version for the card (reports print name and version)")
     ap.add_argument("--systole-eval", help="JSON of `systole eval --segment --json` on the validation split")
     args = ap.parse_args()
     state = torch.load(os.path.join(args.run, f"{args.which}.pt"), weights_only=False)
@@ -74,6 +75,7 @@ def main():
     split = load_split()
     card = {
         "name": "systole-sax-fcn",
+        "version": args.version,
         "architecture": {
             "after": "W. Bai et al., J Cardiovasc Magn Reson 20:65 (2018), short-axis FCN",
             "filters": FILTERS, "convs_per_level": CONVS, "side_channels": SIDE, "head_channels": HEAD,

@@ -123,6 +123,7 @@ fn menu(app: &mut App, ui: &mut egui::Ui) {
                     ("Export labels (NIfTI)...", super::editing::Export::LabelsNifti),
                     ("Export contours (CSV)...", super::editing::Export::ContoursCsv),
                     ("Export contours (JSON)...", super::editing::Export::ContoursJson),
+                    ("Export report (PDF)...", super::editing::Export::ReportPdf),
                 ] {
                     if ui.button(label).clicked() {
                         app.commands.push(Command::ExportDialog(kind));

@@ -5,6 +5,7 @@ pub mod demo;
 pub mod eval;
 pub mod info;
 pub mod measure;
+pub mod report;
 pub mod segment;
 pub mod session;
 
