@@ -352,8 +352,9 @@ fn curve(pen: &mut Pen, m: &ReportModel, x: f32, y: f32, w: f32, h: f32) {
         } else if let Some(&(a, b)) = run.first() {
             pen.rect(a - 1.5, b - 1.5, 3.0, 3.0, colour(ink));
         }
-        let ly = y + if name == "LV" { 8.0 } else { 19.0 };
-        pen.line((left + pw - 40.0, ly - 3.0), (left + pw - 28.0, ly - 3.0), 1.4, colour(ink));
-        pen.text(left + pw - 24.0, ly, 8.0, name, INK);
+        // Legend above the plot's top right corner, clear of the ED/ES labels.
+        let lx = left + pw - if name == "LV" { 70.0 } else { 30.0 };
+        pen.line((lx, y - 5.0), (lx + 12.0, y - 5.0), 1.4, colour(ink));
+        pen.text(lx + 15.0, y - 2.0, 8.0, name, INK);
     }
 }

@@ -1,0 +1,191 @@
+//! `systole report` as a user runs it, checked with poppler (pdftotext, pdffonts, pdfinfo,
+//! pdftoppm): every measure as `systole measure --json` reports it, rounded as printed;
+//! embedded fonts; paper sizes; no identifier anywhere in an anonymised report; a small
+//! snapshot of page 1.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::io::Read;
+use std::path::Path;
+use std::process::Command;
+
+fn systole(args: &[&str]) -> std::process::Output {
+    // A fixed generation time makes the report reproducible (SOURCE_DATE_EPOCH).
+    Command::new(env!("CARGO_BIN_EXE_systole")).args(args).env("SOURCE_DATE_EPOCH", "1796000000").output().unwrap()
+}
+
+fn ok(o: std::process::Output) -> std::process::Output {
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    o
+}
+
+fn poppler(tool: &str, args: &[&str]) -> String {
+    let o = Command::new(tool).args(args).output().unwrap_or_else(|e| panic!("{tool} (Debian's poppler-utils) is needed: {e}"));
+    assert!(o.status.success(), "{tool}: {}", String::from_utf8_lossy(&o.stderr));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// (JSON key, decimals) of every number the report's table prints.
+const PRINTED: [(&str, usize); 19] = [
+    ("lv_edv_ml", 1),
+    ("lv_esv_ml", 1),
+    ("lv_sv_ml", 1),
+    ("lv_ef_pct", 1),
+    ("lv_mass_g", 1),
+    ("lv_cardiac_output_l_min", 2),
+    ("rv_edv_ml", 1),
+    ("rv_esv_ml", 1),
+    ("rv_sv_ml", 1),
+    ("rv_ef_pct", 1),
+    ("lv_edv_ml_m2_index", 1),
+    ("lv_esv_ml_m2_index", 1),
+    ("lv_sv_ml_m2_index", 1),
+    ("lv_mass_g_m2_index", 1),
+    ("lv_cardiac_index_l_min_m2", 2),
+    ("rv_edv_ml_m2_index", 1),
+    ("rv_esv_ml_m2_index", 1),
+    ("rv_sv_ml_m2_index", 1),
+    ("bsa_m2", 2),
+];
+
+#[test]
+fn the_report_prints_every_measure_in_embedded_fonts_on_a4_and_letter() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    ok(systole(&["demo-study", "--out", d]));
+    let img = dir.path().join("demo_cine.nii.gz");
+    let labels = dir.path().join("demo_labels.nii.gz");
+    let (img, labels) = (img.to_str().unwrap(), labels.to_str().unwrap());
+    let m: serde_json::Value = serde_json::from_slice(&ok(systole(&["measure", img, "--labels", labels, "--json"])).stdout).unwrap();
+    let pdf = dir.path().join("r.pdf");
+    let o = ok(systole(&["report", img, "--labels", labels, "-o", pdf.to_str().unwrap(), "--reviewer", "Dr Ada Reader", "--conclusion", "Normal biventricular size and function."]));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("wrote"));
+    let text = poppler("pdftotext", &["-layout", pdf.to_str().unwrap(), "-"]);
+    let mut printed = 0;
+    for (key, digits) in PRINTED {
+        if let Some(v) = m[key].as_f64() {
+            let want = format!("{v:.digits$}");
+            assert!(text.contains(&want), "{key} = {v} should be printed as {want}:\n{text}");
+            printed += 1;
+        }
+    }
+    assert!(printed >= 9, "only {printed} measures known");
+    for want in ["Dr Ada Reader", "Normal biventricular size and function.", "page 1 of 2", "page 2 of 2", "systole-sax-fcn", "2026-11-30 00:53 UTC", "Contours edited by hand"] {
+        assert!(text.contains(want), "missing {want:?}");
+    }
+    // Fonts: every one embedded (pdffonts' "emb" column).
+    let fonts = poppler("pdffonts", &[pdf.to_str().unwrap()]);
+    let rows: Vec<&str> = fonts.lines().skip(2).collect();
+    assert!(rows.len() >= 2, "{fonts}");
+    for r in rows {
+        let cols: Vec<&str> = r.split_whitespace().collect();
+        assert_eq!(cols[cols.len() - 5], "yes", "not embedded: {r}");
+    }
+    let info = poppler("pdfinfo", &[pdf.to_str().unwrap()]);
+    assert!(info.contains("595.28 x 841.89 pts (A4)") && info.contains("Pages:           2"), "{info}");
+    // PDF/A-2b is declared in the XMP metadata.
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(find(&bytes, b"pdfaid:part>2<") || find(&bytes, b"pdfaid:part=\"2\""), "no PDF/A-2 identification");
+    let letter = dir.path().join("letter.pdf");
+    ok(systole(&["report", img, "--labels", labels, "-o", letter.to_str().unwrap(), "--paper", "letter"]));
+    assert!(poppler("pdfinfo", &[letter.to_str().unwrap()]).contains("612 x 792 pts (letter)"));
+    // A small snapshot of page 1 (reproducible: fixed generation time, same phantom).
+    let prefix = dir.path().join("page");
+    poppler("pdftoppm", &["-r", "30", "-f", "1", "-l", "1", "-gray", "-png", pdf.to_str().unwrap(), prefix.to_str().unwrap()]);
+    let got = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).find(|p| p.file_name().unwrap().to_string_lossy().starts_with("page")).unwrap();
+    compare_snapshot(&got, &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/report_page1.png"));
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn gray_png(path: &Path) -> (u32, u32, Vec<u8>) {
+    let dec = png::Decoder::new(std::io::BufReader::new(std::fs::File::open(path).unwrap()));
+    let mut r = dec.read_info().unwrap();
+    let mut buf = vec![0; r.output_buffer_size().unwrap()];
+    let info = r.next_frame(&mut buf).unwrap();
+    let ch = info.color_type.samples();
+    let gray = buf[..info.buffer_size()].chunks(ch).map(|p| p[0]).collect();
+    (info.width, info.height, gray)
+}
+
+/// Mean absolute difference <= 3 grey levels and the same size; UPDATE_SNAPSHOTS=1 writes it.
+fn compare_snapshot(got: &Path, want: &Path) {
+    if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
+        std::fs::copy(got, want).unwrap();
+    }
+    assert!(want.exists(), "no snapshot at {}; run with UPDATE_SNAPSHOTS=1 and look at it", want.display());
+    let (gw, gh, g) = gray_png(got);
+    let (ww, wh, w) = gray_png(want);
+    assert_eq!((gw, gh), (ww, wh), "page size in pixels");
+    let diff = g.iter().zip(&w).map(|(a, b)| (*a as f64 - *b as f64).abs()).sum::<f64>() / g.len() as f64;
+    if diff > 3.0 {
+        let keep = want.with_extension("new.png");
+        std::fs::copy(got, &keep).unwrap();
+        panic!("page 1 differs from the snapshot by {diff:.2} grey levels on average; the new one is {}", keep.display());
+    }
+}
+
+/// Every stream of a PDF, inflated where it is Flate-compressed.
+fn streams(pdf: &[u8]) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while let Some(s) = pdf[i..].windows(6).position(|w| w == b"stream").map(|p| p + i) {
+        let mut start = s + 6;
+        if pdf.get(start) == Some(&b'\r') {
+            start += 1;
+        }
+        if pdf.get(start) == Some(&b'\n') {
+            start += 1;
+        }
+        let Some(end) = pdf[start..].windows(9).position(|w| w == b"endstream").map(|p| p + start) else { break };
+        let raw = &pdf[start..end];
+        let mut inflated = Vec::new();
+        if flate2::read::ZlibDecoder::new(raw).read_to_end(&mut inflated).is_ok() {
+            out.push(inflated);
+        } else {
+            out.push(raw.to_vec());
+        }
+        i = end + 9;
+    }
+    out
+}
+
+#[test]
+fn an_anonymised_report_of_a_real_study_holds_no_name_id_or_date() {
+    // Sunnybrook SCD0000201: PatientName and PatientID "SCD0000201", StudyDate 20120000.
+    let study = common::shared_data().join("sunnybrook/SCD0000201");
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("plain.pdf");
+    let anon = dir.path().join("anon.pdf");
+    let s = study.to_str().unwrap();
+    // Segment once into a session file outside the (read-only) data, report twice from it.
+    let session = dir.path().join("session.json");
+    let ses = session.to_str().unwrap();
+    ok(systole(&["segment", s, "-o", dir.path().join("seg").to_str().unwrap(), "--save-session", "--session", ses]));
+    ok(systole(&["report", s, "-o", plain.to_str().unwrap(), "--session", ses]));
+    ok(systole(&["report", s, "-o", anon.to_str().unwrap(), "--anonymize", "--session", ses]));
+    let identifiers = ["SCD0000201", "20120000", "2012-00-00"];
+    // The plain report shows them (so the check below can fail)...
+    let text = poppler("pdftotext", &[plain.to_str().unwrap(), "-"]);
+    assert!(text.contains("SCD0000201") && text.contains("2012-00-00"), "{text}");
+    // ...the anonymised one nowhere: text, raw bytes, inflated streams, metadata.
+    let text = poppler("pdftotext", &[anon.to_str().unwrap(), "-"]);
+    let bytes = std::fs::read(&anon).unwrap();
+    let info = poppler("pdfinfo", &["-meta", anon.to_str().unwrap()]);
+    for id in identifiers {
+        assert!(!text.contains(id), "{id} in the text");
+        assert!(!info.contains(id), "{id} in the metadata");
+        assert!(!find(&bytes, id.as_bytes()), "{id} in the file's bytes");
+        for st in streams(&bytes) {
+            assert!(!find(&st, id.as_bytes()), "{id} in a stream");
+        }
+    }
+    assert!(text.contains("Anonymised"));
+    // The measures are the same either way.
+    let plain_text = poppler("pdftotext", &["-layout", plain.to_str().unwrap(), "-"]);
+    let ef = |t: &str| t.lines().find(|l| l.contains("LV ejection fraction")).map(|l| l.split_whitespace().nth(3).unwrap_or("").to_string());
+    assert_eq!(ef(&plain_text), ef(&poppler("pdftotext", &["-layout", anon.to_str().unwrap(), "-"])));
+}
