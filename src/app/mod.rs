@@ -112,6 +112,8 @@ pub struct App {
     shown: Option<Arc<ImageData>>,
     outlines: Option<(ImageKey, Outlines)>,
     cpu_texture: Option<(ImageKey, render::SliceUniforms, egui::TextureHandle)>,
+    /// The thumbnail atlas of the matrix, per study id.
+    thumbs: Option<(u64, egui::TextureHandle)>,
     file_dialog: Option<std::sync::mpsc::Receiver<Option<PathBuf>>>,
     export_dialog: Option<(editing::Export, std::sync::mpsc::Receiver<Option<PathBuf>>)>,
     last_phase_step: f64,
@@ -158,6 +160,7 @@ impl App {
             shown: None,
             outlines: None,
             cpu_texture: None,
+            thumbs: None,
             file_dialog: None,
             export_dialog: None,
             last_phase_step: 0.0,

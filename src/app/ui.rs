@@ -33,13 +33,20 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     super::tools::keyboard(app, ui.ctx());
     keyboard(app, ui.ctx());
     menu(app, ui);
-    egui::Panel::left("study").default_size(230.0).show(ui, |ui| study_panel(app, ui));
+    egui::Panel::left("study").default_size(230.0).show(ui, |ui| {
+        egui::ScrollArea::vertical().show(ui, |ui| study_panel(app, ui));
+    });
     egui::Panel::right("measures").default_size(330.0).show(ui, |ui| {
         measures_panel(app, ui);
         ui.separator();
         curve(app, ui);
     });
-    egui::Panel::bottom("matrix").resizable(true).show(ui, |ui| matrix(app, ui));
+    // Tall enough for every slice's row of thumbnails, at most 320 points (then it scrolls).
+    let rows = app.current.as_ref().map_or(0, |c| c.cine.dims().slices) as f32;
+    let matrix_h = (24.0 + (THUMB as f32 + 1.0) * rows).min(320.0);
+    egui::Panel::bottom("matrix").resizable(true).min_size(matrix_h).show(ui, |ui| {
+        egui::ScrollArea::both().max_height(320.0).show(ui, |ui| matrix(app, ui));
+    });
     egui::CentralPanel::no_frame().show(ui, |ui| viewport(app, ui));
     if app.show_help {
         let mut open = true;
@@ -374,17 +381,29 @@ fn curve(app: &mut App, ui: &mut egui::Ui) {
     });
 }
 
-/// Slices (rows) x phases (columns); ED and ES marked above their columns, a dot where
-/// an image has contours; a click goes there.
+/// Thumbnail edge in points (and atlas pixels).
+const THUMB: usize = 18;
+
+/// Slices (rows) x phases (columns) of thumbnails; ED and ES marked above their columns, a
+/// green dot where an image has contours, an orange square where they were edited by
+/// hand, the current image outlined; a click goes there.
 fn matrix(app: &mut App, ui: &mut egui::Ui) {
     let (Some(cur), Some(v)) = (&app.current, &app.view) else { return };
     let d = cur.cine.dims();
-    let cell = Vec2::new(16.0, 11.0);
-    let size = Vec2::new(40.0 + cell.x * d.phases as f32, 14.0 + cell.y * d.slices as f32);
+    let atlas_stale = app.thumbs.as_ref().is_none_or(|(id, _)| *id != cur.id);
+    if atlas_stale {
+        let img = thumbnail_atlas(&cur.cine, v.window_center, v.window_width);
+        let tex = ui.ctx().load_texture("systole-thumbnails", img, egui::TextureOptions::LINEAR);
+        app.thumbs = Some((cur.id, tex));
+    }
+    let Some(v) = &app.view else { return };
+    let cell = Vec2::splat(THUMB as f32 + 1.0);
+    let size = Vec2::new(24.0 + cell.x * d.phases as f32, 14.0 + cell.y * d.slices as f32);
     let (rect, resp) = ui.allocate_exact_size(size, Sense::click());
     let painter = ui.painter_at(rect);
-    let origin = rect.min + Vec2::new(40.0, 14.0);
+    let origin = rect.min + Vec2::new(24.0, 14.0);
     let (ed, es) = app.measures.as_ref().map_or((None, None), |m| (m.ed_phase, m.es_phase));
+    let tex = app.thumbs.as_ref().map(|(_, t)| t.id());
     for p in 0..d.phases {
         let x = origin.x + cell.x * p as f32;
         let tag = if Some(p) == ed { "ED" } else if Some(p) == es { "ES" } else { "" };
@@ -392,16 +411,25 @@ fn matrix(app: &mut App, ui: &mut egui::Ui) {
             painter.text(Pos2::new(x + cell.x / 2.0, rect.min.y), egui::Align2::CENTER_TOP, tag, egui::FontId::proportional(10.0), Color32::WHITE);
         }
         for s in 0..d.slices {
-            let r = Rect::from_min_size(Pos2::new(x, origin.y + cell.y * s as f32), cell - Vec2::splat(1.0));
-            let current = p == v.phase && s == v.slice;
-            let key = Some(p) == ed || Some(p) == es;
-            let fill = if current { Color32::from_rgb(90, 140, 230) } else if key { Color32::from_gray(70) } else { Color32::from_gray(45) };
-            painter.rect_filled(r, 1.0, fill);
+            let r = Rect::from_min_size(Pos2::new(x, origin.y + cell.y * s as f32), Vec2::splat(THUMB as f32));
+            if let Some(t) = tex {
+                let uv = Rect::from_min_size(
+                    Pos2::new(p as f32 / d.phases as f32, s as f32 / d.slices as f32),
+                    Vec2::new(1.0 / d.phases as f32, 1.0 / d.slices as f32),
+                );
+                painter.image(t, r, uv, Color32::WHITE);
+            }
+            if Some(p) == ed || Some(p) == es {
+                painter.rect_stroke(r, 0.0, Stroke::new(1.0, Color32::from_gray(140)), egui::StrokeKind::Inside);
+            }
+            if p == v.phase && s == v.slice {
+                painter.rect_stroke(r, 0.0, Stroke::new(2.0, Color32::from_rgb(90, 140, 230)), egui::StrokeKind::Inside);
+            }
+            let corner = r.right_top() + Vec2::new(-4.0, 4.0);
             if app.contours.as_ref().is_some_and(|c| c.edited(p, s)) {
-                // Edited by hand: an orange square.
-                painter.rect_filled(Rect::from_center_size(r.center(), Vec2::splat(5.0)), 0.0, EDITED);
+                painter.rect_filled(Rect::from_center_size(corner, Vec2::splat(5.0)), 0.0, EDITED);
             } else if app.labels.as_ref().is_some_and(|l| !l.annotated(p, s).is_empty()) {
-                painter.circle_filled(r.center(), 2.0, LV_EPI);
+                painter.circle_filled(corner, 2.0, LV_EPI);
             }
         }
     }
@@ -419,6 +447,37 @@ fn matrix(app: &mut App, ui: &mut egui::Ui) {
             }
         }
     }
+}
+
+/// One grey image holding a THUMB x THUMB thumbnail of every image (phase across, slice
+/// down): the central 60 % of each image (where the heart is), box-filtered, windowed.
+pub fn thumbnail_atlas(cine: &crate::study::CineStack, center: f32, width: f32) -> egui::ColorImage {
+    let d = cine.dims();
+    let (w, h) = (d.phases * THUMB, d.slices * THUMB);
+    let mut px = vec![Color32::BLACK; w * h];
+    let side = ((d.rows.min(d.columns) as f32) * 0.6).max(1.0);
+    let (r0, c0) = ((d.rows as f32 - side) / 2.0, (d.columns as f32 - side) / 2.0);
+    let step = side / THUMB as f32;
+    let lo = center - width / 2.0;
+    for p in 0..d.phases {
+        for s in 0..d.slices {
+            let img = cine.image(p, s);
+            for ty in 0..THUMB {
+                for tx in 0..THUMB {
+                    // Average a 2 x 2 grid of samples inside the thumbnail pixel's footprint.
+                    let mut sum = 0.0;
+                    for (dy, dx) in [(0.25, 0.25), (0.25, 0.75), (0.75, 0.25), (0.75, 0.75)] {
+                        let r = ((r0 + (ty as f32 + dy) * step) as usize).min(d.rows.saturating_sub(1));
+                        let c = ((c0 + (tx as f32 + dx) * step) as usize).min(d.columns.saturating_sub(1));
+                        sum += img.get(r * d.columns + c).copied().unwrap_or(0.0);
+                    }
+                    let g = ((sum / 4.0 - lo) / width.max(1e-6)).clamp(0.0, 1.0) * 255.0;
+                    px[(s * THUMB + ty) * w + p * THUMB + tx] = Color32::from_gray(g as u8);
+                }
+            }
+        }
+    }
+    egui::ColorImage::new([w, h], px)
 }
 
 fn viewport(app: &mut App, ui: &mut egui::Ui) {
