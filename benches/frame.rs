@@ -1,5 +1,5 @@
 //! The CPU side of a viewer frame (UI, overlay and contour geometry) on a 256 x 256 study
-//! with contours on every image, while the cine plays (the phase changes every frame, so
+//! with editable contours on every image and the thumbnail matrix, while the cine plays (the phase changes every frame, so
 //! the shown image and its contours are rebuilt each time). Prints the median and 95th
 //! percentile frame time and the most bytes allocated in one frame, next to the study's size.
 //!
@@ -11,6 +11,7 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 use systole::app::{App, LaunchOptions, ui};
+use systole::contour::set::{ContourSet, Source};
 use systole::phantom::{PhantomConfig, phantom};
 
 /// Counts the bytes allocated (not freed) so that per-frame allocation can be reported.
@@ -42,6 +43,9 @@ fn main() {
     // wgpu = true: the frame records our paint callback (the GPU work is not timed here).
     let mut app = App::new(LaunchOptions::default(), true, &ctx);
     app.open_study(p.study, "phantom 256 x 256");
+    // Editable contours on every image, as after segmentation (drawn as polygons).
+    let labels = app.labels.clone().unwrap();
+    app.set_contours(ContourSet::from_labels(&labels, Source::Auto));
     let phases = app.current.as_ref().unwrap().cine.dims().phases;
     let mut h = Harness::builder().with_size(egui::vec2(1400.0, 900.0)).build_ui_state(
         |ui, app: &mut App| {
