@@ -189,3 +189,34 @@ fn an_anonymised_report_of_a_real_study_holds_no_name_id_or_date() {
     let ef = |t: &str| t.lines().find(|l| l.contains("LV ejection fraction")).map(|l| l.split_whitespace().nth(3).unwrap_or("").to_string());
     assert_eq!(ef(&plain_text), ef(&poppler("pdftotext", &["-layout", anon.to_str().unwrap(), "-"])));
 }
+
+#[test]
+fn anonymising_leaves_out_a_stated_name_id_and_birth_date_everywhere() {
+    use systole::measure::{BsaFormula, Context, Engine};
+    use systole::report::{self, ReportOptions};
+    let mut study = systole::phantom::phantom(&systole::phantom::PhantomConfig::default()).study;
+    study.patient.name = Some("Doe^Jane".into());
+    study.patient.id = Some("MRN-4711-X".into());
+    study.patient.birth_date = Some("19510302".into());
+    study.info.study_date = Some("20241107".into());
+    let labels = study.reference_labels.clone().unwrap();
+    let m = Engine::new(&labels, study.cine.geometry.voxel_volume_ml().unwrap()).measures(&Context::of(&study, BsaFormula::Mosteller));
+    let render = |anonymize| {
+        let o = ReportOptions { anonymize, model: report::builtin_model_name(), generated_secs: 1_796_000_000, ..ReportOptions::default() };
+        report::pdf::render(&report::build(&study, &labels, None, &m, &o).unwrap()).unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (plain, anon) = (dir.path().join("plain.pdf"), dir.path().join("anon.pdf"));
+    std::fs::write(&plain, render(false)).unwrap();
+    std::fs::write(&anon, render(true)).unwrap();
+    let text = poppler("pdftotext", &[plain.to_str().unwrap(), "-"]);
+    assert!(text.contains("Doe Jane") && text.contains("MRN-4711-X") && text.contains("2024-11-07"), "{text}");
+    let bytes = std::fs::read(&anon).unwrap();
+    let text = poppler("pdftotext", &[anon.to_str().unwrap(), "-"]);
+    let meta = poppler("pdfinfo", &["-meta", anon.to_str().unwrap()]);
+    for id in ["Doe", "Jane", "MRN-4711-X", "19510302", "1951-03-02", "20241107", "2024-11-07"] {
+        assert!(!text.contains(id) && !meta.contains(id), "{id} in the text or metadata");
+        assert!(!find(&bytes, id.as_bytes()), "{id} in the file's bytes");
+        assert!(streams(&bytes).iter().all(|s| !find(s, id.as_bytes())), "{id} in a stream");
+    }
+}

@@ -195,7 +195,7 @@ fn study_panel(app: &mut App, ui: &mut egui::Ui) {
         row("Name", cur.name.clone());
         row("Patient", s.patient.name.clone().unwrap_or_else(|| "-".into()));
         row("ID", s.patient.id.clone().unwrap_or_else(|| "-".into()));
-        row("Date", s.info.study_date.as_deref().map_or_else(|| "-".into(), dicom_date));
+        row("Date", s.info.study_date.as_deref().map_or_else(|| "-".into(), crate::study::display_date));
         row("Cine", format!("{} slices x {} phases", d.slices, d.phases));
         row("Matrix", format!("{} x {}", d.columns, d.rows));
         let g = &cur.cine.geometry;
@@ -257,11 +257,6 @@ fn study_panel(app: &mut App, ui: &mut egui::Ui) {
     }
 }
 
-/// DICOM DA (YYYYMMDD) as YYYY-MM-DD; anything else as it is.
-fn dicom_date(d: &str) -> String {
-    let d = d.trim();
-    if d.len() == 8 && d.bytes().all(|b| b.is_ascii_digit()) { format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..]) } else { d.to_string() }
-}
 
 fn fmt(v: Option<f64>, digits: usize) -> String {
     v.map_or("-".into(), |x| format!("{x:.digits$}"))

@@ -188,7 +188,7 @@ pub fn build(study: &Study, labels: &LabelStack, contours: Option<&ContourSet>, 
     header.push(("Weight".into(), format_value(o.weight_kg.or(p.weight_kg), 0) + " kg"));
     header.push(("BSA".into(), format_value(m.bsa_m2, 2) + " m²"));
     if !o.anonymize {
-        header.push(("Study date".into(), i.study_date.as_deref().map_or("-".into(), dicom_date)));
+        header.push(("Study date".into(), i.study_date.as_deref().map_or("-".into(), crate::study::display_date)));
     }
     let scanner = [i.manufacturer.clone(), i.model.clone(), i.field_strength_t.map(|t| format!("{t:.1} T"))].into_iter().flatten().collect::<Vec<_>>().join(" ");
     header.push(("Scanner".into(), if scanner.is_empty() { "-".into() } else { scanner }));
@@ -227,11 +227,6 @@ pub fn build(study: &Study, labels: &LabelStack, contours: Option<&ContourSet>, 
     })
 }
 
-/// DICOM DA (YYYYMMDD) as YYYY-MM-DD.
-fn dicom_date(d: &str) -> String {
-    let d = d.trim();
-    if d.len() == 8 && d.bytes().all(|b| b.is_ascii_digit()) { format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..]) } else { d.to_string() }
-}
 
 fn edited_lines(set: &ContourSet) -> Vec<String> {
     let d = set.dims();

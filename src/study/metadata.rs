@@ -21,6 +21,12 @@ impl Sex {
     }
 }
 
+/// DICOM DA (YYYYMMDD) as YYYY-MM-DD; anything else as it is.
+pub fn display_date(d: &str) -> String {
+    let d = d.trim();
+    if d.len() == 8 && d.bytes().all(|b| b.is_ascii_digit()) { format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..]) } else { d.to_string() }
+}
+
 /// Who was scanned. Every field is optional: anonymised exports strip most of them.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct PatientInfo {

@@ -18,7 +18,7 @@ pub(crate) mod metadata;
 pub use cine::{CineStack, Dims, Phase, ShapeError};
 pub use geometry::Geometry;
 pub use labels::{Label, LabelError, LabelOrder, LabelStack, Structures};
-pub use metadata::{PatientInfo, Sex, StudyInfo};
+pub use metadata::{PatientInfo, Sex, StudyInfo, display_date};
 
 /// One series found in the input, whether or not it was chosen as the cine.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
