@@ -382,7 +382,8 @@ impl App {
     /// Saves the session now (atomic write), unless saving is blocked or there is no
     /// study file to keep it with. Errors go to the window.
     pub fn autosave(&mut self) {
-        if self.session.blocked.is_some() {
+        // Screenshot mode renders and exits: it leaves no trace on disk besides the picture.
+        if self.session.blocked.is_some() || self.launch.screenshot.is_some() {
             return;
         }
         let (Some(cur), Some(path)) = (&self.current, &self.session.study_path) else { return };

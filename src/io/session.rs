@@ -267,6 +267,12 @@ pub fn write(file: &SessionFile, study_path: &Path, target: Option<&Path>) -> Re
         return write_to(t);
     }
     let default = default_path(study_path);
+    // A folder without write permission (e.g. a shared, read-only data set) is left alone
+    // even when the process could write it anyway (root).
+    let read_only = default.parent().and_then(|d| std::fs::metadata(d).ok()).is_some_and(|m| m.permissions().readonly());
+    if read_only && let Some(fb) = fallback_path(&file.study) {
+        return write_to(&fb);
+    }
     match write_to(&default) {
         Ok(p) => Ok(p),
         Err(first) => match fallback_path(&file.study) {
@@ -322,6 +328,23 @@ mod tests {
         let mut f = file;
         f.overrides.weight_kg = Some(-3.0);
         assert!(matches!(f.into_session(&study, Path::new("x")), Err(SessionError::Broken { .. })));
+    }
+
+    #[test]
+    fn a_read_only_study_folder_is_never_written() {
+        let study = phantom(&PhantomConfig::default()).study;
+        let file = SessionFile::new(&study, &session_of(&study), (None, None));
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let folder = dir.path().join("study");
+        std::fs::create_dir(&folder).unwrap_or_else(|e| panic!("{e}"));
+        let mut perm = std::fs::metadata(&folder).unwrap_or_else(|e| panic!("{e}")).permissions();
+        perm.set_readonly(true);
+        std::fs::set_permissions(&folder, perm).unwrap_or_else(|e| panic!("{e}"));
+        // The fallback is under XDG_DATA_HOME; the test names it through the identity only.
+        let written = write(&file, &folder, None).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!written.starts_with(&folder), "{} is inside the read-only folder", written.display());
+        assert_eq!(Some(written.clone()), fallback_path(&file.study));
+        let _ = std::fs::remove_file(written);
     }
 
     #[test]
