@@ -30,8 +30,10 @@ CHANGES = [
     "schedule: Adam with linear warm-up and cosine decay (paper: constant 1e-3)",
     "sampling: 128 x 128 crops centred on the heart with +-24 px jitter, 20 % anywhere "
     "(paper: whole images); rotation, scale, gamma, contrast and noise augmentation",
-    "fine-tuning (when the training command has --init): half the crops at any rotation "
-    "and some mirrored, so that other scanners' image orientations are seen",
+    "version 2: fine-tuned from version 1 (3000 steps, peak learning rate 1.5e-4, cosine "
+    "decay) with the RV soft-Dice term weighted 2 (training/finetune_rv.json: "
+    "dice_class_weights [1, 1, 2]); validation Dice in Systole 0.932 / 0.878 / 0.871 -> "
+    "0.932 / 0.881 / 0.875, Sunnybrook myocardium 0.750 / 0.708 -> 0.753 / 0.727",
     "inference in Systole: batch norm and the head's first 1x1 convolution folded into the "
     "weights (same arithmetic, fewer operations); after the first phase the network runs "
     "only on a window around the heart found there (48 px margin); optionally only the "
