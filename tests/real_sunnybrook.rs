@@ -128,3 +128,22 @@ fn scd0000101_loads_with_contours() {
 fn scd0000201_loads_with_contours() {
     check_patient("SCD0000201", 13, 20);
 }
+
+#[test]
+fn loading_reports_progress_over_files_scanned_and_images_decoded() {
+    let root = common::shared_data().join("sunnybrook/SCD0000201/dicom");
+    let files = walk_count(&root);
+    let progress = std::sync::Arc::new(systole::io::LoadProgress::default());
+    let opts = LoadOptions { progress: Some(progress.clone()), ..LoadOptions::default() };
+    let l = load_study(&root, &opts).unwrap();
+    let images = l.study.cine.dims().images();
+    let ord = std::sync::atomic::Ordering::Relaxed;
+    // Every file is scanned once and every image of the cine decoded once.
+    assert_eq!(progress.total.load(ord), files + images);
+    assert_eq!(progress.done.load(ord), files + images);
+    assert_eq!(progress.fraction(), 1.0);
+}
+
+fn walk_count(dir: &Path) -> usize {
+    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).map(|p| if p.is_dir() { walk_count(&p) } else { 1 }).sum()
+}

@@ -50,9 +50,11 @@ pub enum LoadMsg {
     Failed(String),
 }
 
-pub fn load(path: PathBuf, ctx: egui::Context) -> Job<LoadMsg> {
+/// Loads a study; `progress` counts files scanned and images decoded.
+pub fn load(path: PathBuf, progress: Arc<crate::io::LoadProgress>, ctx: egui::Context) -> Job<LoadMsg> {
     spawn("systole-load", ctx, move |tx, _job, _| {
-        let msg = match load_study(&path, &LoadOptions::default()) {
+        let options = LoadOptions { progress: Some(progress), ..LoadOptions::default() };
+        let msg = match load_study(&path, &options) {
             Ok(l) => LoadMsg::Done(Box::new(l)),
             Err(e) => LoadMsg::Failed(e.to_string()),
         };

@@ -101,6 +101,8 @@ pub struct App {
     pub error: Option<String>,
     pub show_help: bool,
     pub loading: Option<(PathBuf, Job<LoadMsg>)>,
+    /// Progress of the load in `loading`.
+    pub load_progress: Arc<crate::io::LoadProgress>,
     pub segmenting: Option<Job<SegMsg>>,
     pub commands: Vec<Command>,
     pub recent: recent::Recent,
@@ -150,6 +152,7 @@ impl App {
             error: None,
             show_help: false,
             loading: None,
+            load_progress: Arc::default(),
             segmenting: None,
             commands: Vec::new(),
             recent: recent::Recent::load(),
@@ -204,7 +207,8 @@ impl App {
         if let Some((_, job)) = &self.loading {
             job.handles.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
         }
-        self.loading = Some((path.clone(), jobs::load(path, ctx.clone())));
+        self.load_progress = Arc::default();
+        self.loading = Some((path.clone(), jobs::load(path, self.load_progress.clone(), ctx.clone())));
     }
 
     fn install(&mut self, loaded: OpenStudy, path: Option<PathBuf>) {

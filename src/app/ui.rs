@@ -173,12 +173,13 @@ fn menu(app: &mut App, ui: &mut egui::Ui) {
 
 fn study_panel(app: &mut App, ui: &mut egui::Ui) {
     ui.heading("Study");
-    if let Some((path, job)) = &app.loading {
-        ui.horizontal(|ui| {
-            ui.spinner();
-            ui.label(format!("Loading {}", path.display()));
-        });
-        let _ = job;
+    if let Some((path, _)) = &app.loading {
+        ui.label(format!("Loading {}", path.display()));
+        let f = app.load_progress.fraction();
+        let text = if f > 0.0 { format!("{:.0} %", 100.0 * f) } else { "reading...".into() };
+        ui.add(egui::ProgressBar::new(f).text(text).animate(true));
+        // The counters move in another thread: keep repainting while loading.
+        ui.ctx().request_repaint_after(std::time::Duration::from_millis(100));
     }
     let Some(cur) = &app.current else {
         ui.label("No study open.");

@@ -75,6 +75,6 @@ pub struct SessionArgs {
 
 impl StudyArgs {
     pub fn load_options(&self) -> LoadOptions {
-        LoadOptions { series: self.series.clone(), labels: self.labels.clone(), label_order: self.label_order.into() }
+        LoadOptions { series: self.series.clone(), labels: self.labels.clone(), label_order: self.label_order.into(), progress: None }
     }
 }

@@ -100,7 +100,7 @@ pub fn segment_study(
 pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
     let t0 = Instant::now();
     let segmenter = load_segmenter(args.model.as_deref())?;
-    let options = LoadOptions { series: args.series.clone(), labels: None, label_order: LabelOrder::Systole };
+    let options = LoadOptions { series: args.series.clone(), labels: None, label_order: LabelOrder::Systole, progress: None };
     let loaded = load_study(&args.path, &options).map_err(CliError::input)?;
     let study = &loaded.study;
     let t_load = t0.elapsed();

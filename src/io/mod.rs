@@ -68,6 +68,33 @@ pub struct LoadOptions {
     pub labels: Option<PathBuf>,
     /// The label order of `labels`.
     pub label_order: LabelOrder,
+    /// Counters the load advances (DICOM: files scanned, then images decoded), for a
+    /// progress bar in another thread.
+    pub progress: Option<std::sync::Arc<LoadProgress>>,
+}
+
+/// Work done and work known so far in a load; `total` grows as the loader learns more.
+#[derive(Debug, Default)]
+pub struct LoadProgress {
+    pub done: std::sync::atomic::AtomicUsize,
+    pub total: std::sync::atomic::AtomicUsize,
+}
+
+impl LoadProgress {
+    pub fn add_total(&self, n: usize) {
+        self.total.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    pub fn add_done(&self, n: usize) {
+        self.done.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Fraction done in [0, 1] (0 while nothing is known).
+    pub fn fraction(&self) -> f32 {
+        let t = self.total.load(std::sync::atomic::Ordering::Relaxed);
+        let d = self.done.load(std::sync::atomic::Ordering::Relaxed);
+        if t == 0 { 0.0 } else { (d as f32 / t as f32).min(1.0) }
+    }
 }
 
 /// A file that was left out, and why.

@@ -11,8 +11,9 @@ use rayon::prelude::*;
 /// Decoded images of one file, each with its slot in the wanted list, or why it failed.
 type FileResult = Result<Vec<(usize, Vec<f32>)>, String>;
 
-/// Decodes the given frames (in order). On failure returns every failing file with its reason.
-pub fn decode_frames(headers: &[FileHeader], wanted: &[FrameRef]) -> Result<Vec<Vec<f32>>, Vec<(usize, String)>> {
+/// Decodes the given frames (in order), calling `decoded(n)` as each file's `n` frames are
+/// done. On failure returns every failing file with its reason.
+pub fn decode_frames(headers: &[FileHeader], wanted: &[FrameRef], decoded: &(dyn Fn(usize) + Sync)) -> Result<Vec<Vec<f32>>, Vec<(usize, String)>> {
     let mut by_file: Vec<(usize, Vec<usize>)> = Vec::new();
     for (i, r) in wanted.iter().enumerate() {
         match by_file.last_mut() {
@@ -31,6 +32,7 @@ pub fn decode_frames(headers: &[FileHeader], wanted: &[FrameRef]) -> Result<Vec<
                 .map_err(|e| format!("cannot read pixel data: {e}"))
                 .and_then(|obj| decode_contained(&obj, h, &frames))
                 .map(|imgs| slots.iter().copied().zip(imgs).collect());
+            decoded(slots.len());
             (*file, r)
         })
         .collect();

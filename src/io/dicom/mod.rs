@@ -80,9 +80,19 @@ struct Candidate {
 /// Loads the cine among `files`; `root` names the input in errors.
 pub fn load_files(files: &[PathBuf], root: &Path, options: &LoadOptions) -> Result<Loaded> {
     let mut report = LoadReport::default();
+    let progress = options.progress.as_deref();
+    if let Some(pr) = progress {
+        pr.add_total(files.len());
+    }
     let scanned: Vec<std::result::Result<FileHeader, Skipped>> = files
         .par_iter()
-        .map(|p| scan_file(p).map_err(|reason| Skipped { path: p.clone(), reason }))
+        .map(|p| {
+            let r = scan_file(p).map_err(|reason| Skipped { path: p.clone(), reason });
+            if let Some(pr) = progress {
+                pr.add_done(1);
+            }
+            r
+        })
         .collect();
     let mut headers = Vec::with_capacity(scanned.len());
     for s in scanned {
@@ -108,7 +118,14 @@ pub fn load_files(files: &[PathBuf], root: &Path, options: &LoadOptions) -> Resu
             return Err(Error::NoCine(root.to_path_buf()));
         }
         let wanted: Vec<FrameRef> = layout.grid.iter().flatten().copied().collect();
-        match decode_frames(&headers, &wanted) {
+        if let Some(pr) = progress {
+            pr.add_total(wanted.len());
+        }
+        match decode_frames(&headers, &wanted, &|n| {
+            if let Some(pr) = progress {
+                pr.add_done(n);
+            }
+        }) {
             Ok(pixels) => break (layout, pixels),
             Err(failed) => {
                 members.retain(|r| !failed.iter().any(|(file, _)| *file == r.0));
