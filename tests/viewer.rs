@@ -7,6 +7,7 @@
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use std::time::{Duration, Instant};
+use systole::app::editing::Export;
 use systole::app::{App, LabelSource, LaunchOptions, ui};
 use systole::contour::Structure;
 use systole::contour::set::{ContourSet, Source};
@@ -262,4 +263,33 @@ fn edit_survives_sigkill() {
     let voxel_ml = study.cine.geometry.voxel_volume_ml().unwrap();
     let m = Engine::new(&labels, voxel_ml).measures(&Context::of(&study, BsaFormula::Mosteller));
     assert!((m.lv.edv_ml.unwrap() - edv).abs() < 1e-9, "measures from the saved session {:?} equal what was on screen {edv}", m.lv.edv_ml);
+}
+
+#[test]
+fn file_export_writes_labels_contours_and_the_report_with_the_reviewer() {
+    let mut h = harness();
+    ready_to_nudge(&mut h);
+    h.state_mut().session.reviewer = "Dr Export Test".into();
+    h.state_mut().session.conclusion = "Exported from the viewer.".into();
+    let dir = tempfile::tempdir().unwrap();
+    let app = h.state();
+    for kind in [Export::LabelsNifti, Export::ContoursCsv, Export::ContoursJson, Export::ReportPdf] {
+        let path = dir.path().join(kind.default_name().0);
+        app.export(kind, &path).unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+    }
+    let set = app.contours.as_ref().unwrap();
+    let vertices: usize = set.iter().map(|(_, c)| c.points.len()).sum();
+    let csv = std::fs::read_to_string(dir.path().join("contours.csv")).unwrap();
+    assert_eq!(csv.lines().count(), vertices + 1, "a header and one row per vertex");
+    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("contours.json")).unwrap()).unwrap();
+    assert_eq!(json["contours"].as_array().unwrap().len(), set.len());
+    let nii = std::fs::read(dir.path().join("labels.nii.gz")).unwrap();
+    assert_eq!(&nii[..2], &[0x1f, 0x8b], "gzip-compressed NIfTI");
+    let pdf = dir.path().join("report.pdf");
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF"));
+    let out = std::process::Command::new("pdftotext").args([pdf.to_str().unwrap(), "-"]).output().expect("pdftotext (poppler-utils)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("Dr Export Test") && text.contains("Exported from the viewer."), "{text}");
+    let edv = app.measures.as_ref().unwrap().lv.edv_ml.unwrap();
+    assert!(text.contains(&format!("{edv:.1}")), "the report shows the viewer's LVEDV {edv:.1}");
 }
