@@ -216,7 +216,6 @@ impl App {
         if self.contours.is_none() {
             // The first automatic result replaces the reference labels on screen.
             self.set_contours(ContourSet::new(d));
-            self.rebuild_engine();
         }
         let mut changed = Vec::new();
         for p in 0..d.phases {

@@ -269,13 +269,13 @@ fn measures_panel(app: &mut App, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         let l = ui.label("Height cm");
         let mut h = app.height_cm.unwrap_or(0.0);
-        if ui.add(egui::DragValue::new(&mut h).range(0.0..=250.0).speed(0.5)).labelled_by(l.id).changed() {
+        if ui.add(egui::DragValue::new(&mut h).range(0.0..=250.0).speed(0.5).custom_formatter(unknown_as_dash)).labelled_by(l.id).changed() {
             app.height_cm = (h > 0.0).then_some(h);
             changed = true;
         }
         let l = ui.label("Weight kg");
         let mut w = app.weight_kg.unwrap_or(0.0);
-        if ui.add(egui::DragValue::new(&mut w).range(0.0..=400.0).speed(0.5)).labelled_by(l.id).changed() {
+        if ui.add(egui::DragValue::new(&mut w).range(0.0..=400.0).speed(0.5).custom_formatter(unknown_as_dash)).labelled_by(l.id).changed() {
             app.weight_kg = (w > 0.0).then_some(w);
             changed = true;
         }
@@ -315,6 +315,11 @@ fn measures_panel(app: &mut App, ui: &mut egui::Ui) {
         return;
     };
     measures_table(m, ui);
+}
+
+/// Height and weight fields: 0 means "not stated", shown as a dash until the user drags.
+fn unknown_as_dash(v: f64, _: std::ops::RangeInclusive<usize>) -> String {
+    if v > 0.0 { format!("{v:.1}") } else { "-".into() }
 }
 
 fn flag_of(m: &Measures, name: &str) -> Option<Level> {
