@@ -186,10 +186,15 @@ impl App {
     /// Like [`App::open_study`] for a study read from `path`: its session file is restored
     /// and every change is saved there.
     pub fn open_study_at(&mut self, study: Study, path: PathBuf) {
+        self.install_at(study, path, Vec::new());
+    }
+
+    /// Installs a study read from `path`, named after it.
+    fn install_at(&mut self, study: Study, path: PathBuf, skipped: Vec<String>) {
         let id = self.next_study_id;
         self.next_study_id += 1;
         let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-        self.install(OpenStudy { cine: Arc::new(study.cine.clone()), study, id, name, skipped: Vec::new() }, Some(path));
+        self.install(OpenStudy { cine: Arc::new(study.cine.clone()), study, id, name, skipped }, Some(path));
     }
 
     fn open_phantom(&mut self) {
@@ -432,10 +437,7 @@ impl App {
     fn finish_load(&mut self, path: PathBuf, loaded: Loaded) {
         self.recent.add(&path);
         let skipped = loaded.report.skipped.iter().map(|s| format!("{}: {}", s.path.display(), s.reason)).collect();
-        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-        let id = self.next_study_id;
-        self.next_study_id += 1;
-        self.install(OpenStudy { cine: Arc::new(loaded.study.cine.clone()), study: loaded.study, id, name, skipped }, Some(path));
+        self.install_at(loaded.study, path, skipped);
         if self.launch.segment {
             self.commands.push(Command::Segment);
         }
