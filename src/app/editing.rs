@@ -98,6 +98,8 @@ pub struct SessionState {
     /// Why saving is off: a broken session file or another study's, which must not be
     /// overwritten. Edits still work; they are not saved until the file is dealt with.
     pub blocked: Option<String>,
+    /// The open study's identity, computed at the first save (it hashes every intensity).
+    pub identity: Option<session::StudyIdentity>,
     pub reviewer: String,
     pub conclusion: String,
 }
@@ -388,7 +390,8 @@ impl App {
         let (Some(cur), Some(path)) = (&self.current, &self.session.study_path) else { return };
         let contours = self.contours.clone().unwrap_or_else(|| ContourSet::new(cur.cine.dims()));
         let key = self.measures.as_ref().map_or((None, None), |m| (m.ed_phase, m.es_phase));
-        let file = SessionFile::new(&cur.study, &Session { contours, overrides: self.overrides() }, key);
+        let identity = self.session.identity.get_or_insert_with(|| session::StudyIdentity::of(&cur.study)).clone();
+        let file = SessionFile::with_identity(identity, &Session { contours, overrides: self.overrides() }, key);
         match session::write(&file, path, self.session.explicit.as_deref()) {
             Ok(p) => self.session.saved_to = Some(p),
             Err(e) => self.error = Some(e.to_string()),

@@ -141,6 +141,12 @@ pub struct Session {
 
 impl SessionFile {
     pub fn new(study: &Study, session: &Session, key_phases: (Option<usize>, Option<usize>)) -> SessionFile {
+        SessionFile::with_identity(StudyIdentity::of(study), session, key_phases)
+    }
+
+    /// Like [`SessionFile::new`] with the study's identity already computed (the
+    /// fingerprint reads every intensity; the viewer computes it once, not per save).
+    pub fn with_identity(identity: StudyIdentity, session: &Session, key_phases: (Option<usize>, Option<usize>)) -> SessionFile {
         let contours = session
             .contours
             .iter()
@@ -150,7 +156,7 @@ impl SessionFile {
             format: FORMAT.into(),
             version: VERSION,
             software: Some(format!("systole {}", env!("CARGO_PKG_VERSION"))),
-            study: StudyIdentity::of(study),
+            study: identity,
             ed_phase: key_phases.0,
             es_phase: key_phases.1,
             overrides: session.overrides.clone(),
