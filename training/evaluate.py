@@ -16,7 +16,7 @@ import torch
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from systole_train.data import acdc_root, load_patient, load_split, read_info  # noqa: E402
 from systole_train.infer import dice, predict_volume  # noqa: E402
-from systole_train.model import SaxFcn  # noqa: E402
+from systole_train.model import SaxFcn, in_channels_of  # noqa: E402
 
 
 def volumes(lab, voxel_ml):
@@ -31,7 +31,7 @@ def main():
     args = ap.parse_args()
     torch.set_num_threads(2)
     state = torch.load(os.path.join(args.run, f"{args.which}.pt"), weights_only=False)
-    model = SaxFcn()
+    model = SaxFcn(in_channels_of(state["model"]))
     model.load_state_dict(state["model"])
     model.eval()
     root = acdc_root()

@@ -19,7 +19,7 @@ from safetensors.torch import save_file
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from systole_train.data import PERCENTILES, load_split  # noqa: E402
-from systole_train.model import CLASSES, CONVS, FILTERS, HEAD, SIDE, SaxFcn, parameter_count  # noqa: E402
+from systole_train.model import CLASSES, CONVS, FILTERS, HEAD, SIDE, SaxFcn, in_channels_of, parameter_count  # noqa: E402
 
 
 # What differs from Bai et al. (2018) and why; the effects are measured on the validation
@@ -64,7 +64,7 @@ def main():
     ap.add_argument("--systole-eval", help="JSON of `systole eval --segment --json` on the validation split")
     args = ap.parse_args()
     state = torch.load(os.path.join(args.run, f"{args.which}.pt"), weights_only=False)
-    model = SaxFcn()
+    model = SaxFcn(in_channels_of(state["model"]))
     model.load_state_dict(state["model"])
     tensors = {k: v.detach().float().contiguous() for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
     os.makedirs(args.out, exist_ok=True)
@@ -86,7 +86,11 @@ def main():
         },
         "preprocessing": {
             "intensity": f"per volume (all slices of one frame): clip to the {PERCENTILES[0]}th-{PERCENTILES[1]}th percentile, rescale to [0, 1]",
-            "layout": "one 2-D slice (rows x columns) per input, channel 1",
+            "layout": ("one 2-D slice (rows x columns) per input, channel 1" if model.in_channels == 1 else
+                       f"each slice with its {model.in_channels // 2} neighbour(s) on either side in stack order as "
+                       f"{model.in_channels} channels (slice k-1, k, k+1), the first or last slice repeated beyond the stack's ends; "
+                       "each channel normalised with its phase's percentiles"),
+            "input_channels": model.in_channels,
             "padding": "zero-pad bottom and right to a multiple of 16; crop the logits back",
             "resampling": "none (native pixel spacing)",
         },
@@ -120,7 +124,7 @@ def main():
         import golden
 
         model.eval()
-        x = golden.golden_input()
+        x = golden.golden_input(channels=model.in_channels)
         with torch.no_grad():
             y = model(x)
         out = os.path.join(here, "..", "tests", "data", "sax_parity.safetensors")

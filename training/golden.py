@@ -18,16 +18,18 @@ import torch
 from safetensors.torch import load_file, save_file
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from systole_train.model import SaxFcn  # noqa: E402
+from systole_train.model import SaxFcn, in_channels_of  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def golden_input(n=2, h=48, w=80, seed=20261129):
+def golden_input(n=2, h=48, w=80, seed=20261129, channels=1):
+    """(n, channels, h, w): n * channels synthetic images in turn (the first n are the same
+    for every channel count)."""
     rng = np.random.default_rng(seed)
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    out = np.zeros((n, 1, h, w), np.float32)
-    for i in range(n):
+    out = np.zeros((n * channels, 1, h, w), np.float32)
+    for i in range(n * channels):
         img = np.zeros((h, w), np.float32)
         for _ in range(6):
             cy, cx = rng.uniform(0, h), rng.uniform(0, w)
@@ -37,12 +39,12 @@ def golden_input(n=2, h=48, w=80, seed=20261129):
         img += 0.05 * rng.standard_normal((h, w)).astype(np.float32)
         img = (img - img.min()) / (img.max() - img.min())
         out[i, 0] = img
-    return torch.from_numpy(out)
+    return torch.from_numpy(out.reshape(n, channels, h, w))
 
 
-def random_model(seed):
+def random_model(seed, in_channels=1):
     torch.manual_seed(seed)
-    m = SaxFcn()
+    m = SaxFcn(in_channels)
     with torch.no_grad():
         for mod in m.modules():
             if isinstance(mod, torch.nn.BatchNorm2d):
@@ -59,18 +61,20 @@ def main():
     ap.add_argument("--out", default=os.path.join(HERE, "..", "tests", "data", "sax_parity.safetensors"))
     ap.add_argument("--random-model", type=int)
     ap.add_argument("--weights-out")
+    ap.add_argument("--channels", type=int, default=1, help="input channels of the random model")
     args = ap.parse_args()
     torch.set_num_threads(2)
     if args.random_model is not None:
-        model = random_model(args.random_model)
+        model = random_model(args.random_model, args.channels)
         tensors = {k: v.detach().float().contiguous() for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
         save_file(tensors, args.weights_out)
     else:
-        model = SaxFcn()
-        missing, unexpected = model.load_state_dict(load_file(args.weights), strict=False)
+        state = load_file(args.weights)
+        model = SaxFcn(in_channels_of(state))
+        missing, unexpected = model.load_state_dict(state, strict=False)
         assert all(k.endswith("num_batches_tracked") for k in missing) and not unexpected, (missing, unexpected)
     model.eval()
-    x = golden_input()
+    x = golden_input(channels=model.in_channels)
     with torch.no_grad():
         y = model(x)
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)

@@ -23,18 +23,21 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from systole_train.augment import sample_batch  # noqa: E402
-from systole_train.data import acdc_root, load_patient, load_split  # noqa: E402
+from systole_train.data import acdc_root, load_patient, load_split, with_context  # noqa: E402
 from systole_train.infer import dice, predict_volume  # noqa: E402
-from systole_train.model import SaxFcn, parameter_count  # noqa: E402
+from systole_train.model import SaxFcn, in_channels_of, parameter_count  # noqa: E402
 
 
-def slices_of(patients):
+def slices_of(patients, context=0):
+    """Training samples: (image, labels, heart centre) per slice; with context > 0 the image
+    is (1 + 2 * context, rows, columns), the slice with its neighbours."""
     out = []
     for p in patients:
-        for _, img, lab in p["frames"]:
-            for k in range(img.shape[0]):
+        for _, vol, lab in p["frames"]:
+            img = with_context(vol, context) if context else vol
+            for k in range(vol.shape[0]):
                 fg = np.argwhere(lab[k] > 0)
-                centre = fg.mean(0) if len(fg) else np.array(img.shape[1:]) / 2.0
+                centre = fg.mean(0) if len(fg) else np.array(vol.shape[1:]) / 2.0
                 out.append((img[k], lab[k], (float(centre[0]), float(centre[1]))))
     return out
 
@@ -75,13 +78,22 @@ def validate(model, patients):
 
 def load_initial(model, path):
     """Loads a state_dict from a checkpoint or from exported safetensors (which leave out
-    the batch-norm step counters); any other missing or unexpected key is an error."""
+    the batch-norm step counters); any other missing or unexpected key is an error.
+    Weights of a one-channel network start a network with neighbour channels as the same
+    function: the first convolution's centre channel gets the old weights, the neighbour
+    channels zeros."""
     if path.endswith(".safetensors"):
         from safetensors.torch import load_file
 
         state = load_file(path)
     else:
         state = torch.load(path, weights_only=False)["model"]
+    key = "levels.0.0.conv.weight"
+    have, want = in_channels_of(state), model.in_channels
+    if have == 1 and want > 1:
+        w = torch.zeros(state[key].shape[0], want, *state[key].shape[2:], dtype=state[key].dtype)
+        w[:, want // 2] = state[key][:, 0]
+        state = dict(state, **{key: w})
     missing, unexpected = model.load_state_dict(state, strict=False)
     missing = [k for k in missing if not k.endswith("num_batches_tracked")]
     if missing or unexpected:
@@ -112,8 +124,9 @@ def main():
     assert not set(train_names) & set(val_names), "a validation patient is in the training set"
     train = [load_patient(os.path.join(root, n)) for n in train_names]
     val = [load_patient(os.path.join(root, n)) for n in val_names]
-    slices = slices_of(train)
-    model = SaxFcn()
+    context = cfg.get("context_slices", 0)
+    slices = slices_of(train, context)
+    model = SaxFcn(in_channels=1 + 2 * context)
     opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
     rng = np.random.default_rng(cfg["seed"])
     step, best = 0, -1.0

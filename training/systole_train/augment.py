@@ -9,15 +9,19 @@ import torch.nn.functional as F
 
 
 def sample_batch(slices, cfg, rng):
-    """slices: list of (image (R,C) float32, labels (R,C) uint8, centre (row, col)).
-    Returns images (N,1,K,K) float32 and labels (N,K,K) int64, K = cfg['crop']."""
+    """slices: list of (image (R,C) or (channels,R,C) float32, labels (R,C) uint8, centre
+    (row, col)). Returns images (N,channels,K,K) float32 and labels (N,K,K) int64,
+    K = cfg['crop']. With context channels (data.with_context) and cfg['context_swap_prob'],
+    the neighbour order is reversed that often (stacks run base-to-apex or apex-to-base)."""
     k = cfg["crop"]
     n = cfg["batch"]
     images, labels, thetas = [], [], []
     sizes = []
     for _ in range(n):
         img, lab, centre = slices[rng.integers(len(slices))]
-        r, c = img.shape
+        if img.ndim == 2:
+            img = img[None]
+        r, c = img.shape[1:]
         if rng.random() < cfg["random_crop_prob"]:
             cy, cx = rng.uniform(0, r), rng.uniform(0, c)
         else:
@@ -32,6 +36,8 @@ def sample_batch(slices, cfg, rng):
         ang = math.radians(rng.uniform(-deg, deg))
         mirror = -1.0 if cfg.get("flip_prob", 0) > 0 and rng.random() < cfg["flip_prob"] else 1.0
         s = rng.uniform(*cfg["scale"])
+        if img.shape[0] > 1 and cfg.get("context_swap_prob", 0) > 0 and rng.random() < cfg["context_swap_prob"]:
+            img = np.ascontiguousarray(img[::-1])
         # Output pixel offsets (u, v) from the crop centre map to input pixel
         # (cx, cy) + s * R(ang) (mirror * u, v); affine_grid works in normalised coordinates.
         ca, sa = math.cos(ang) * s, math.sin(ang) * s
@@ -43,13 +49,13 @@ def sample_batch(slices, cfg, rng):
             ],
             dtype=np.float32,
         )
-        images.append(torch.from_numpy(img)[None, None])
+        images.append(torch.from_numpy(img)[None])
         labels.append(torch.from_numpy(lab.astype(np.float32))[None, None])
         thetas.append(torch.from_numpy(theta)[None])
         sizes.append((r, c))
     out_i, out_l = [], []
     for img, lab, th in zip(images, labels, thetas):
-        grid = F.affine_grid(th, (1, 1, k, k), align_corners=False)
+        grid = F.affine_grid(th, (1, img.shape[1], k, k), align_corners=False)
         out_i.append(F.grid_sample(img, grid, mode="bilinear", padding_mode="zeros", align_corners=False))
         out_l.append(F.grid_sample(lab, grid, mode="nearest", padding_mode="zeros", align_corners=False))
     x = torch.cat(out_i)

@@ -25,6 +25,15 @@ def normalise(volume):
     return ((np.clip(volume, lo, hi) - lo) / (hi - lo)).astype(np.float32)
 
 
+def with_context(volume, context):
+    """(S, R, C) -> (S, 1 + 2 * context, R, C): each slice with its `context` neighbours on
+    either side in stack order as channels (k - context, ..., k, ..., k + context); beyond
+    the first and last slice the nearest slice of the stack is repeated."""
+    s = volume.shape[0]
+    idx = np.clip(np.arange(s)[:, None] + np.arange(-context, context + 1)[None, :], 0, s - 1)
+    return np.ascontiguousarray(volume[idx])
+
+
 def read_info(path):
     info = {}
     with open(path) as f:

@@ -1,9 +1,12 @@
-"""Whole-slice inference, mirrored by Systole's Rust segmenter: zero-pad each slice at the
-bottom and right to a multiple of 16, run the network, crop back, argmax."""
+"""Whole-slice inference, mirrored by Systole's Rust segmenter: zero-pad each slice (and its
+neighbour channels) at the bottom and right to a multiple of 16, run the network, crop
+back, argmax."""
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+
+from systole_train.data import with_context
 
 
 def pad16(n):
@@ -12,9 +15,10 @@ def pad16(n):
 
 @torch.no_grad()
 def predict_volume(model, volume, batch=16):
-    """volume: (S, R, C) float32 normalised; returns labels (S, R, C) uint8."""
+    """volume: (S, R, C) float32 normalised; returns labels (S, R, C) uint8. A model with
+    3 input channels gets each slice with its neighbours (data.with_context)."""
     s, r, c = volume.shape
-    x = torch.from_numpy(volume)[:, None]
+    x = torch.from_numpy(with_context(volume, (model.in_channels - 1) // 2))
     x = F.pad(x, (0, pad16(c) - c, 0, pad16(r) - r))
     out = []
     for i in range(0, s, batch):

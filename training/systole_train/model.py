@@ -30,10 +30,14 @@ class ConvBnRelu(nn.Module):
 
 
 class SaxFcn(nn.Module):
-    def __init__(self):
+    """in_channels: 1 for one slice (the paper), 3 for the slice with its two neighbours in
+    the stack as extra channels (data.with_context)."""
+
+    def __init__(self, in_channels=1):
         super().__init__()
+        self.in_channels = in_channels
         levels = []
-        cin = 1
+        cin = in_channels
         for i, (f, n) in enumerate(zip(FILTERS, CONVS)):
             layers = []
             for j in range(n):
@@ -48,7 +52,7 @@ class SaxFcn(nn.Module):
         self.classifier = nn.Conv2d(HEAD, CLASSES, 1)
 
     def forward(self, x):
-        """x: (N, 1, H, W) with H, W multiples of 16; returns logits (N, 4, H, W)."""
+        """x: (N, in_channels, H, W) with H, W multiples of 16; returns logits (N, 4, H, W)."""
         size = x.shape[-2:]
         sides = []
         for level, side in zip(self.levels, self.sides):
@@ -63,3 +67,8 @@ class SaxFcn(nn.Module):
 
 def parameter_count(model):
     return sum(p.numel() for p in model.parameters())
+
+
+def in_channels_of(state):
+    """The input channel count of a state_dict (its first convolution's weight)."""
+    return int(state["levels.0.0.conv.weight"].shape[1])

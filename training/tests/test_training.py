@@ -15,9 +15,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 
 from systole_train.augment import sample_batch  # noqa: E402
-from systole_train.data import acdc_root, load_patient, load_split, normalise  # noqa: E402
+from systole_train.data import acdc_root, load_patient, load_split, normalise, with_context  # noqa: E402
 from systole_train.infer import dice, predict_volume  # noqa: E402
-from systole_train.model import SaxFcn, parameter_count  # noqa: E402
+from systole_train.model import SaxFcn, in_channels_of, parameter_count  # noqa: E402
 
 CFG = json.load(open(os.path.join(HERE, "..", "config.json")))
 
@@ -36,6 +36,14 @@ class ModelTest(unittest.TestCase):
 
 
 class DataTest(unittest.TestCase):
+    def test_context_channels_are_the_neighbours_repeated_at_the_ends(self):
+        v = np.arange(4, dtype=np.float32)[:, None, None] * np.ones((1, 2, 3), np.float32)
+        c = with_context(v, 1)
+        self.assertEqual(c.shape, (4, 3, 2, 3))
+        # Channel values are the slice numbers they came from.
+        self.assertEqual(c[:, :, 0, 0].tolist(), [[0, 0, 1], [0, 1, 2], [1, 2, 3], [2, 3, 3]])
+        self.assertTrue(np.array_equal(with_context(v, 0)[:, 0], v))
+
     def test_normalise_clips_to_percentiles(self):
         v = np.arange(1000, dtype=np.float32).reshape(10, 10, 10)
         n = normalise(v)
@@ -137,6 +145,47 @@ class TrainingTest(unittest.TestCase):
         self.assertGreater(len(lv), 0)
         self.assertGreater(float(lv.mean()), float(x[:, 0][y == 2].mean()))
 
+    def test_context_batches_keep_the_centre_slice_and_swap_neighbours(self):
+        # Channels are (slice k-1, k, k+1): the centre channel of an unaugmented crop is
+        # the one-channel crop, and a swap reverses the neighbours, never the centre.
+        _, vol, lab = self.patient["frames"][0]
+        ctx = with_context(vol, 1)
+        k = vol.shape[0] // 2
+        one = [(vol[k], lab[k], (vol.shape[1] / 2.0, vol.shape[2] / 2.0))]
+        three = [(ctx[k], lab[k], (vol.shape[1] / 2.0, vol.shape[2] / 2.0))]
+        cfg = dict(CFG, noise_sd=0.0, gamma=[1, 1], contrast=[1, 1], random_crop_prob=0.0, context_swap_prob=0.5, batch=16)
+        x1, y1 = sample_batch(one, dict(cfg, context_swap_prob=0.0), np.random.default_rng(5))
+        x3, y3 = sample_batch(three, dict(cfg, context_swap_prob=0.0), np.random.default_rng(5))
+        self.assertEqual(tuple(x3.shape[:2]), (16, 3))
+        self.assertTrue(torch.allclose(x1[:, 0], x3[:, 1], atol=1e-6))
+        self.assertTrue(torch.equal(y1, y3))
+        # Without geometric augmentation every crop is the same but for the swap.
+        fixed = dict(cfg, rotation_deg=0, scale=[1, 1], centre_jitter_px=0)
+        plain, _ = sample_batch(three, dict(fixed, context_swap_prob=0.0), np.random.default_rng(6))
+        xs, _ = sample_batch(three, fixed, np.random.default_rng(6))
+        swapped = 0
+        for i in range(16):
+            self.assertTrue(torch.equal(xs[i, 1], plain[0, 1]))
+            if torch.equal(xs[i], plain[0]):
+                continue
+            self.assertTrue(torch.equal(xs[i], plain[0].flip(0)))
+            swapped += 1
+        self.assertFalse(torch.equal(plain[0, 0], plain[0, 2]))
+        self.assertTrue(0 < swapped < 16, swapped)
+
+    def test_one_channel_weights_start_a_context_network_as_the_same_function(self):
+        import train
+
+        m1 = SaxFcn().eval()
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "one.pt")
+            torch.save({"model": m1.state_dict()}, path)
+            m3 = SaxFcn(3)
+            train.load_initial(m3, path)
+        self.assertEqual(in_channels_of(m3.state_dict()), 3)
+        _, vol, _ = self.patient["frames"][0]
+        self.assertTrue(np.array_equal(predict_volume(m1, vol[:3]), predict_volume(m3.eval(), vol[:3])))
+
     def test_shipped_weights_reproduce_the_golden_logits(self):
         # tests/data/sax_parity.safetensors (the Rust parity test's reference) must come from
         # the weights in assets/models: export.py rewrites both together.
@@ -145,11 +194,12 @@ class TrainingTest(unittest.TestCase):
         import golden
 
         root = os.path.join(HERE, "..", "..")
-        m = SaxFcn()
-        missing, unexpected = m.load_state_dict(load_file(os.path.join(root, "assets", "models", "sax.safetensors")), strict=False)
+        state = load_file(os.path.join(root, "assets", "models", "sax.safetensors"))
+        m = SaxFcn(in_channels_of(state))
+        missing, unexpected = m.load_state_dict(state, strict=False)
         self.assertTrue(all(k.endswith("num_batches_tracked") for k in missing) and not unexpected)
         g = load_file(os.path.join(root, "tests", "data", "sax_parity.safetensors"))
-        self.assertTrue(torch.equal(g["input"], golden.golden_input()))
+        self.assertTrue(torch.equal(g["input"], golden.golden_input(channels=m.in_channels)))
         with torch.no_grad():
             y = m.eval()(g["input"])
         self.assertLess(float((y - g["logits"]).abs().max()), 1e-4)
