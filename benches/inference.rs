@@ -26,8 +26,9 @@ fn main() {
     let repeats: usize = args.get(2).and_then(|r| r.parse().ok()).unwrap_or(10);
     let t = candle_core::safetensors::load(batch, &Device::Cpu).expect("batch file");
     let x = &t["input"];
-    let (n, _, h, w) = x.dims4().expect("(n, 1, h, w) input");
-    let data = x.flatten_all().and_then(|t| t.to_vec1::<f32>()).expect("f32 input");
+    let (n, c, h, w) = x.dims4().expect("(n, channels, h, w) input");
+    let nchw = x.flatten_all().and_then(|t| t.to_vec1::<f32>()).expect("f32 input");
+    let data = systole::segment::model::nchw_to_nhwc(&nchw, n, c, h, w);
     let mut times = Vec::new();
     for i in 0..repeats + 2 {
         let t0 = Instant::now();
@@ -40,5 +41,5 @@ fn main() {
     times.sort_by(f64::total_cmp);
     let median = times[times.len() / 2];
     println!("candle_ms_per_image {:.2}", 1000.0 * median / n as f64);
-    eprintln!("candle, {} rayon threads, batch ({n}, 1, {h}, {w}), median of {}", rayon::current_num_threads(), times.len());
+    eprintln!("candle, {} rayon threads, batch ({n}, {c}, {h}, {w}), median of {}", rayon::current_num_threads(), times.len());
 }

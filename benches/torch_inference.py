@@ -19,7 +19,7 @@ from safetensors.torch import load_file, save_file
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "training"))
 from golden import golden_input  # noqa: E402
-from systole_train.model import SaxFcn  # noqa: E402
+from systole_train.model import SaxFcn, in_channels_of  # noqa: E402
 
 
 def main():
@@ -33,12 +33,13 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    state = load_file(args.weights)
+    model = SaxFcn(in_channels_of(state))
     if args.write_batch:
-        x = golden_input(n=args.n, h=args.size, w=args.size, seed=7)
+        x = golden_input(n=args.n, h=args.size, w=args.size, seed=7, channels=model.in_channels)
         save_file({"input": x.contiguous()}, args.batch_file)
     x = load_file(args.batch_file)["input"]
-    model = SaxFcn()
-    missing, unexpected = model.load_state_dict(load_file(args.weights), strict=False)
+    missing, unexpected = model.load_state_dict(state, strict=False)
     assert all(k.endswith("num_batches_tracked") for k in missing) and not unexpected
     model.eval()
     times = []

@@ -8,14 +8,24 @@ mod common;
 use candle_core::{Device, Tensor};
 use std::path::Path;
 use std::process::Command;
-use systole::segment::Segmenter;
+use std::ffi::OsStr;
+use std::sync::atomic::AtomicBool;
+use systole::io::{LoadOptions, load_study};
+use systole::segment::{SegmentOptions, Segmenter};
+
+/// Runs training/golden.py with these arguments; panics with its stderr when it fails.
+fn golden_py<I: IntoIterator<Item = S>, S: AsRef<OsStr>>(args: I) {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("training/golden.py");
+    let out = Command::new(common::python()).arg(script).args(args).output().expect("run training/golden.py");
+    assert!(out.status.success(), "golden.py failed: {}", String::from_utf8_lossy(&out.stderr));
+}
 
 fn load_golden(path: &Path) -> (Vec<f32>, Vec<f32>, [usize; 4]) {
     let t = candle_core::safetensors::load(path, &Device::Cpu).expect("golden file");
     let input: &Tensor = &t["input"];
     let logits: &Tensor = &t["logits"];
     let (n, c, h, w) = input.dims4().unwrap();
-    assert_eq!(c, 1);
+    assert!(c == 1 || c == 3, "{c} input channels");
     assert_eq!(logits.dims(), &[n, 4, h, w]);
     let x = input.flatten_all().unwrap().to_vec1::<f32>().unwrap();
     let y = logits.flatten_all().unwrap().to_vec1::<f32>().unwrap();
@@ -50,24 +60,64 @@ fn shipped_weights_match_pytorch_logits() {
 
 #[test]
 fn random_network_round_trip_through_export() {
+    // One input channel (the paper's network) and three (a slice with its neighbours).
+    for channels in ["1", "3"] {
+        let dir = tempfile::tempdir().unwrap();
+        let weights = dir.path().join("random.safetensors");
+        let golden = dir.path().join("golden.safetensors");
+        let (w, g) = (weights.as_os_str(), golden.as_os_str());
+        let args = ["--random-model", "3", "--channels", channels, "--weights-out"].map(OsStr::new);
+        golden_py(args.into_iter().chain([w, OsStr::new("--out"), g]));
+        let seg = Segmenter::from_file(&weights).unwrap();
+        assert_eq!(seg.net().in_channels().to_string(), channels);
+        let (max, _) = compare(&seg, &golden);
+        eprintln!("random network, {channels} input channel(s): max |candle - pytorch| = {max:e}");
+        // Logits of an untrained network are of order 1-10; the bound is the 1e-3.
+        assert!(max <= 1e-3, "max |candle - pytorch| = {max}");
+    }
+}
+
+/// The whole pipeline against PyTorch's: loading, percentile normalisation, neighbour-slice
+/// channels, padding, network and argmax on a real ACDC patient (both frames), for the
+/// shipped network and a three-channel test network whose output depends on the
+/// neighbours' order (`golden.py --context-from`).
+#[test]
+fn whole_pipeline_labels_match_pytorch_on_a_real_patient() {
+    let patient = common::shared_data().join("acdc/training/patient003");
+    let study = load_study(&patient, &LoadOptions::default()).unwrap().study;
+    let cine = &study.cine;
+    let d = cine.dims();
     let dir = tempfile::tempdir().unwrap();
-    let weights = dir.path().join("random.safetensors");
-    let golden = dir.path().join("golden.safetensors");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let out = Command::new(common::python())
-        .arg(root.join("training/golden.py"))
-        .args(["--random-model", "3", "--weights-out"])
-        .arg(&weights)
-        .arg("--out")
-        .arg(&golden)
-        .output()
-        .expect("run training/golden.py");
-    assert!(out.status.success(), "golden.py failed: {}", String::from_utf8_lossy(&out.stderr));
-    let seg = Segmenter::from_file(&weights).unwrap();
-    let (max, _) = compare(&seg, &golden);
-    eprintln!("random network: max |candle - pytorch| = {max:e}");
-    // Logits of an untrained network are of order 1-10; the bound is the 1e-3.
-    assert!(max <= 1e-3, "max |candle - pytorch| = {max}");
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/models/sax.safetensors");
+    let context = dir.path().join("context3.safetensors");
+    let unused = dir.path().join("unused.safetensors");
+    golden_py([OsStr::new("--context-from"), shipped.as_os_str(), OsStr::new("--weights-out"), context.as_os_str(), OsStr::new("--out"), unused.as_os_str()]);
+    for weights in [shipped, context] {
+        let want_file = dir.path().join("labels.safetensors");
+        golden_py([OsStr::new("--weights"), weights.as_os_str(), OsStr::new("--predict-patient"), patient.as_os_str(), OsStr::new("--out"), want_file.as_os_str()]);
+        let t = candle_core::safetensors::load(&want_file, &Device::Cpu).unwrap();
+        let want = t["labels"].flatten_all().unwrap().to_vec1::<f32>().unwrap();
+        assert_eq!(t["labels"].dims(), &[d.phases, d.slices, d.rows, d.columns]);
+        let seg = Segmenter::from_file(&weights).unwrap();
+        let options = SegmentOptions { largest_component: false, heart_margin_px: None, ..SegmentOptions::default() };
+        let got = seg.segment_all(cine, &options, &mut |_| {}, &AtomicBool::new(false)).unwrap();
+        let n = d.phases * d.slices * d.rows * d.columns;
+        let (mut same, mut labelled, mut rv) = (0usize, 0usize, 0usize);
+        for p in 0..d.phases {
+            for s in 0..d.slices {
+                let w = &want[(p * d.slices + s) * d.rows * d.columns..][..d.rows * d.columns];
+                for (&g, &w) in got.image(p, s).iter().zip(w) {
+                    same += (g as f32 == w) as usize;
+                    labelled += (w != 0.0) as usize;
+                    rv += (w == 3.0) as usize;
+                }
+            }
+        }
+        let agree = same as f64 / n as f64;
+        eprintln!("{}: {} input channel(s), label agreement {agree} ({labelled} labelled pixels)", weights.display(), seg.net().in_channels());
+        assert!(rv > 1000 && labelled < n / 5, "labels unlike a heart ({labelled} labelled, {rv} RV): nothing to compare");
+        assert!(agree > 0.9999, "label agreement {agree}");
+    }
 }
 
 #[test]

@@ -2,11 +2,16 @@
 
     python training/golden.py [--weights assets/models/sax.safetensors] [--out tests/data/sax_parity.safetensors]
     python training/golden.py --random-model SEED --weights-out W.safetensors --out G.safetensors
+    python training/golden.py --context-from W1 --weights-out W3.safetensors --out G.safetensors
+    python training/golden.py --weights W --predict-patient ACDC_DIR --out L.safetensors
 
 The input is synthetic (no patient data in the repository): two 48 x 80 images (not square,
 so a row/column mix-up shows) of smooth blobs and rings plus noise, in [0, 1]. With
 --random-model, a freshly initialised network with randomised batch-norm statistics is
 exported first (a round trip that exercises the batch-norm folding with non-trivial values).
+With --predict-patient, the labels `infer.predict_volume` gives for each frame of an ACDC
+patient (normalisation, neighbour channels and padding as in training) are written instead,
+for the Rust test of the whole segmentation pipeline.
 """
 
 import argparse
@@ -55,17 +60,33 @@ def random_model(seed, in_channels=1):
     return m
 
 
+def context_model(path):
+    """A three-channel network made from weights (their centre channel) whose output depends on the
+    neighbour channels, and on their order: the first convolution sees slice k-1 with 0.5
+    and slice k+1 with -0.3 times the centre's weights (for tests, not for use)."""
+    state = load_file(path)
+    w = state["levels.0.0.conv.weight"]
+    w = w[:, w.shape[1] // 2 : w.shape[1] // 2 + 1]
+    m = SaxFcn(3)
+    state = dict(state, **{"levels.0.0.conv.weight": torch.cat([0.5 * w, w, -0.3 * w], dim=1)})
+    missing, unexpected = m.load_state_dict(state, strict=False)
+    assert all(k.endswith("num_batches_tracked") for k in missing) and not unexpected, (missing, unexpected)
+    return m
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--weights", default=os.path.join(HERE, "..", "assets", "models", "sax.safetensors"))
     ap.add_argument("--out", default=os.path.join(HERE, "..", "tests", "data", "sax_parity.safetensors"))
     ap.add_argument("--random-model", type=int)
     ap.add_argument("--weights-out")
+    ap.add_argument("--context-from", help="one-channel weights to make a test three-channel network of (see context_model)")
     ap.add_argument("--channels", type=int, default=1, help="input channels of the random model")
+    ap.add_argument("--predict-patient", help="an ACDC patient folder: write its predicted labels (frames, slices, rows, columns)")
     args = ap.parse_args()
     torch.set_num_threads(2)
-    if args.random_model is not None:
-        model = random_model(args.random_model, args.channels)
+    if args.random_model is not None or args.context_from:
+        model = context_model(args.context_from) if args.context_from else random_model(args.random_model, args.channels)
         tensors = {k: v.detach().float().contiguous() for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
         save_file(tensors, args.weights_out)
     else:
@@ -74,10 +95,19 @@ def main():
         missing, unexpected = model.load_state_dict(state, strict=False)
         assert all(k.endswith("num_batches_tracked") for k in missing) and not unexpected, (missing, unexpected)
     model.eval()
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    if args.predict_patient:
+        from systole_train.data import load_patient
+        from systole_train.infer import predict_volume
+
+        p = load_patient(args.predict_patient)
+        labels = np.stack([predict_volume(model, img) for _, img, _ in p["frames"]]).astype(np.float32)
+        save_file({"labels": torch.from_numpy(labels)}, args.out)
+        print(f"wrote {args.out}: labels {labels.shape}")
+        return
     x = golden_input(channels=model.in_channels)
     with torch.no_grad():
         y = model(x)
-    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
     save_file({"input": x.contiguous(), "logits": y.contiguous()}, args.out)
     print(f"wrote {args.out}: input {tuple(x.shape)}, logits {tuple(y.shape)}")
 

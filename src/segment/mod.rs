@@ -1,6 +1,7 @@
 //! Automatic short-axis segmentation: the FCN of Bai et al. (2018) run with candle on the
 //! CPU, with the preprocessing of `training/systole_train/data.py` and `infer.py` mirrored
-//! exactly (per-volume percentile normalisation, zero padding to a multiple of 16, argmax).
+//! exactly (per-volume percentile normalisation, neighbour slices as channels for a network
+//! that takes them, zero padding to a multiple of 16, argmax).
 //!
 //! [`Segmenter`] is the API for the command line and the viewer's background thread: it
 //! takes the images in the order the caller wants them (the current image first, say),
@@ -170,7 +171,8 @@ impl Segmenter {
                 }
             }
             let (ph, pw) = (pad_to(window.rows), pad_to(window.cols));
-            let mut input = Vec::with_capacity(batch * ph * pw);
+            let channels = self.net.in_channels();
+            let mut input = Vec::with_capacity(batch * ph * pw * channels);
             let mut out = vec![0u8; window.rows * window.cols];
             for chunk in list.chunks(batch) {
                 if cancel.load(Ordering::Relaxed) {
@@ -179,7 +181,8 @@ impl Segmenter {
                 input.clear();
                 for &(p, s) in chunk {
                     let (lo, hi) = *ranges[p].get_or_insert_with(|| preprocess::percentile_range(phase_volume(cine, p)));
-                    preprocess::normalise_padded(cine.image(p, s), d.columns, window, lo, hi, ph, pw, &mut input);
+                    let images: Vec<&[f32]> = preprocess::context_slices(s, d.slices, channels).map(|k| cine.image(p, k)).collect();
+                    preprocess::normalise_padded(&images, d.columns, window, lo, hi, ph, pw, &mut input);
                 }
                 let logits = self.net.forward(&input, chunk.len(), ph, pw)?;
                 for (i, &(p, s)) in chunk.iter().enumerate() {

@@ -28,6 +28,9 @@ const HEAD: usize = 64;
 pub const CLASSES: usize = 4;
 /// PyTorch's `BatchNorm2d` default epsilon.
 const BN_EPS: f32 = 1e-5;
+/// The most input channels a weight file may ask for (the slice and three neighbours on
+/// either side).
+const MAX_IN_CHANNELS: usize = 7;
 /// Input height and width must be multiples of this (four stride-2 levels).
 pub const SIZE_MULTIPLE: usize = 16;
 
@@ -69,6 +72,8 @@ pub struct Act {
 
 /// The loaded network, batch norm folded.
 pub struct SaxNet {
+    /// 1 (one slice) or 1 + 2 * context (the slice and its neighbours in the stack).
+    in_channels: usize,
     levels: Vec<Vec<Conv3>>,
     sides: Vec<Dense>,
     /// The head's first 1x1 convolution split per side output: (32, 64) each.
@@ -133,8 +138,16 @@ impl SaxNet {
     pub fn from_safetensors(bytes: &[u8]) -> Result<SaxNet, WeightError> {
         let map = candle_core::safetensors::load_buffer(bytes, &Device::Cpu).map_err(|e| WeightError::Format(e.to_string()))?;
         let wts = Weights(map);
+        // The input channel count is the first convolution's: 1, or an odd number for a
+        // network that also sees its neighbour slices (training/systole_train/data.py).
+        let first = "levels.0.0.conv.weight";
+        let dims = wts.0.get(first).ok_or_else(|| WeightError::Missing(first.to_string()))?.dims().to_vec();
+        let in_channels = match dims.get(1) {
+            Some(&c) if c % 2 == 1 && c <= MAX_IN_CHANNELS => c,
+            _ => return Err(WeightError::Shape { name: first.to_string(), got: dims, want: vec![FILTERS[0], 1, 3, 3] }),
+        };
         let mut levels = Vec::new();
-        let mut cin = 1;
+        let mut cin = in_channels;
         for (i, (&f, &n)) in FILTERS.iter().zip(&CONVS).enumerate() {
             let mut level = Vec::new();
             for j in 0..n {
@@ -163,6 +176,7 @@ impl SaxNet {
             }
         }
         Ok(SaxNet {
+            in_channels,
             levels,
             sides,
             head1,
@@ -172,13 +186,19 @@ impl SaxNet {
         })
     }
 
-    /// Logits, channels-last `(n, h, w, 4)`, of `n` images of `h x w` (row-major, already
-    /// normalised); `h` and `w` must be multiples of 16.
+    /// Input channels per pixel: 1, or 3 for a slice with its two neighbours.
+    pub fn in_channels(&self) -> usize {
+        self.in_channels
+    }
+
+    /// Logits, channels-last `(n, h, w, 4)`, of `n` images of `h x w` (already normalised),
+    /// channels-last `(n, h, w, in_channels)`; `h` and `w` must be multiples of 16.
     pub fn forward(&self, images: &[f32], n: usize, h: usize, w: usize) -> candle_core::Result<Act> {
-        if h % SIZE_MULTIPLE != 0 || w % SIZE_MULTIPLE != 0 || h == 0 || w == 0 || images.len() != n * h * w {
-            candle_core::bail!("input {n} x {h} x {w} ({} values): sides must be non-zero multiples of 16", images.len());
+        let c = self.in_channels;
+        if h % SIZE_MULTIPLE != 0 || w % SIZE_MULTIPLE != 0 || h == 0 || w == 0 || images.len() != n * h * w * c {
+            candle_core::bail!("input {n} x {h} x {w} x {c} ({} values): sides must be non-zero multiples of 16", images.len());
         }
-        let mut x = Act { data: images.to_vec(), n, h, w, c: 1 };
+        let mut x = Act { data: images.to_vec(), n, h, w, c };
         let mut sides: Vec<Product> = Vec::with_capacity(FILTERS.len());
         for (level, (side, head1)) in self.levels.iter().zip(self.sides.iter().zip(&self.head1)) {
             for conv in level {
@@ -195,9 +215,10 @@ impl SaxNet {
         dense(y, &self.classifier, false)
     }
 
-    /// Logits in PyTorch's layout `(n, 4, h, w)` (for the parity test).
+    /// Logits in PyTorch's layout `(n, 4, h, w)` of input in PyTorch's layout
+    /// `(n, in_channels, h, w)` (for the parity test).
     pub fn forward_nchw(&self, images: &[f32], n: usize, h: usize, w: usize) -> candle_core::Result<Vec<f32>> {
-        let y = self.forward(images, n, h, w)?;
+        let y = self.forward(&nchw_to_nhwc(images, n, self.in_channels, h, w), n, h, w)?;
         let mut out = vec![0f32; y.data.len()];
         for i in 0..n {
             for p in 0..h * w {
@@ -208,6 +229,22 @@ impl SaxNet {
         }
         Ok(out)
     }
+}
+
+/// `(n, c, h, w)` -> `(n, h, w, c)`.
+pub fn nchw_to_nhwc(x: &[f32], n: usize, c: usize, h: usize, w: usize) -> Vec<f32> {
+    if c == 1 {
+        return x.to_vec();
+    }
+    let mut out = vec![0f32; x.len()];
+    for i in 0..n.min(x.len() / (c * h * w).max(1)) {
+        for ch in 0..c {
+            for p in 0..h * w {
+                out[(i * h * w + p) * c + ch] = x[(i * c + ch) * h * w + p];
+            }
+        }
+    }
+    out
 }
 
 /// im2col for a 3x3 convolution with zero padding 1: a (pixels_out, 9 * c) matrix.

@@ -40,11 +40,13 @@ pub fn percentile_range(volume: &[f32]) -> (f32, f32) {
 }
 
 /// Appends the `window` of one image (`columns` wide), normalised and zero-padded to
-/// `padded_rows x padded_cols`, to `out`. A volume with `hi <= lo` normalises to zeros (as
-/// in training); a value that is not finite counts as the lower bound.
+/// `padded_rows x padded_cols`, to `out`; `channels` holds that image and, for a network
+/// with neighbour context, its neighbours (slice k-1, k, k+1), interleaved per pixel
+/// (channels-last). A volume with `hi <= lo` normalises to zeros (as in training); a value
+/// that is not finite counts as the lower bound.
 #[allow(clippy::too_many_arguments)]
 pub fn normalise_padded(
-    image: &[f32],
+    channels: &[&[f32]],
     columns: usize,
     window: Window,
     lo: f32,
@@ -53,21 +55,34 @@ pub fn normalise_padded(
     padded_cols: usize,
     out: &mut Vec<f32>,
 ) {
+    let nc = channels.len();
     let start = out.len();
-    out.resize(start + padded_rows * padded_cols, 0.0);
+    out.resize(start + padded_rows * padded_cols * nc, 0.0);
     if hi <= lo {
         return;
     }
     let range = hi - lo;
-    for r in 0..window.rows.min(padded_rows) {
-        let o = (window.row + r) * columns + window.col;
-        let Some(src) = image.get(o..o + window.cols) else { break };
-        let dst = &mut out[start + r * padded_cols..start + r * padded_cols + window.cols];
-        for (d, &v) in dst.iter_mut().zip(src) {
-            let v = if v.is_finite() { v.clamp(lo, hi) } else { lo };
-            *d = (v - lo) / range;
+    for (ch, image) in channels.iter().enumerate() {
+        for r in 0..window.rows.min(padded_rows) {
+            let o = (window.row + r) * columns + window.col;
+            let Some(src) = image.get(o..o + window.cols) else { break };
+            let row = start + r * padded_cols * nc;
+            let dst = &mut out[row..row + window.cols * nc];
+            for (d, &v) in dst.iter_mut().skip(ch).step_by(nc).zip(src) {
+                let v = if v.is_finite() { v.clamp(lo, hi) } else { lo };
+                *d = (v - lo) / range;
+            }
         }
     }
+}
+
+/// The slices whose images make the input channels of slice `slice` of a `slices`-deep
+/// stack for a network of `in_channels` channels: k - c, ..., k + c in stack order, the
+/// first or last slice repeated beyond the ends (as `data.with_context` in training/).
+pub fn context_slices(slice: usize, slices: usize, in_channels: usize) -> impl Iterator<Item = usize> {
+    let c = (in_channels / 2) as isize;
+    let last = slices.saturating_sub(1) as isize;
+    (-c..=c).map(move |o| (slice as isize + o).clamp(0, last) as usize)
 }
 
 #[cfg(test)]
@@ -90,14 +105,40 @@ mod tests {
         let img = [0.0f32, 10.0, 20.0, 30.0]; // 2 x 2
         let mut out = Vec::new();
         let whole = Window { row: 0, col: 0, rows: 2, cols: 2 };
-        normalise_padded(&img, 2, whole, 10.0, 20.0, 3, 4, &mut out);
+        normalise_padded(&[&img], 2, whole, 10.0, 20.0, 3, 4, &mut out);
         assert_eq!(out, vec![0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
         let mut flat = Vec::new();
-        normalise_padded(&img, 2, whole, 5.0, 5.0, 2, 2, &mut flat);
+        normalise_padded(&[&img], 2, whole, 5.0, 5.0, 2, 2, &mut flat);
         assert_eq!(flat, vec![0.0; 4]);
         // The lower-right pixel alone.
         let mut one = Vec::new();
-        normalise_padded(&img, 2, Window { row: 1, col: 1, rows: 1, cols: 1 }, 0.0, 30.0, 1, 2, &mut one);
+        normalise_padded(&[&img], 2, Window { row: 1, col: 1, rows: 1, cols: 1 }, 0.0, 30.0, 1, 2, &mut one);
         assert_eq!(one, vec![1.0, 0.0]);
+    }
+
+    #[test]
+    fn context_channels_interleave_per_pixel() {
+        let (a, b, c) = ([0.0f32, 10.0, 20.0, 30.0], [30.0f32; 4], [0.0f32; 4]);
+        let mut out = Vec::new();
+        let whole = Window { row: 0, col: 0, rows: 2, cols: 2 };
+        normalise_padded(&[&a, &b, &c], 2, whole, 0.0, 30.0, 2, 3, &mut out);
+        let third = 1.0 / 3.0;
+        #[rustfmt::skip]
+        let want = [
+            0.0, 1.0, 0.0,   third, 1.0, 0.0,   0.0, 0.0, 0.0,
+            2.0 * third, 1.0, 0.0,   1.0, 1.0, 0.0,   0.0, 0.0, 0.0,
+        ];
+        assert_eq!(out.len(), want.len());
+        assert!(out.iter().zip(&want).all(|(g, w)| (g - w).abs() < 1e-6), "{out:?}");
+    }
+
+    #[test]
+    fn context_slices_repeat_the_ends() {
+        let of = |k, n, c| context_slices(k, n, c).collect::<Vec<_>>();
+        assert_eq!(of(0, 4, 3), vec![0, 0, 1]);
+        assert_eq!(of(2, 4, 3), vec![1, 2, 3]);
+        assert_eq!(of(3, 4, 3), vec![2, 3, 3]);
+        assert_eq!(of(0, 1, 3), vec![0, 0, 0]);
+        assert_eq!(of(5, 9, 1), vec![5]);
     }
 }
