@@ -42,13 +42,18 @@ def slices_of(patients, context=0):
     return out
 
 
-def soft_dice_loss(logits, target, weights=None):
-    """1 - the (weighted) mean soft Dice of LV, myocardium and RV over the batch."""
+def soft_dice_loss(logits, target, weights=None, per_image=False):
+    """1 - the (weighted) mean soft Dice of LV, myocardium and RV over the batch; with
+    per_image, each crop's Dice counts alike (small end-systolic and apical structures
+    weigh as much as large basal ones) and the mean is taken over crops."""
     p = logits.softmax(1)[:, 1:]
     t = F.one_hot(target, 4).permute(0, 3, 1, 2).float()[:, 1:]
-    inter = (p * t).sum((0, 2, 3))
-    denom = p.sum((0, 2, 3)) + t.sum((0, 2, 3))
+    dims = (2, 3) if per_image else (0, 2, 3)
+    inter = (p * t).sum(dims)
+    denom = p.sum(dims) + t.sum(dims)
     d = (2 * inter + 1.0) / (denom + 1.0)
+    if per_image:
+        d = d.mean(0)
     w = torch.ones(3) if weights is None else torch.tensor(weights, dtype=d.dtype)
     return 1.0 - (w * d).sum() / w.sum()
 
@@ -153,7 +158,7 @@ def main():
         x, y = sample_batch(slices, cfg, rng)
         logits = model(x)
         ce = F.cross_entropy(logits, y)
-        dl = soft_dice_loss(logits, y, cfg.get("dice_class_weights"))
+        dl = soft_dice_loss(logits, y, cfg.get("dice_class_weights"), cfg.get("dice_per_image", False))
         loss = ce + cfg["dice_weight"] * dl
         opt.zero_grad()
         loss.backward()

@@ -173,6 +173,24 @@ class TrainingTest(unittest.TestCase):
         self.assertFalse(torch.equal(plain[0, 0], plain[0, 2]))
         self.assertTrue(0 < swapped < 16, swapped)
 
+    def test_per_image_dice_weighs_a_small_structure_like_a_large_one(self):
+        import train
+
+        # Two crops: a large RV found exactly, a small RV missed entirely. Pooled over the
+        # batch the miss hardly counts; per image it costs half of the RV's Dice.
+        y = torch.zeros(2, 32, 32, dtype=torch.long)
+        y[0, 4:28, 4:28] = 3
+        y[1, 10:12, 10:12] = 3
+        logits = torch.full((2, 4, 32, 32), -20.0)
+        logits[:, 0] = 20.0
+        logits[0, :, 4:28, 4:28] = -20.0
+        logits[0, 3, 4:28, 4:28] = 20.0
+        w = [0.0, 0.0, 1.0]
+        pooled = float(train.soft_dice_loss(logits, y, w))
+        per_image = float(train.soft_dice_loss(logits, y, w, per_image=True))
+        self.assertAlmostEqual(pooled, 1 - (2 * 576 + 1) / (576 + 580 + 1), places=4)
+        self.assertAlmostEqual(per_image, 1 - 0.5 * (1.0 + 1 / 5), places=4)
+
     def test_one_channel_weights_start_a_context_network_as_the_same_function(self):
         import train
 
