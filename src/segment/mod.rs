@@ -174,6 +174,7 @@ impl Segmenter {
             let channels = self.net.in_channels();
             let mut input = Vec::with_capacity(batch * ph * pw * channels);
             let mut out = vec![0u8; window.rows * window.cols];
+            let mut images: Vec<&[f32]> = Vec::with_capacity(channels);
             for chunk in list.chunks(batch) {
                 if cancel.load(Ordering::Relaxed) {
                     return Err(SegmentError::Cancelled { done, total });
@@ -181,7 +182,8 @@ impl Segmenter {
                 input.clear();
                 for &(p, s) in chunk {
                     let (lo, hi) = *ranges[p].get_or_insert_with(|| preprocess::percentile_range(phase_volume(cine, p)));
-                    let images: Vec<&[f32]> = preprocess::context_slices(s, d.slices, channels).map(|k| cine.image(p, k)).collect();
+                    images.clear();
+                    images.extend(preprocess::context_slices(s, d.slices, channels).map(|k| cine.image(p, k)));
                     preprocess::normalise_padded(&images, d.columns, window, lo, hi, ph, pw, &mut input);
                 }
                 let logits = self.net.forward(&input, chunk.len(), ph, pw)?;

@@ -220,10 +220,10 @@ impl SaxNet {
     pub fn forward_nchw(&self, images: &[f32], n: usize, h: usize, w: usize) -> candle_core::Result<Vec<f32>> {
         let y = self.forward(&nchw_to_nhwc(images, n, self.in_channels, h, w), n, h, w)?;
         let mut out = vec![0f32; y.data.len()];
-        for i in 0..n {
-            for p in 0..h * w {
-                for c in 0..CLASSES {
-                    out[(i * CLASSES + c) * h * w + p] = y.data[(i * h * w + p) * CLASSES + c];
+        for (src, dst) in y.data.chunks_exact(h * w * CLASSES).zip(out.chunks_exact_mut(h * w * CLASSES)) {
+            for (p, px) in src.chunks_exact(CLASSES).enumerate() {
+                for (c, &v) in px.iter().enumerate() {
+                    dst[c * h * w + p] = v;
                 }
             }
         }
@@ -231,16 +231,14 @@ impl SaxNet {
     }
 }
 
-/// `(n, c, h, w)` -> `(n, h, w, c)`.
+/// `(n, c, h, w)` -> `(n, h, w, c)`: `n` images of `h x w` (a shorter input is padded
+/// with zeros).
 pub fn nchw_to_nhwc(x: &[f32], n: usize, c: usize, h: usize, w: usize) -> Vec<f32> {
-    if c == 1 {
-        return x.to_vec();
-    }
-    let mut out = vec![0f32; x.len()];
-    for i in 0..n.min(x.len() / (c * h * w).max(1)) {
-        for ch in 0..c {
-            for p in 0..h * w {
-                out[(i * h * w + p) * c + ch] = x[(i * c + ch) * h * w + p];
+    let mut out = vec![0f32; n * c * h * w];
+    for (src, dst) in x.chunks_exact(c * h * w).zip(out.chunks_exact_mut(c * h * w)) {
+        for (ch, plane) in src.chunks_exact(h * w).enumerate() {
+            for (d, &v) in dst.iter_mut().skip(ch).step_by(c).zip(plane) {
+                *d = v;
             }
         }
     }
