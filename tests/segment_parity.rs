@@ -78,9 +78,11 @@ fn random_network_round_trip_through_export() {
 }
 
 /// The whole pipeline against PyTorch's: loading, percentile normalisation, neighbour-slice
-/// channels, padding, network and argmax on a real ACDC patient (both frames), for the
-/// shipped network and a three-channel test network whose output depends on the
-/// neighbours' order (`golden.py --context-from`).
+/// channels, resampling to the network's pixel size and back, padding, network and argmax
+/// on a real ACDC patient (both frames), for the shipped network and a three-channel test
+/// network whose output depends on the neighbours' order (`golden.py --context-from`),
+/// marked as trained at 1.1 mm pixels (patient003's are 1.5625 mm: its images are resampled
+/// up, 256 x 256 -> 364 x 364).
 #[test]
 fn whole_pipeline_labels_match_pytorch_on_a_real_patient() {
     let patient = common::shared_data().join("acdc/training/patient003");
@@ -91,7 +93,9 @@ fn whole_pipeline_labels_match_pytorch_on_a_real_patient() {
     let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("assets/models/sax.safetensors");
     let context = dir.path().join("context3.safetensors");
     let unused = dir.path().join("unused.safetensors");
-    golden_py([OsStr::new("--context-from"), shipped.as_os_str(), OsStr::new("--weights-out"), context.as_os_str(), OsStr::new("--out"), unused.as_os_str()]);
+    let args = [OsStr::new("--context-from"), shipped.as_os_str(), OsStr::new("--pixel-mm"), OsStr::new("1.1")];
+    golden_py(args.into_iter().chain([OsStr::new("--weights-out"), context.as_os_str(), OsStr::new("--out"), unused.as_os_str()]));
+    assert_eq!(Segmenter::from_file(&context).unwrap().net().pixel_mm(), Some(1.1));
     for weights in [shipped, context] {
         let want_file = dir.path().join("labels.safetensors");
         golden_py([OsStr::new("--weights"), weights.as_os_str(), OsStr::new("--predict-patient"), patient.as_os_str(), OsStr::new("--out"), want_file.as_os_str()]);
@@ -114,7 +118,8 @@ fn whole_pipeline_labels_match_pytorch_on_a_real_patient() {
             }
         }
         let agree = same as f64 / n as f64;
-        eprintln!("{}: {} input channel(s), label agreement {agree} ({labelled} labelled pixels)", weights.display(), seg.net().in_channels());
+        let net = seg.net();
+        eprintln!("{}: {} input channel(s), pixel size {:?} mm, label agreement {agree} ({labelled} labelled pixels)", weights.display(), net.in_channels(), net.pixel_mm());
         assert!(rv > 1000 && labelled < n / 5, "labels unlike a heart ({labelled} labelled, {rv} RV): nothing to compare");
         assert!(agree > 0.9999, "label agreement {agree}");
     }
@@ -134,4 +139,28 @@ fn corrupt_or_foreign_weights_are_refused_clearly() {
     assert!(e.contains("levels.0.0.conv.weight") && e.contains("missing"), "{e}");
     let e = Segmenter::from_file(&dir.path().join("nope.safetensors")).err().expect("missing file must fail").to_string();
     assert!(e.contains("nope.safetensors"), "{e}");
+    // The shipped weights with a pixel size in their metadata that is not one.
+    for bad in ["abc", "0", "-1.25", "NaN", "1e9"] {
+        let file = dir.path().join("bad_pixel.safetensors");
+        std::fs::write(&file, with_metadata(&bytes, "pixel_mm", bad)).unwrap();
+        let e = Segmenter::from_file(&file).err().expect("a bad pixel_mm must fail").to_string();
+        assert!(e.contains("bad_pixel.safetensors") && e.contains("pixel_mm") && e.contains(bad), "{e}");
+    }
+    let fine = dir.path().join("pixel.safetensors");
+    std::fs::write(&fine, with_metadata(&bytes, "pixel_mm", "1.4")).unwrap();
+    assert_eq!(Segmenter::from_file(&fine).unwrap().net().pixel_mm(), Some(1.4));
+}
+
+/// A safetensors file's bytes with one metadata entry set (the format: an 8-byte
+/// little-endian header length, the JSON header, the tensor data).
+fn with_metadata(bytes: &[u8], key: &str, value: &str) -> Vec<u8> {
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let mut header: serde_json::Value = serde_json::from_slice(&bytes[8..8 + n]).unwrap();
+    let meta = header.as_object_mut().unwrap().entry("__metadata__").or_insert_with(|| serde_json::json!({}));
+    meta.as_object_mut().unwrap().insert(key.to_string(), serde_json::Value::String(value.to_string()));
+    let text = serde_json::to_vec(&header).unwrap();
+    let mut out = (text.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(&text);
+    out.extend_from_slice(&bytes[8 + n..]);
+    out
 }

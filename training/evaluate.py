@@ -43,7 +43,7 @@ def main():
         vml = p["spacing"][0] * p["spacing"][1] * p["spacing"][2] / 1000.0
         res = {"patient": name, "group": p["group"], "dice": {}, "truth": {}, "pred": {}}
         for frame, img, lab in p["frames"]:
-            pred = predict_volume(model, img)
+            pred = predict_volume(model, img, spacing=p["spacing"], pixel_mm=state.get("config", {}).get("pixel_mm"))
             res["dice"][frame] = [float(dice(pred, lab, c)) for c in (1, 2, 3)]
             res["truth"][frame] = volumes(lab, vml)
             res["pred"][frame] = volumes(pred, vml)

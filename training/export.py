@@ -78,11 +78,15 @@ def main():
     tensors = {k: v.detach().float().contiguous() for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
     os.makedirs(args.out, exist_ok=True)
     weights = os.path.join(args.out, "sax.safetensors")
-    save_file(tensors, weights + ".tmp", metadata={"format": "pt", "labels": "0 background, 1 LV blood pool, 2 myocardium, 3 RV blood pool"})
+    cfg = state.get("config", {})
+    meta = {"format": "pt", "labels": "0 background, 1 LV blood pool, 2 myocardium, 3 RV blood pool"}
+    if cfg.get("pixel_mm"):
+        # Systole resamples every image to this pixel size for the network (infer.py).
+        meta["pixel_mm"] = repr(float(cfg["pixel_mm"]))
+    save_file(tensors, weights + ".tmp", metadata=meta)
     os.replace(weights + ".tmp", weights)
     commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=here).stdout.strip()
     val = state.get("val", {})
-    cfg = state.get("config", {})
     split = load_split()
     card = {
         "name": "systole-sax-fcn",
@@ -101,7 +105,11 @@ def main():
                        "each channel normalised with its phase's percentiles"),
             "input_channels": model.in_channels,
             "padding": "zero-pad bottom and right to a multiple of 16; crop the logits back",
-            "resampling": "none (native pixel spacing)",
+            "resampling": (f"each image resampled bilinearly (align_corners=False, no anti-aliasing) to {cfg['pixel_mm']} mm "
+                           f"pixels, floor(n * spacing / {cfg['pixel_mm']} + 0.5) per axis; the logits resampled back the same way "
+                           "to the image's grid before the argmax (weights metadata: pixel_mm)"
+                           if cfg.get("pixel_mm") else "none (native pixel spacing)"),
+            "pixel_mm": cfg.get("pixel_mm"),
         },
         "labels": {"0": "background", "1": "LV blood pool", "2": "LV myocardium", "3": "RV blood pool"},
         "training_data": {

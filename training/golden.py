@@ -10,7 +10,8 @@ so a row/column mix-up shows) of smooth blobs and rings plus noise, in [0, 1]. W
 --random-model, a freshly initialised network with randomised batch-norm statistics is
 exported first (a round trip that exercises the batch-norm folding with non-trivial values).
 With --predict-patient, the labels `infer.predict_volume` gives for each frame of an ACDC
-patient (normalisation, neighbour channels and padding as in training) are written instead,
+patient (normalisation, neighbour channels, resampling to the weights' `pixel_mm` if their
+metadata has one, and padding, as in training) are written instead,
 for the Rust test of the whole segmentation pipeline.
 """
 
@@ -74,6 +75,15 @@ def context_model(path):
     return m
 
 
+def pixel_mm_of(path):
+    """The pixel size a weight file's network was trained at (its `pixel_mm` metadata), or None."""
+    from safetensors import safe_open
+
+    with safe_open(path, "pt") as f:
+        value = (f.metadata() or {}).get("pixel_mm")
+    return float(value) if value else None
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--weights", default=os.path.join(HERE, "..", "assets", "models", "sax.safetensors"))
@@ -82,15 +92,21 @@ def main():
     ap.add_argument("--weights-out")
     ap.add_argument("--context-from", help="one-channel weights to make a test three-channel network of (see context_model)")
     ap.add_argument("--channels", type=int, default=1, help="input channels of the random model")
+    ap.add_argument("--pixel-mm", type=float, help="pixel size to write into the test network's metadata (with --random-model or --context-from)")
     ap.add_argument("--predict-patient", help="an ACDC patient folder: write its predicted labels (frames, slices, rows, columns)")
     args = ap.parse_args()
     torch.set_num_threads(2)
     if args.random_model is not None or args.context_from:
         model = context_model(args.context_from) if args.context_from else random_model(args.random_model, args.channels)
         tensors = {k: v.detach().float().contiguous() for k, v in model.state_dict().items() if not k.endswith("num_batches_tracked")}
-        save_file(tensors, args.weights_out)
+        meta = {"format": "pt"}
+        if args.pixel_mm:
+            meta["pixel_mm"] = repr(args.pixel_mm)
+        save_file(tensors, args.weights_out, metadata=meta)
+        pixel_mm = args.pixel_mm
     else:
         state = load_file(args.weights)
+        pixel_mm = pixel_mm_of(args.weights)
         model = SaxFcn(in_channels_of(state))
         missing, unexpected = model.load_state_dict(state, strict=False)
         assert all(k.endswith("num_batches_tracked") for k in missing) and not unexpected, (missing, unexpected)
@@ -101,7 +117,8 @@ def main():
         from systole_train.infer import predict_volume
 
         p = load_patient(args.predict_patient)
-        labels = np.stack([predict_volume(model, img) for _, img, _ in p["frames"]]).astype(np.float32)
+        labels = np.stack([predict_volume(model, img, spacing=p["spacing"], pixel_mm=pixel_mm) for _, img, _ in p["frames"]])
+        labels = labels.astype(np.float32)
         save_file({"labels": torch.from_numpy(labels)}, args.out)
         print(f"wrote {args.out}: labels {labels.shape}")
         return

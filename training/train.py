@@ -28,17 +28,20 @@ from systole_train.infer import dice, predict_volume  # noqa: E402
 from systole_train.model import SaxFcn, in_channels_of, parameter_count  # noqa: E402
 
 
-def slices_of(patients, context=0):
-    """Training samples: (image, labels, heart centre) per slice; with context > 0 the image
-    is (1 + 2 * context, rows, columns), the slice with its neighbours."""
+def slices_of(patients, context=0, pixel_mm=None):
+    """Training samples: (image, labels, heart centre, (row, column) pixels per crop pixel)
+    per slice; with context > 0 the image is (1 + 2 * context, rows, columns), the slice with
+    its neighbours. With pixel_mm, a crop pixel is pixel_mm wide (the native pixels per crop
+    pixel are pixel_mm / spacing), else one native pixel."""
     out = []
     for p in patients:
+        step = (1.0, 1.0) if not pixel_mm else (pixel_mm / p["spacing"][0], pixel_mm / p["spacing"][1])
         for _, vol, lab in p["frames"]:
             img = with_context(vol, context) if context else vol
             for k in range(vol.shape[0]):
                 fg = np.argwhere(lab[k] > 0)
                 centre = fg.mean(0) if len(fg) else np.array(vol.shape[1:]) / 2.0
-                out.append((img[k], lab[k], (float(centre[0]), float(centre[1]))))
+                out.append((img[k], lab[k], (float(centre[0]), float(centre[1])), step))
     return out
 
 
@@ -65,12 +68,12 @@ def lr_at(step, cfg):
     return cfg["min_lr"] + 0.5 * (cfg["lr"] - cfg["min_lr"]) * (1 + math.cos(math.pi * min(1.0, t)))
 
 
-def validate(model, patients):
+def validate(model, patients, pixel_mm=None):
     model.eval()
     per = []
     for p in patients:
         for frame, img, lab in p["frames"]:
-            pred = predict_volume(model, img)
+            pred = predict_volume(model, img, spacing=p["spacing"], pixel_mm=pixel_mm)
             per.append({"patient": p["name"], "group": p["group"], "frame": frame,
                         "dice": [float(dice(pred, lab, c)) for c in (1, 2, 3)]})
     model.train()
@@ -130,7 +133,7 @@ def main():
     train = [load_patient(os.path.join(root, n)) for n in train_names]
     val = [load_patient(os.path.join(root, n)) for n in val_names]
     context = cfg.get("context_slices", 0)
-    slices = slices_of(train, context)
+    slices = slices_of(train, context, cfg.get("pixel_mm"))
     model = SaxFcn(in_channels=1 + 2 * context)
     opt = torch.optim.Adam(model.parameters(), lr=cfg["lr"])
     rng = np.random.default_rng(cfg["seed"])
@@ -171,7 +174,7 @@ def main():
             log.flush()
             print(rec, flush=True)
         if step % cfg["val_every"] == 0 or step == cfg["steps"]:
-            v = validate(model, val)
+            v = validate(model, val, cfg.get("pixel_mm"))
             log.write(json.dumps({"step": step, "val": {k: v[k] for k in ("mean_dice", "groups")}}) + "\n")
             log.flush()
             print("validation", step, v["mean_dice"], flush=True)

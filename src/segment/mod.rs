@@ -1,7 +1,8 @@
 //! Automatic short-axis segmentation: the FCN of Bai et al. (2018) run with candle on the
 //! CPU, with the preprocessing of `training/systole_train/data.py` and `infer.py` mirrored
 //! exactly (per-volume percentile normalisation, neighbour slices as channels for a network
-//! that takes them, zero padding to a multiple of 16, argmax).
+//! that takes them, resampling to the pixel size a network was trained at and its logits
+//! back, zero padding to a multiple of 16, argmax).
 //!
 //! [`Segmenter`] is the API for the command line and the viewer's background thread: it
 //! takes the images in the order the caller wants them (the current image first, say),
@@ -10,6 +11,7 @@
 pub mod model;
 pub mod postprocess;
 pub mod preprocess;
+pub mod resample;
 
 use crate::study::{CineStack, LabelStack, Structures};
 use model::{CLASSES, SIZE_MULTIPLE, SaxNet, WeightError};
@@ -33,6 +35,8 @@ pub enum SegmentError {
     Shape,
     #[error("segmentation cancelled after {done} of {total} images")]
     Cancelled { done: usize, total: usize },
+    #[error("the cine's pixel spacing {0:?} mm is unusable; the network needs it to resample the images to its {1} mm pixels")]
+    Spacing([f64; 2], f64),
     #[error("network failure: {0}")]
     Network(#[from] candle_core::Error),
 }
@@ -149,6 +153,17 @@ impl Segmenter {
             return Err(SegmentError::OutOfRange { phase, slice, phases: d.phases, slices: d.slices });
         }
         let full = Window { row: 0, col: 0, rows: d.rows, cols: d.columns };
+        // (row, column) spacing over the network's pixel size: the scale of each axis.
+        let scale = match self.net.pixel_mm() {
+            Some(px) => {
+                let sp = cine.geometry.pixel_spacing_mm;
+                if !sp.iter().all(|v| v.is_finite() && *v > 0.0) {
+                    return Err(SegmentError::Spacing(sp, px));
+                }
+                Some((sp[0], sp[1], px))
+            }
+            None => None,
+        };
         let mut ranges: Vec<Option<(f32, f32)>> = vec![None; d.phases];
         // Slices still to do per phase, for the connected-component clean-up.
         let mut pending = vec![0usize; d.phases];
@@ -170,9 +185,16 @@ impl Segmenter {
                     window = heart_window(labels, p, margin).unwrap_or(full);
                 }
             }
-            let (ph, pw) = (pad_to(window.rows), pad_to(window.cols));
+            // The window's size on the network's grid, then padded to a multiple of 16.
+            let (nr, nc) = match scale {
+                Some((sr, sc, px)) => (resample::resampled_size(window.rows, sr, px), resample::resampled_size(window.cols, sc, px)),
+                None => (window.rows, window.cols),
+            };
+            let resampled = (nr, nc) != (window.rows, window.cols);
+            let (ph, pw) = (pad_to(nr), pad_to(nc));
             let channels = self.net.in_channels();
             let mut input = Vec::with_capacity(batch * ph * pw * channels);
+            let mut native = Vec::new();
             let mut out = vec![0u8; window.rows * window.cols];
             let mut images: Vec<&[f32]> = Vec::with_capacity(channels);
             for chunk in list.chunks(batch) {
@@ -184,11 +206,22 @@ impl Segmenter {
                     let (lo, hi) = *ranges[p].get_or_insert_with(|| preprocess::percentile_range(phase_volume(cine, p)));
                     images.clear();
                     images.extend(preprocess::context_slices(s, d.slices, channels).map(|k| cine.image(p, k)));
-                    preprocess::normalise_padded(&images, d.columns, window, lo, hi, ph, pw, &mut input);
+                    if resampled {
+                        native.clear();
+                        preprocess::normalise_padded(&images, d.columns, window, lo, hi, window.rows, window.cols, &mut native);
+                        resample::resize_padded(&native, (window.rows, window.cols, channels), (nr, nc), (ph, pw), &mut input);
+                    } else {
+                        preprocess::normalise_padded(&images, d.columns, window, lo, hi, ph, pw, &mut input);
+                    }
                 }
                 let logits = self.net.forward(&input, chunk.len(), ph, pw)?;
                 for (i, &(p, s)) in chunk.iter().enumerate() {
-                    postprocess::argmax_cropped(&logits.data[i * ph * pw * CLASSES..(i + 1) * ph * pw * CLASSES], pw, window.rows, window.cols, &mut out);
+                    let one = &logits.data[i * ph * pw * CLASSES..(i + 1) * ph * pw * CLASSES];
+                    if resampled {
+                        resample::argmax_resampled(one, CLASSES, pw, (nr, nc), (window.rows, window.cols), &mut out);
+                    } else {
+                        postprocess::argmax_cropped(one, pw, window.rows, window.cols, &mut out);
+                    }
                     let img = labels.image_mut(p, s).ok_or(SegmentError::Shape)?;
                     img.fill(0);
                     for (r, src) in out.chunks_exact(window.cols).enumerate() {

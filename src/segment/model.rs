@@ -47,6 +47,8 @@ pub enum WeightError {
     NotFinite(String),
     #[error("batch-norm variance of `{0}` is negative")]
     Variance(String),
+    #[error("metadata pixel_mm = {0:?} is not a pixel size in millimetres (0.1 to 10)")]
+    PixelSize(String),
 }
 
 /// A layer as a matrix: `x (pixels, k) @ w (k, n) + bias`.
@@ -74,6 +76,9 @@ pub struct Act {
 pub struct SaxNet {
     /// 1 (one slice) or 1 + 2 * context (the slice and its neighbours in the stack).
     in_channels: usize,
+    /// The pixel size (mm) the network was trained at, from the file's metadata
+    /// (`pixel_mm`); `None`: images are used at their own pixel size.
+    pixel_mm: Option<f64>,
     levels: Vec<Vec<Conv3>>,
     sides: Vec<Dense>,
     /// The head's first 1x1 convolution split per side output: (32, 64) each.
@@ -129,6 +134,19 @@ impl Weights {
     }
 }
 
+/// The `pixel_mm` entry of a safetensors file's metadata (written by training/export.py for
+/// a network trained at a fixed pixel size), if present.
+fn pixel_size(bytes: &[u8]) -> Result<Option<f64>, WeightError> {
+    let (_, meta) = safetensors::SafeTensors::read_metadata(bytes).map_err(|e| WeightError::Format(e.to_string()))?;
+    let Some(text) = meta.metadata().as_ref().and_then(|m| m.get("pixel_mm")) else {
+        return Ok(None);
+    };
+    match text.trim().parse::<f64>() {
+        Ok(v) if (0.1..=10.0).contains(&v) => Ok(Some(v)),
+        _ => Err(WeightError::PixelSize(text.clone())),
+    }
+}
+
 fn matrix(data: Vec<f32>, rows: usize, cols: usize) -> Result<Tensor, WeightError> {
     Tensor::from_vec(data, (rows, cols), &Device::Cpu).map_err(|e| WeightError::Format(e.to_string()))
 }
@@ -137,6 +155,7 @@ impl SaxNet {
     /// Loads a safetensors state_dict (f32, f16 or bf16).
     pub fn from_safetensors(bytes: &[u8]) -> Result<SaxNet, WeightError> {
         let map = candle_core::safetensors::load_buffer(bytes, &Device::Cpu).map_err(|e| WeightError::Format(e.to_string()))?;
+        let pixel_mm = pixel_size(bytes)?;
         let wts = Weights(map);
         // The input channel count is the first convolution's: 1, or an odd number for a
         // network that also sees its neighbour slices (training/systole_train/data.py).
@@ -177,6 +196,7 @@ impl SaxNet {
         }
         Ok(SaxNet {
             in_channels,
+            pixel_mm,
             levels,
             sides,
             head1,
@@ -184,6 +204,11 @@ impl SaxNet {
             head2: Dense { w: matrix(h2, HEAD, HEAD)?, bias: b2 },
             classifier: Dense { w: matrix(cwt, HEAD, CLASSES)?, bias: cb },
         })
+    }
+
+    /// The pixel size (mm) the network expects its images resampled to, if any.
+    pub fn pixel_mm(&self) -> Option<f64> {
+        self.pixel_mm
     }
 
     /// Input channels per pixel: 1, or 3 for a slice with its two neighbours.
@@ -331,7 +356,7 @@ fn with_slice<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> R) -> candle_core::Result
 /// Source index pair and weight of each output coordinate for PyTorch's bilinear
 /// interpolation with `align_corners=False` and an output size: the source coordinate is
 /// `(dst + 0.5) * in / out - 0.5`, clamped at 0; the upper neighbour is clamped to the edge.
-fn taps(n_in: usize, n_out: usize) -> Vec<(usize, usize, f32)> {
+pub(crate) fn taps(n_in: usize, n_out: usize) -> Vec<(usize, usize, f32)> {
     let scale = n_in as f32 / n_out as f32;
     (0..n_out)
         .map(|d| {

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 
 def sample_batch(slices, cfg, rng):
     """slices: list of (image (R,C) or (channels,R,C) float32, labels (R,C) uint8, centre
-    (row, col)). Returns images (N,channels,K,K) float32 and labels (N,K,K) int64,
+    (row, col)[, (row, col) native pixels per crop pixel, for a fixed pixel size]). Returns images (N,channels,K,K) float32 and labels (N,K,K) int64,
     K = cfg['crop']. With context channels (data.with_context) and cfg['context_swap_prob'],
     the neighbour order is reversed that often (stacks run base-to-apex or apex-to-base)."""
     k = cfg["crop"]
@@ -18,7 +18,8 @@ def sample_batch(slices, cfg, rng):
     images, labels, thetas = [], [], []
     sizes = []
     for _ in range(n):
-        img, lab, centre = slices[rng.integers(len(slices))]
+        img, lab, centre, *step = slices[rng.integers(len(slices))]
+        sy, sx = step[0] if step else (1.0, 1.0)
         if img.ndim == 2:
             img = img[None]
         r, c = img.shape[1:]
@@ -39,13 +40,14 @@ def sample_batch(slices, cfg, rng):
         if img.shape[0] > 1 and cfg.get("context_swap_prob", 0) > 0 and rng.random() < cfg["context_swap_prob"]:
             img = np.ascontiguousarray(img[::-1])
         # Output pixel offsets (u, v) from the crop centre map to input pixel
-        # (cx, cy) + s * R(ang) (mirror * u, v); affine_grid works in normalised coordinates.
+        # (cx, cy) + diag(sx, sy) s R(ang) (mirror * u, v), (sx, sy) the native pixels per crop
+        # pixel (rotation in millimetres); affine_grid works in normalised coordinates.
         ca, sa = math.cos(ang) * s, math.sin(ang) * s
         half = k / 2.0
         theta = np.array(
             [
-                [mirror * ca * half / (c / 2.0), -sa * half / (c / 2.0), (2 * cx + 1) / c - 1],
-                [mirror * sa * half / (r / 2.0), ca * half / (r / 2.0), (2 * cy + 1) / r - 1],
+                [sx * mirror * ca * half / (c / 2.0), -sx * sa * half / (c / 2.0), (2 * cx + 1) / c - 1],
+                [sy * mirror * sa * half / (r / 2.0), sy * ca * half / (r / 2.0), (2 * cy + 1) / r - 1],
             ],
             dtype=np.float32,
         )

@@ -7,6 +7,7 @@ Arrays are (slices, rows, columns): NIfTI index i is the column, j the row, k th
 """
 
 import json
+import math
 import os
 import re
 
@@ -32,6 +33,23 @@ def with_context(volume, context):
     s = volume.shape[0]
     idx = np.clip(np.arange(s)[:, None] + np.arange(-context, context + 1)[None, :], 0, s - 1)
     return np.ascontiguousarray(volume[idx])
+
+
+def resampled_size(n, spacing_mm, pixel_mm):
+    """Pixels along an axis of n pixels of spacing_mm once resampled to pixel_mm:
+    floor(n * spacing_mm / pixel_mm + 0.5), at least 1 (mirrored in Rust)."""
+    return max(1, int(math.floor(n * spacing_mm / pixel_mm + 0.5)))
+
+
+def resize(x, size):
+    """Bilinear resampling of (N, C, R, C) to (N, C, size[0], size[1]) with pixel centres
+    aligned (align_corners=False, no anti-aliasing): output pixel i samples the input at
+    (i + 0.5) * n_in / n_out - 0.5, clamped at 0. Mirrored in Rust."""
+    import torch.nn.functional as F
+
+    if tuple(x.shape[2:]) == tuple(size):
+        return x
+    return F.interpolate(x, size=tuple(size), mode="bilinear", align_corners=False)
 
 
 def read_info(path):

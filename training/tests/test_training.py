@@ -15,7 +15,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, ".."))
 
 from systole_train.augment import sample_batch  # noqa: E402
-from systole_train.data import acdc_root, load_patient, load_split, normalise, with_context  # noqa: E402
+from systole_train.data import acdc_root, load_patient, load_split, normalise, resampled_size, resize, with_context  # noqa: E402
 from systole_train.infer import dice, predict_volume  # noqa: E402
 from systole_train.model import SaxFcn, in_channels_of, parameter_count  # noqa: E402
 
@@ -43,6 +43,19 @@ class DataTest(unittest.TestCase):
         # Channel values are the slice numbers they came from.
         self.assertEqual(c[:, :, 0, 0].tolist(), [[0, 0, 1], [0, 1, 2], [1, 2, 3], [2, 3, 3]])
         self.assertTrue(np.array_equal(with_context(v, 0)[:, 0], v))
+
+    def test_resampling_sizes_and_values(self):
+        # floor(n * spacing / pixel + 0.5), at least 1 (the same cases as the Rust test).
+        self.assertEqual(resampled_size(216, 1.5625, 1.25), 270)
+        self.assertEqual(resampled_size(174, 1.92, 1.25), 267)
+        self.assertEqual(resampled_size(3, 1.0, 2.0), 2)
+        self.assertEqual(resampled_size(1, 0.1, 10.0), 1)
+        # [[0, 1], [2, 3]] doubled: sources at -0.25 (clamped), 0.25, 0.75, 1.25 (upper
+        # neighbour clamped) on each axis; values worked out by hand.
+        x = torch.tensor([[0.0, 1.0], [2.0, 3.0]])[None, None]
+        want = [[0.0, 0.25, 0.75, 1.0], [0.5, 0.75, 1.25, 1.5], [1.5, 1.75, 2.25, 2.5], [2.0, 2.25, 2.75, 3.0]]
+        self.assertTrue(torch.allclose(resize(x, (4, 4))[0, 0], torch.tensor(want)))
+        self.assertIs(resize(x, (2, 2)), x)
 
     def test_normalise_clips_to_percentiles(self):
         v = np.arange(1000, dtype=np.float32).reshape(10, 10, 10)
@@ -117,6 +130,26 @@ class TrainingTest(unittest.TestCase):
         self.assertEqual(pred.shape, img[:2].shape)
         self.assertEqual(dice(lab, lab, 1), 1.0)
 
+    def test_fixed_pixel_size_crops_and_inference(self):
+        # Crops at a fixed pixel size: at 1.5 times the native spacing the whole heart covers
+        # 1 / 1.5^2 of the area it covers in native-pixel crops (same centres, no augmentation).
+        from train import slices_of
+
+        sp = self.patient["spacing"]
+        cfg = dict(CFG, batch=16, random_crop_prob=0.0, centre_jitter_px=0, rotation_deg=0, scale=[1, 1], crop=128)
+        area = {}
+        for pixel_mm in (None, sp[0] * 1.5):
+            x, y = sample_batch(slices_of([self.patient], 0, pixel_mm), cfg, np.random.default_rng(4))
+            area[pixel_mm] = float((y > 0).float().mean())
+        self.assertGreater(area[None], 0.01)
+        self.assertAlmostEqual(area[sp[0] * 1.5] / area[None], 1 / 1.5**2, delta=0.03)
+        # Inference at another pixel size returns labels on the native grid; at the native
+        # pixel size it is the plain inference.
+        _, img, _ = self.patient["frames"][0]
+        m = SaxFcn().eval()
+        self.assertEqual(predict_volume(m, img[:2], spacing=sp, pixel_mm=1.3 * sp[0]).shape, img[:2].shape)
+        self.assertTrue(np.array_equal(predict_volume(m, img[:2], spacing=sp, pixel_mm=sp[0]), predict_volume(m, img[:2])))
+
     def test_export_round_trip(self):
         from safetensors.torch import load_file
 
@@ -124,11 +157,17 @@ class TrainingTest(unittest.TestCase):
 
         m = SaxFcn()
         with tempfile.TemporaryDirectory() as d:
-            torch.save({"model": m.state_dict(), "step": 0, "config": CFG}, os.path.join(d, "best.pt"))
+            torch.save({"model": m.state_dict(), "step": 0, "config": dict(CFG, pixel_mm=1.25)}, os.path.join(d, "best.pt"))
             sys.argv = ["export", "--run", d, "--out", d]
             export.main()
             t = load_file(os.path.join(d, "sax.safetensors"))
-            card = json.load(open(os.path.join(d, "sax.json")))
+            with open(os.path.join(d, "sax.json")) as f:
+                card = json.load(f)
+            from safetensors import safe_open
+
+            with safe_open(os.path.join(d, "sax.safetensors"), "pt") as f:
+                self.assertEqual(f.metadata()["pixel_mm"], "1.25")
+        self.assertEqual(card["preprocessing"]["pixel_mm"], 1.25)
         want = {k: v for k, v in m.state_dict().items() if not k.endswith("num_batches_tracked")}
         self.assertEqual(set(t), set(want))
         for k, v in want.items():
