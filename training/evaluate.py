@@ -2,7 +2,7 @@
 diagnostic group, and clinical agreement (LVEDV, LVEF, LV mass, RVEF) against the ACDC
 ground truth, on the validation patients of split.json.
 
-    python training/evaluate.py --run training/runs/sax [--which best] [--json OUT]
+    python training/evaluate.py --run training/runs/sax [--which best] [--json OUT] [--pixel-mm MM]
 """
 
 import argparse
@@ -28,12 +28,14 @@ def main():
     ap.add_argument("--run", required=True)
     ap.add_argument("--which", default="best")
     ap.add_argument("--json")
+    ap.add_argument("--pixel-mm", type=float, help="resample to this pixel size (default: the run's training pixel_mm, if any)")
     args = ap.parse_args()
     torch.set_num_threads(2)
     state = torch.load(os.path.join(args.run, f"{args.which}.pt"), weights_only=False)
     model = SaxFcn(in_channels_of(state["model"]))
     model.load_state_dict(state["model"])
     model.eval()
+    pixel_mm = args.pixel_mm or state.get("config", {}).get("pixel_mm")
     root = acdc_root()
     rows = []
     for name in load_split()["val"]:
@@ -43,7 +45,7 @@ def main():
         vml = p["spacing"][0] * p["spacing"][1] * p["spacing"][2] / 1000.0
         res = {"patient": name, "group": p["group"], "dice": {}, "truth": {}, "pred": {}}
         for frame, img, lab in p["frames"]:
-            pred = predict_volume(model, img, spacing=p["spacing"], pixel_mm=state.get("config", {}).get("pixel_mm"))
+            pred = predict_volume(model, img, spacing=p["spacing"], pixel_mm=pixel_mm)
             res["dice"][frame] = [float(dice(pred, lab, c)) for c in (1, 2, 3)]
             res["truth"][frame] = volumes(lab, vml)
             res["pred"][frame] = volumes(pred, vml)

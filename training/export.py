@@ -70,6 +70,8 @@ def main():
     ap.add_argument("--config-file", help="the config the run was started with (for the training command)")
     ap.add_argument("--init", help="the weights the run started from, if any (for the training command)")
     ap.add_argument("--version", default="1", help="model version for the card (reports print name and version)")
+    ap.add_argument("--pixel-mm", type=float, help="pixel size to resample images to at inference "
+                    "(default: the pixel_mm the run trained at, if any)")
     ap.add_argument("--systole-eval", help="JSON of `systole eval --segment --json` on the validation split")
     args = ap.parse_args()
     state = torch.load(os.path.join(args.run, f"{args.which}.pt"), weights_only=False)
@@ -80,9 +82,11 @@ def main():
     weights = os.path.join(args.out, "sax.safetensors")
     cfg = state.get("config", {})
     meta = {"format": "pt", "labels": "0 background, 1 LV blood pool, 2 myocardium, 3 RV blood pool"}
-    if cfg.get("pixel_mm"):
-        # Systole resamples every image to this pixel size for the network (infer.py).
-        meta["pixel_mm"] = repr(float(cfg["pixel_mm"]))
+    # Systole resamples every image to this pixel size for the network (infer.py): the
+    # size the run trained at, or one given for inference (--pixel-mm).
+    pixel_mm = args.pixel_mm or cfg.get("pixel_mm")
+    if pixel_mm:
+        meta["pixel_mm"] = repr(float(pixel_mm))
     save_file(tensors, weights + ".tmp", metadata=meta)
     os.replace(weights + ".tmp", weights)
     commit = subprocess.run(["git", "rev-parse", "HEAD"], capture_output=True, text=True, cwd=here).stdout.strip()
@@ -105,11 +109,14 @@ def main():
                        "each channel normalised with its phase's percentiles"),
             "input_channels": model.in_channels,
             "padding": "zero-pad bottom and right to a multiple of 16; crop the logits back",
-            "resampling": (f"each image resampled bilinearly (align_corners=False, no anti-aliasing) to {cfg['pixel_mm']} mm "
-                           f"pixels, floor(n * spacing / {cfg['pixel_mm']} + 0.5) per axis; the logits resampled back the same way "
+            "resampling": (f"each image resampled bilinearly (align_corners=False, no anti-aliasing) to {pixel_mm} mm "
+                           f"pixels, floor(n * spacing / {pixel_mm} + 0.5) per axis; the logits resampled back the same way "
                            "to the image's grid before the argmax (weights metadata: pixel_mm)"
-                           if cfg.get("pixel_mm") else "none (native pixel spacing)"),
-            "pixel_mm": cfg.get("pixel_mm"),
+                           + ("" if cfg.get("pixel_mm") == pixel_mm else
+                              f"; the network was trained on native-resolution crops (scale augmentation {cfg.get('scale')}), "
+                              f"the {pixel_mm} mm pixel size is applied at inference only")
+                           if pixel_mm else "none (native pixel spacing)"),
+            "pixel_mm": pixel_mm,
         },
         "labels": {"0": "background", "1": "LV blood pool", "2": "LV myocardium", "3": "RV blood pool"},
         "training_data": {
@@ -127,7 +134,12 @@ def main():
     }
     if args.report:
         with open(args.report) as f:
-            card["validation"]["report"] = json.load(f)["report"]
+            report = json.load(f)["report"]
+        # The report is evaluate.py run with the shipped preprocessing (pixel size included):
+        # its numbers replace those of the training-time validation.
+        card["validation"]["report"] = report
+        card["validation"]["mean_dice"] = report["dice_mean"]
+        card["validation"]["per_group"] = report["dice_per_group"]
     if args.systole_eval:
         with open(args.systole_eval) as f:
             card["validation"]["systole_eval"] = json.load(f)["summary"]
