@@ -151,4 +151,18 @@ fn order_progress_and_cancel() {
     // Bad requests are errors, not panics.
     let bad = seg.segment_into(&study.cine, &[(d.phases, 0)], &opts, &mut labels, &mut |_| {}, &AtomicBool::new(false));
     assert!(matches!(bad, Err(SegmentError::OutOfRange { .. })));
+    // The shipped network works at a fixed pixel size: a cine without a usable pixel
+    // spacing is an error that says so, and nothing is written.
+    assert_eq!(seg.net().pixel_mm(), Some(1.25));
+    let mut cine = study.cine.clone();
+    for sp in [[f64::NAN, 1.5], [0.0, 0.0], [1.5, -1.0]] {
+        cine.geometry.pixel_spacing_mm = sp;
+        let mut fresh = LabelStack::empty(d);
+        let e = seg.segment_into(&cine, &[(0, 0)], &opts, &mut fresh, &mut |_| {}, &AtomicBool::new(false));
+        match e {
+            Err(e @ SegmentError::Spacing(..)) => assert!(e.to_string().contains("1.25 mm"), "{e}"),
+            other => panic!("expected a spacing error for {sp:?}, got {other:?}"),
+        }
+        assert!(fresh.annotated(0, 0).is_empty());
+    }
 }
