@@ -76,7 +76,7 @@ def context_model(path):
 
 
 def pixel_mm_of(path):
-    """The pixel size a weight file's network was trained at (its `pixel_mm` metadata), or None."""
+    """The pixel size a weight file's network works at (its `pixel_mm` metadata), or None."""
     from safetensors import safe_open
 
     with safe_open(path, "pt") as f:

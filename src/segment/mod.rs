@@ -1,8 +1,8 @@
 //! Automatic short-axis segmentation: the FCN of Bai et al. (2018) run with candle on the
 //! CPU, with the preprocessing of `training/systole_train/data.py` and `infer.py` mirrored
 //! exactly (per-volume percentile normalisation, neighbour slices as channels for a network
-//! that takes them, resampling to the pixel size a network was trained at and its logits
-//! back, zero padding to a multiple of 16, argmax).
+//! that takes them, resampling to the pixel size a network works at and its logits back,
+//! zero padding to a multiple of 16, argmax).
 //!
 //! [`Segmenter`] is the API for the command line and the viewer's background thread: it
 //! takes the images in the order the caller wants them (the current image first, say),

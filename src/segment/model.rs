@@ -76,8 +76,9 @@ pub struct Act {
 pub struct SaxNet {
     /// 1 (one slice) or 1 + 2 * context (the slice and its neighbours in the stack).
     in_channels: usize,
-    /// The pixel size (mm) the network was trained at, from the file's metadata
-    /// (`pixel_mm`); `None`: images are used at their own pixel size.
+    /// The pixel size (mm) the network works at, from the file's metadata (`pixel_mm`:
+    /// the size it was trained at, or one chosen for inference); `None`: images are used
+    /// at their own pixel size.
     pixel_mm: Option<f64>,
     levels: Vec<Vec<Conv3>>,
     sides: Vec<Dense>,
@@ -135,7 +136,7 @@ impl Weights {
 }
 
 /// The `pixel_mm` entry of a safetensors file's metadata (written by training/export.py for
-/// a network trained at a fixed pixel size), if present.
+/// a network that works at a fixed pixel size), if present.
 fn pixel_size(bytes: &[u8]) -> Result<Option<f64>, WeightError> {
     let (_, meta) = safetensors::SafeTensors::read_metadata(bytes).map_err(|e| WeightError::Format(e.to_string()))?;
     let Some(text) = meta.metadata().as_ref().and_then(|m| m.get("pixel_mm")) else {

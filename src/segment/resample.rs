@@ -1,5 +1,5 @@
 //! Resampling to the network's pixel size and back, mirroring `training/systole_train/data.py`
-//! (`resampled_size`, `resize`) and `infer.py`: a network trained at a fixed pixel size sees
+//! (`resampled_size`, `resize`) and `infer.py`: a network that works at a fixed pixel size sees
 //! every image resampled bilinearly to that size, and its logits are resampled bilinearly to
 //! the image's own grid before the argmax. The interpolation is PyTorch's
 //! `F.interpolate(mode="bilinear", align_corners=False)` with an output size and no

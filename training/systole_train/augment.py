@@ -10,9 +10,10 @@ import torch.nn.functional as F
 
 def sample_batch(slices, cfg, rng):
     """slices: list of (image (R,C) or (channels,R,C) float32, labels (R,C) uint8, centre
-    (row, col)[, (row, col) native pixels per crop pixel, for a fixed pixel size]). Returns images (N,channels,K,K) float32 and labels (N,K,K) int64,
-    K = cfg['crop']. With context channels (data.with_context) and cfg['context_swap_prob'],
-    the neighbour order is reversed that often (stacks run base-to-apex or apex-to-base)."""
+    (row, col)[, (row, col) native pixels per crop pixel, for a fixed pixel size]).
+    Returns images (N,channels,K,K) float32 and labels (N,K,K) int64, K = cfg['crop'].
+    With context channels (data.with_context) and cfg['context_swap_prob'], the neighbour
+    order is reversed that often (stacks run base-to-apex or apex-to-base)."""
     k = cfg["crop"]
     n = cfg["batch"]
     images, labels, thetas = [], [], []

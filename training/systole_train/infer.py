@@ -1,4 +1,4 @@
-"""Whole-slice inference, mirrored by Systole's Rust segmenter: for a network trained at a
+"""Whole-slice inference, mirrored by Systole's Rust segmenter: for a network that works at a
 fixed pixel size (`pixel_mm`), resample each slice (and its neighbour channels) bilinearly
 to that pixel size; zero-pad at the bottom and right to a multiple of 16, run the network,
 crop back; resample the logits bilinearly to the native grid; argmax."""
@@ -18,7 +18,7 @@ def pad16(n):
 def predict_volume(model, volume, batch=16, spacing=None, pixel_mm=None):
     """volume: (S, R, C) float32 normalised; returns labels (S, R, C) uint8. A model with
     3 input channels gets each slice with its neighbours (data.with_context). With
-    pixel_mm (the model's training pixel size) and spacing (row_mm, col_mm, ...), the slices
+    pixel_mm (the pixel size the model works at) and spacing (row_mm, col_mm, ...), the slices
     are resampled to pixel_mm for the network and the logits back to the native grid."""
     s, r, c = volume.shape
     x = torch.from_numpy(with_context(volume, (model.in_channels - 1) // 2))
