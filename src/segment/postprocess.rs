@@ -10,16 +10,20 @@ use crate::study::{Label, LabelStack};
 pub fn argmax_cropped(logits: &[f32], padded_cols: usize, rows: usize, cols: usize, out: &mut [u8]) {
     for r in 0..rows {
         for c in 0..cols {
-            let px = &logits[(r * padded_cols + c) * CLASSES..(r * padded_cols + c + 1) * CLASSES];
-            let mut best = 0;
-            for k in 1..CLASSES {
-                if px[k] > px[best] {
-                    best = k;
-                }
-            }
-            out[r * cols + c] = best as u8;
+            out[r * cols + c] = argmax(&logits[(r * padded_cols + c) * CLASSES..(r * padded_cols + c + 1) * CLASSES]);
         }
     }
+}
+
+/// The index of the largest of one pixel's logits; the first maximum wins.
+pub fn argmax(px: &[f32]) -> u8 {
+    let mut best = 0;
+    for k in 1..px.len() {
+        if px[k] > px[best] {
+            best = k;
+        }
+    }
+    best as u8
 }
 
 /// For each structure, keeps only its largest connected component over the given slices of

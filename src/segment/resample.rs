@@ -6,6 +6,7 @@
 //! anti-aliasing, in its order of operations: along the columns first, then the rows.
 
 use super::model::taps;
+use super::postprocess::argmax;
 
 /// Pixels along an axis of `n` pixels `spacing_mm` apart once resampled to `pixel_mm`:
 /// `floor(n * spacing_mm / pixel_mm + 0.5)`, at least 1.
@@ -92,13 +93,7 @@ pub fn argmax_resampled(
 ) {
     for_each_row(logits, padded_cols * classes, (net_rows, net_cols, classes), (rows, cols), |y, values| {
         for (o, px) in out[y * cols..(y + 1) * cols].iter_mut().zip(values.chunks_exact(classes)) {
-            let mut best = 0;
-            for k in 1..classes {
-                if px[k] > px[best] {
-                    best = k;
-                }
-            }
-            *o = best as u8;
+            *o = argmax(px);
         }
     });
 }
