@@ -10,6 +10,7 @@ pub mod contour;
 pub mod io;
 pub mod measure;
 pub mod phantom;
+pub mod pipeline;
 pub mod report;
 pub mod segment;
 pub mod study;

@@ -38,6 +38,10 @@ struct ViewArgs {
     /// (PATH/systole-session.json, or PATH.systole-session.json beside a file).
     #[arg(long)]
     session: Option<std::path::PathBuf>,
+    /// With --screenshot: also write the measures the panel shows at that moment (after
+    /// --segment has finished) as JSON, with the keys of `systole measure --json`.
+    #[arg(long, requires = "screenshot")]
+    measures_json: Option<std::path::PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -66,6 +70,7 @@ fn main() -> ExitCode {
             slice: args.view.slice,
             phase: args.view.phase,
             session: args.view.session.clone(),
+            measures_json: args.view.measures_json.clone(),
         };
         return match systole::app::run(launch) {
             Ok(()) => ExitCode::SUCCESS,

@@ -292,6 +292,7 @@ pub fn phantom(cfg: &PhantomConfig) -> Phantom {
         reference_labels: Some(labels),
         key_phases: KeyPhases::default(),
         group: None,
+        warnings: Vec::new(),
     };
     Phantom { study, volumes, config: cfg }
 }

@@ -26,6 +26,7 @@ fn screenshot_of_a_segmented_sunnybrook_study_shows_all_three_contours() {
     let study = common::shared_data().join("sunnybrook/SCD0000101");
     let out = tempfile::tempdir().unwrap();
     let png_path = out.path().join("shot.png");
+    let panel = out.path().join("panel.json");
     let xvfb = std::path::Path::new("/usr/bin/xvfb-run");
     assert!(xvfb.exists(), "xvfb-run not found at {} (Debian package xvfb; .ci/run installs it)", xvfb.display());
     let o = Command::new(xvfb)
@@ -34,7 +35,8 @@ fn screenshot_of_a_segmented_sunnybrook_study_shows_all_three_contours() {
         .arg(&study)
         .arg("--screenshot")
         .arg(&png_path)
-        .args(["--segment", "--slice", "7", "--phase", "0"])
+        .args(["--segment", "--slice", "7", "--phase", "0", "--measures-json"])
+        .arg(&panel)
         .env("WGPU_BACKEND", "vulkan")
         .env("XDG_CONFIG_HOME", out.path())
         .output()
@@ -49,4 +51,12 @@ fn screenshot_of_a_segmented_sunnybrook_study_shows_all_three_contours() {
     let w = info.width as usize;
     let (red, green, yellow) = (count_colour(px, w, [230, 40, 40]), count_colour(px, w, [40, 210, 70]), count_colour(px, w, [240, 215, 30]));
     assert!(red > 50 && green > 50 && yellow > 20, "contour pixels: red {red}, green {green}, yellow {yellow}");
+    // The panel's measures are the command line's: `systole segment` on the same study.
+    let seg = out.path().join("seg");
+    let o = Command::new(env!("CARGO_BIN_EXE_systole")).arg("segment").arg(&study).arg("--out").arg(&seg).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let read = |p: &std::path::Path| -> serde_json::Value { serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap() };
+    assert_eq!(read(&panel), read(&seg.join("measures.json")));
+    // Screenshot mode leaves the Recent list alone.
+    assert!(!out.path().join("systole/recent.json").exists());
 }

@@ -293,3 +293,45 @@ fn file_export_writes_labels_contours_and_the_report_with_the_reviewer() {
     let edv = app.measures.as_ref().unwrap().lv.edv_ml.unwrap();
     assert!(text.contains(&format!("{edv:.1}")), "the report shows the viewer's LVEDV {edv:.1}");
 }
+
+#[test]
+fn rapid_key_presses_are_all_counted() {
+    let mut h = harness();
+    h.run_steps(2);
+    let v0 = h.state().view.clone().unwrap();
+    let d = h.state().current.as_ref().unwrap().cine.dims();
+    assert!(v0.slice >= 3 && d.phases > 5);
+    // Three Up and five Right presses arrive within one frame.
+    for _ in 0..3 {
+        h.key_press(egui::Key::ArrowUp);
+    }
+    for _ in 0..5 {
+        h.key_press(egui::Key::ArrowRight);
+    }
+    h.run_steps(2);
+    let v = h.state().view.clone().unwrap();
+    assert_eq!((v.slice, v.phase), (v0.slice - 3, v0.phase + 5));
+}
+
+#[test]
+fn impossible_values_are_shown_as_a_problem_not_as_a_measurement() {
+    let mut h = harness();
+    h.run_steps(2);
+    h.key_press(egui::Key::S);
+    h.run_steps(2);
+    wait_for(&mut h, "segmentation", |a| a.segmenting.is_none());
+    let m = h.state().measures.clone().unwrap();
+    let (ed, es) = (m.ed_phase.unwrap(), m.es_phase.unwrap());
+    assert!(h.query_by_label("IMPOSSIBLE").is_none());
+    // The reader swaps ED and ES by mistake: ESV > EDV.
+    h.state_mut().key_override = systole::study::KeyPhases { ed: Some(es), es: Some(ed) };
+    h.state_mut().commands.push(systole::app::Command::OverridesChanged);
+    h.run_steps(3);
+    let m = h.state().measures.clone().unwrap();
+    assert!(m.lv.sv_ml.unwrap() < 0.0);
+    assert!(h.query_all_by_label("IMPOSSIBLE").count() >= 2, "LV SV and EF are marked");
+    // The reason is spelled out (the RV's stroke volume turns negative too).
+    h.get_by_label_contains("LV stroke volume");
+    assert!(h.query_all_by_label_contains("is negative").count() >= 1);
+    assert!(!m.flags.iter().any(|f| f.measure.starts_with("lv_sv") || f.measure == "lv_ef_pct"), "no reference-range rating of an impossible value");
+}

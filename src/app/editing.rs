@@ -8,7 +8,7 @@ use crate::contour::set::{Contour, ContourSet, Key, Source};
 use crate::contour::Structure;
 use crate::io::session::{self, Overrides, Session, SessionFile};
 use crate::measure::Engine;
-use crate::study::{KeyPhases, LabelStack};
+use crate::study::KeyPhases;
 use std::path::PathBuf;
 
 /// What a left click or drag in the viewport does.
@@ -55,6 +55,16 @@ pub enum Export {
 }
 
 impl Export {
+    /// What the export holds, for menus and confirmations.
+    pub fn title(self) -> &'static str {
+        match self {
+            Export::LabelsNifti => "labels (NIfTI)",
+            Export::ContoursCsv => "contours (CSV)",
+            Export::ContoursJson => "contours (JSON)",
+            Export::ReportPdf => "report (PDF)",
+        }
+    }
+
     /// Suggested file name and its extension.
     pub fn default_name(self) -> (&'static str, &'static str) {
         match self {
@@ -78,11 +88,15 @@ pub struct EditState {
     pub history: History,
     /// The contours a drag in progress started from (one undo step per drag).
     drag: Option<Vec<Change>>,
+    /// A brush stroke's pixels so far (the contour is traced from them, never from itself).
+    brush_mask: Option<Vec<bool>>,
+    /// Where the button went down for the drag in progress (image pixels).
+    pub drag_origin: Option<[f64; 2]>,
 }
 
 impl Default for EditState {
     fn default() -> EditState {
-        EditState { tool: Tool::Navigate, structure: Structure::LvEndo, radius_px: 6.0, draft: Vec::new(), history: History::default(), drag: None }
+        EditState { tool: Tool::Navigate, structure: Structure::LvEndo, radius_px: 6.0, draft: Vec::new(), history: History::default(), drag: None, brush_mask: None, drag_origin: None }
     }
 }
 
@@ -108,7 +122,6 @@ impl App {
     /// Reads the study's session (if any) after a study is installed.
     pub(super) fn restore_session(&mut self) {
         self.edit = EditState::default();
-        self.seg_merged.clear();
         let (Some(cur), Some(path)) = (&self.current, self.session.study_path.clone()) else { return };
         let Some(file) = session::find(&path, &cur.study, self.session.explicit.as_deref()) else { return };
         match session::read(&file, &cur.study) {
@@ -116,6 +129,8 @@ impl App {
                 let o = s.overrides.clone();
                 self.height_cm = o.height_cm.or(self.height_cm);
                 self.weight_kg = o.weight_kg.or(self.weight_kg);
+                self.sex = o.sex.or(self.sex);
+                self.age_years = o.age_years.or(self.age_years);
                 self.key_override = KeyPhases { ed: o.ed_phase, es: o.es_phase };
                 self.session.reviewer = o.reviewer.unwrap_or_default();
                 self.session.conclusion = o.conclusion.unwrap_or_default();
@@ -147,8 +162,16 @@ impl App {
         self.contours.as_mut()
     }
 
-    /// Applies one user action (undoable), updates labels and measures, saves.
+    /// Applies one user action (undoable), updates labels and measures, saves. Drawn and
+    /// brushed contours obey the anatomy (see `constrained`).
     pub fn edit_contours(&mut self, changes: Vec<(Key, Option<Contour>)>) {
+        let changes: Vec<(Key, Option<Contour>)> = changes
+            .into_iter()
+            .map(|(k, c)| {
+                let fixed = self.constrained(k, c.as_ref());
+                (k, fixed.unwrap_or(c))
+            })
+            .collect();
         let mut history = std::mem::take(&mut self.edit.history);
         let keys = match self.contours_mut() {
             Some(set) => history.apply(set, changes),
@@ -206,35 +229,36 @@ impl App {
         self.engine = Some(Engine::new(labels, voxel_ml));
     }
 
-    /// Automatic contours from the segmenter's labels for the images not merged yet.
-    pub(super) fn merge_segmentation(&mut self, labels: &LabelStack, replace_manual: bool) {
-        let d = labels.dims();
-        if self.current.as_ref().is_none_or(|c| c.cine.dims() != d) {
+    /// Automatic contours of one finished phase (manual contours stay unless
+    /// `replace_manual`).
+    pub(super) fn merge_phase(&mut self, phase: &crate::pipeline::PhaseLabels, replace_manual: bool) {
+        let Some(d) = self.current.as_ref().map(|c| c.cine.dims()) else { return };
+        if phase.phase >= d.phases || phase.images.len() != d.slices {
             return;
-        }
-        if self.seg_merged.len() != d.images() {
-            self.seg_merged = vec![false; d.images()];
         }
         if self.contours.is_none() {
             // The first automatic result replaces the reference labels on screen.
             self.set_contours(ContourSet::new(d));
         }
         let mut changed = Vec::new();
-        for p in 0..d.phases {
-            for s in 0..d.slices {
-                let i = p * d.slices + s;
-                if self.seg_merged[i] || labels.annotated(p, s).is_empty() {
-                    continue;
-                }
-                self.seg_merged[i] = true;
-                if let Some(set) = &mut self.contours
-                    && set.merge_image(p, s, labels.image(p, s), replace_manual)
-                {
-                    changed.push((p, s, Structure::LvEndo));
+        if let Some(set) = &mut self.contours {
+            for (s, img) in phase.images.iter().enumerate() {
+                if set.merge_image(phase.phase, s, img, replace_manual) {
+                    changed.push((phase.phase, s, Structure::LvEndo));
                 }
             }
         }
+        if let Some(done) = self.seg_run.as_mut().and_then(|r| r.phases_done.get_mut(phase.phase)) {
+            *done = true;
+        }
         self.after_change(&changed, false);
+    }
+
+    /// Records how the segmentation run ended.
+    pub(super) fn end_seg_run(&mut self, end: super::SegEnd) {
+        if let Some(r) = &mut self.seg_run {
+            r.ended = Some(end);
+        }
     }
 
     /// Starts a drag (nudge or brush stroke) on the active structure of an image; the
@@ -242,6 +266,7 @@ impl App {
     pub fn begin_drag(&mut self, phase: usize, slice: usize) {
         let key = (phase, slice, self.edit.structure);
         let before = self.contours.as_ref().and_then(|s| s.get(key).cloned());
+        self.edit.brush_mask = None;
         self.edit.drag = Some(vec![Change { key, before: before.clone(), after: before }]);
     }
 
@@ -258,27 +283,64 @@ impl App {
         self.after_change(&[key], false);
     }
 
-    /// Nudge: moves the dragged contour by `delta` around `at` (image pixels).
+    /// Nudge: the contour as it was when the drag started, moved by `delta` (the whole
+    /// displacement so far) around `at` (where the drag started), image pixels. Computing
+    /// from the start every time gives one smooth bulge however many events the drag has.
     pub fn nudge(&mut self, at: [f64; 2], delta: [f64; 2]) {
-        let Some(c) = self.edit.drag.as_ref().and_then(|s| s.first()).and_then(|c| c.after.clone()) else { return };
+        let Some(c) = self.edit.drag.as_ref().and_then(|s| s.first()).and_then(|c| c.before.clone()) else { return };
         let moved = Contour { points: edit::nudge(&c.points, at, delta, self.edit.radius_px), source: Source::Manual };
         self.drag_to(Some(moved));
     }
 
-    /// Brush stroke: paints (or erases) a disc at `at` into the dragged contour.
+    /// Brush stroke: paints (or erases) a disc at `at` into the stroke's pixels and traces
+    /// the dragged contour from them.
     pub fn brush_stroke(&mut self, at: [f64; 2], add: bool) {
         let Some(d) = self.current.as_ref().map(|c| c.cine.dims()) else { return };
-        let Some(old) = self.edit.drag.as_ref().and_then(|s| s.first()).map(|c| c.after.as_ref().map(|c| c.points.clone())) else { return };
-        let new = edit::brush(old.as_deref(), at, self.edit.radius_px, add, d.rows, d.columns);
+        let Some(start) = self.edit.drag.as_ref().and_then(|s| s.first()).map(|c| c.before.as_ref().map(|c| c.points.clone())) else { return };
+        let mask = self.edit.brush_mask.get_or_insert_with(|| match &start {
+            Some(p) => crate::contour::fill(p, d.rows, d.columns),
+            None => vec![false; d.rows * d.columns],
+        });
+        edit::paint_disc(mask, d.columns, at, self.edit.radius_px, add);
+        let new = crate::contour::trace::contour_of(mask, d.columns);
         self.drag_to(new.map(|points| Contour { points, source: Source::Manual }));
     }
 
-    /// Ends a drag: one undo step, saved.
+    /// Ends a drag: one undo step (none if nothing moved), the anatomical rule applied,
+    /// saved.
     pub fn end_drag(&mut self) {
-        if let Some(step) = self.edit.drag.take() {
-            self.edit.history.record(step);
-            self.autosave();
+        self.edit.brush_mask = None;
+        let Some(mut step) = self.edit.drag.take() else { return };
+        if step.iter().all(|c| c.before == c.after) {
+            return;
         }
+        if let Some(first) = step.first_mut()
+            && let Some(fixed) = self.constrained(first.key, first.after.as_ref())
+        {
+            if let Some(set) = self.contours.as_mut() {
+                let _ = set.set(first.key, fixed.clone());
+            }
+            first.after = fixed;
+            let key = first.key;
+            self.after_change(&[key], false);
+        }
+        self.edit.history.record(step);
+        self.autosave();
+    }
+
+    /// The contour `c` at `key` made to obey the anatomy: an LV endocardium inside the
+    /// image's epicardium, an RV contour outside it. `None` when it already does.
+    fn constrained(&self, key: Key, c: Option<&Contour>) -> Option<Option<Contour>> {
+        let c = c?;
+        let d = self.current.as_ref()?.cine.dims();
+        let inside = match key.2 {
+            Structure::LvEndo => true,
+            Structure::RvEndo => false,
+            Structure::LvEpi => return None,
+        };
+        let epi = self.contours.as_ref()?.get((key.0, key.1, Structure::LvEpi))?;
+        let fixed = edit::constrain(&c.points, &epi.points, inside, d.rows, d.columns)?;
+        Some(fixed.map(|points| Contour { points, source: Source::Manual }))
     }
 
     pub fn dragging(&self) -> bool {
@@ -360,6 +422,8 @@ impl App {
             generated_secs: crate::report::now_secs(),
             height_cm: self.height_cm,
             weight_kg: self.weight_kg,
+            sex: self.sex,
+            age_years: self.age_years,
         };
         let model = crate::report::build(&cur.study, labels, self.contours.as_ref(), m, &options).map_err(|e| e.to_string())?;
         crate::report::pdf::render(&model).map_err(|e| e.to_string())
@@ -375,6 +439,8 @@ impl App {
             // Only what differs from the study is an override.
             height_cm: self.height_cm.filter(|h| study.is_none_or(|p| p.height_cm != Some(*h))),
             weight_kg: self.weight_kg.filter(|w| study.is_none_or(|p| p.weight_kg != Some(*w))),
+            sex: self.sex.filter(|s| study.is_none_or(|p| p.sex != Some(*s))),
+            age_years: self.age_years.filter(|a| study.is_none_or(|p| p.age_years != Some(*a))),
             reviewer: nonempty(&self.session.reviewer),
             conclusion: nonempty(&self.session.conclusion),
         }

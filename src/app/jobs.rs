@@ -3,8 +3,9 @@
 //! in the app's logic step. Cancelling sets an `Arc<AtomicBool>`.
 
 use crate::io::{LoadOptions, Loaded, load_study};
-use crate::segment::{DEFAULT_HEART_MARGIN_PX, SegmentError, SegmentOptions, Segmenter, heart_window};
-use crate::study::{CineStack, LabelStack};
+use crate::pipeline::{PhaseLabels, segment_phases};
+use crate::segment::{SegmentError, SegmentOptions, Segmenter};
+use crate::study::CineStack;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -63,9 +64,10 @@ pub fn load(path: PathBuf, progress: Arc<crate::io::LoadProgress>, ctx: egui::Co
 }
 
 pub enum SegMsg {
-    /// Labels so far (the images segmented are marked annotated).
-    Partial(LabelStack),
-    Done(LabelStack),
+    /// A phase is final (every slice segmented and cleaned up).
+    Phase(PhaseLabels),
+    /// Every phase is done.
+    Done,
     Failed(String),
     Cancelled,
 }
@@ -76,10 +78,11 @@ fn segmenter() -> Result<&'static Segmenter, String> {
     SEG.get_or_init(|| Segmenter::builtin().map_err(|e| e.to_string())).as_ref().map_err(Clone::clone)
 }
 
-/// Segments the whole cine: the current image first (contours within a second), then the
-/// rest of its phase on whole images, then every other phase inside the heart's window,
-/// sending the labels after each step.
-pub fn segment(cine: Arc<CineStack>, current: (usize, usize), ctx: egui::Context) -> Job<SegMsg> {
+/// Segments the whole cine through the library's one path ([`segment_phases`], as
+/// `systole segment` does), delivering each phase when it is final: the reference phase,
+/// then the phase on screen, then the others. The labels do not depend on where the
+/// viewer stands.
+pub fn segment(cine: Arc<CineStack>, current_phase: usize, ctx: egui::Context) -> Job<SegMsg> {
     spawn("systole-segment", ctx, move |tx, job, ctx| {
         let seg = match segmenter() {
             Ok(s) => s,
@@ -89,57 +92,28 @@ pub fn segment(cine: Arc<CineStack>, current: (usize, usize), ctx: egui::Context
             }
         };
         let d = cine.dims();
-        let (cp, cs) = (current.0.min(d.phases.saturating_sub(1)), current.1.min(d.slices.saturating_sub(1)));
         job.total.store(d.images(), Ordering::Relaxed);
-        let mut labels = LabelStack::empty(d);
-        let whole = SegmentOptions { heart_margin_px: None, ..SegmentOptions::default() };
-        let mut steps: Vec<(Vec<(usize, usize)>, bool)> = vec![(vec![(cp, cs)], false)];
-        steps.push(((0..d.slices).filter(|&s| s != cs).map(|s| (cp, s)).collect(), false));
-        for p in (0..d.phases).filter(|&p| p != cp) {
-            steps.push(((0..d.slices).map(|s| (p, s)).collect(), true));
-        }
-        let mut window = None;
-        let mut finished = 0;
-        for (i, (order, windowed)) in steps.iter().enumerate() {
-            if order.is_empty() {
-                continue;
-            }
-            if i == 2 {
-                // The current phase is complete: clean it up as one volume, find the heart.
-                let all: Vec<usize> = (0..d.slices).collect();
-                crate::segment::postprocess::keep_largest_components(&mut labels, cp, &all);
-                window = heart_window(&labels, cp, DEFAULT_HEART_MARGIN_PX);
-            }
-            let opts = SegmentOptions { window: if *windowed { window } else { None }, ..whole.clone() };
-            let base = finished;
-            let r = seg.segment_into(
-                &cine,
-                order,
-                &opts,
-                &mut labels,
-                &mut |p| {
-                    job.done.store(base + p.done, Ordering::Relaxed);
-                    ctx.request_repaint();
-                },
-                &job.cancel,
-            );
-            match r {
-                Ok(()) => finished += order.len(),
-                Err(SegmentError::Cancelled { .. }) => {
-                    let _ = tx.send(SegMsg::Partial(labels));
-                    let _ = tx.send(SegMsg::Cancelled);
-                    return;
-                }
-                Err(e) => {
-                    let _ = tx.send(SegMsg::Failed(e.to_string()));
-                    return;
-                }
-            }
-            if tx.send(SegMsg::Partial(labels.clone())).is_err() {
-                return; // the app is gone
-            }
-            ctx.request_repaint();
-        }
-        let _ = tx.send(SegMsg::Done(labels));
+        let phases: Vec<usize> = (0..d.phases).collect();
+        let r = segment_phases(
+            seg,
+            &cine,
+            &phases,
+            Some(current_phase),
+            &SegmentOptions::default(),
+            &mut |phase| {
+                let _ = tx.send(SegMsg::Phase(phase));
+                ctx.request_repaint();
+            },
+            &mut |p| {
+                job.done.store(p.done, Ordering::Relaxed);
+                ctx.request_repaint();
+            },
+            &job.cancel,
+        );
+        let _ = tx.send(match r {
+            Ok(_) => SegMsg::Done,
+            Err(SegmentError::Cancelled { .. }) => SegMsg::Cancelled,
+            Err(e) => SegMsg::Failed(e.to_string()),
+        });
     })
 }

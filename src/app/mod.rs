@@ -3,6 +3,7 @@
 //! ([`jobs`]); the picture is drawn by our wgpu callback ([`render`]) or, without wgpu, an
 //! egui texture with the same look.
 
+pub mod dialogs;
 pub mod editing;
 pub mod jobs;
 pub mod recent;
@@ -38,6 +39,8 @@ pub struct LaunchOptions {
     pub phase: Option<usize>,
     /// `--session FILE`: the session to read and save instead of the study's own.
     pub session: Option<PathBuf>,
+    /// Screenshot mode: also write the panel's measures (`systole measure --json` keys).
+    pub measures_json: Option<PathBuf>,
 }
 
 /// Where the labels shown come from.
@@ -63,6 +66,10 @@ pub enum Command {
     OverridesChanged,
     /// Ask where to save, then export (File -> Export ...).
     ExportDialog(editing::Export),
+    /// Type where to save, then export (File -> Export to path).
+    ExportPath(editing::Export),
+    /// Type the path of a study to open (File -> Open path).
+    OpenPath,
     Go { phase: usize, slice: usize },
 }
 
@@ -83,8 +90,8 @@ pub struct App {
     pub edit: editing::EditState,
     pub session: editing::SessionState,
     engine: Option<Engine>,
-    /// Images of the running segmentation already turned into contours.
-    seg_merged: Vec<bool>,
+    /// The last segmentation run: which phases are final.
+    pub seg_run: Option<SegRun>,
     seg_replace_manual: bool,
     /// Where the image sits on screen: (top-left corner of the image, points per pixel),
     /// as last drawn. Pixel (column, row) centre = corner + (column + 0.5, row + 0.5) * scale.
@@ -97,6 +104,8 @@ pub struct App {
     /// User's values where the study lacks them or the user overrides them.
     pub height_cm: Option<f64>,
     pub weight_kg: Option<f64>,
+    pub sex: Option<crate::study::Sex>,
+    pub age_years: Option<f64>,
     pub key_override: KeyPhases,
     pub error: Option<String>,
     pub show_help: bool,
@@ -116,10 +125,42 @@ pub struct App {
     cpu_texture: Option<(ImageKey, render::SliceUniforms, egui::TextureHandle)>,
     /// The thumbnail atlas of the matrix, per study id.
     thumbs: Option<(u64, egui::TextureHandle)>,
-    file_dialog: Option<std::sync::mpsc::Receiver<Option<PathBuf>>>,
-    export_dialog: Option<(editing::Export, std::sync::mpsc::Receiver<Option<PathBuf>>)>,
+    /// The system file dialog, while it is open.
+    dialog: Option<dialogs::Pending>,
+    /// The in-app path field (File -> Open path, or when no system dialog works).
+    pub path_prompt: Option<dialogs::PathPrompt>,
+    /// A confirmation to show (e.g. where an export went).
+    pub notice: Option<String>,
+    /// Where the last export went: the default folder of the next one.
+    pub last_export_dir: Option<PathBuf>,
     last_phase_step: f64,
     next_study_id: u64,
+}
+
+/// How a segmentation run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SegEnd {
+    Done,
+    Cancelled,
+    Failed,
+}
+
+/// Progress of the last segmentation run, phase by phase.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SegRun {
+    pub phases_done: Vec<bool>,
+    pub ended: Option<SegEnd>,
+}
+
+impl SegRun {
+    pub fn done(&self) -> usize {
+        self.phases_done.iter().filter(|d| **d).count()
+    }
+
+    /// Whether some phases were never segmented (still running, cancelled or failed).
+    pub fn incomplete(&self) -> bool {
+        self.done() < self.phases_done.len()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -138,7 +179,7 @@ impl App {
             edit: editing::EditState::default(),
             session: editing::SessionState { explicit: launch.session.clone(), ..Default::default() },
             engine: None,
-            seg_merged: Vec::new(),
+            seg_run: None,
             seg_replace_manual: false,
             viewport_map: None,
             labels: None,
@@ -148,6 +189,8 @@ impl App {
             measures: None,
             height_cm: None,
             weight_kg: None,
+            sex: None,
+            age_years: None,
             key_override: KeyPhases::default(),
             error: None,
             show_help: false,
@@ -164,8 +207,10 @@ impl App {
             outlines: None,
             cpu_texture: None,
             thumbs: None,
-            file_dialog: None,
-            export_dialog: None,
+            dialog: None,
+            path_prompt: None,
+            notice: None,
+            last_export_dir: None,
             last_phase_step: 0.0,
             next_study_id: 1,
         };
@@ -221,6 +266,7 @@ impl App {
             job.handles.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
         }
         self.segmenting = None;
+        self.seg_run = None;
         let mut view = ViewState::for_cine(&loaded.cine);
         let d = loaded.cine.dims();
         if let Some(s) = self.launch.slice.take() {
@@ -234,6 +280,8 @@ impl App {
         self.label_source = self.labels.as_ref().map(|_| LabelSource::Reference);
         self.height_cm = loaded.study.patient.height_cm;
         self.weight_kg = loaded.study.patient.weight_kg;
+        self.sex = loaded.study.patient.sex;
+        self.age_years = loaded.study.patient.age_years;
         self.key_override = KeyPhases::default();
         self.current = Some(loaded);
         self.contours = None;
@@ -251,6 +299,7 @@ impl App {
         let mut ctx = Context::of(&cur.study, BsaFormula::Mosteller);
         ctx.height_cm = self.height_cm;
         ctx.weight_kg = self.weight_kg;
+        ctx.sex = self.sex;
         ctx.stated = KeyPhases { ed: self.key_override.ed.or(ctx.stated.ed), es: self.key_override.es.or(ctx.stated.es) };
         Some(ctx)
     }
@@ -294,6 +343,18 @@ impl App {
         self.outlines.as_ref().map_or(&[], |(_, v)| v.as_slice())
     }
 
+    /// Outline segments of the study's expert contours on the image on screen (every
+    /// structure), empty where there are none.
+    pub fn reference_outlines(&self) -> Vec<Vec<[[f32; 2]; 2]>> {
+        let (Some(cur), Some(v)) = (&self.current, &self.view) else { return Vec::new() };
+        let Some(reference) = &cur.study.reference_labels else { return Vec::new() };
+        if reference.annotated(v.phase, v.slice).is_empty() {
+            return Vec::new();
+        }
+        let img = reference.image(v.phase, v.slice);
+        Structure::ALL.iter().map(|&s| outline(img, cur.cine.dims().columns, s)).collect()
+    }
+
     /// Applies queued commands and finished background work (the logic step).
     pub fn logic(&mut self, ctx: &egui::Context) {
         for cmd in std::mem::take(&mut self.commands) {
@@ -308,37 +369,21 @@ impl App {
         match cmd {
             Command::Open(p) => self.start_load(p, ctx),
             Command::OpenPhantom => self.open_phantom(),
-            Command::OpenDialog { folder } => {
-                let (tx, rx) = std::sync::mpsc::channel();
-                let repaint = ctx.clone();
-                // rfd's dialog blocks its own thread, never the UI's.
-                let _ = std::thread::Builder::new().name("systole-open".into()).spawn(move || {
-                    let d = rfd::FileDialog::new().set_title("Open a CMR study");
-                    let picked = if folder { d.pick_folder() } else { d.add_filter("DICOM or NIfTI", &["dcm", "nii", "gz", "IMA"]).pick_file() };
-                    let _ = tx.send(picked);
-                    repaint.request_repaint();
-                });
-                self.file_dialog = Some(rx);
-            }
+            Command::OpenDialog { folder } => self.start_dialog(dialogs::Purpose::Open, folder, ctx),
+            Command::OpenPath => self.path_prompt = Some(dialogs::PathPrompt { purpose: dialogs::Purpose::Open, text: String::new(), note: None }),
             Command::Segment | Command::SegmentReplacingManual => {
                 if self.segmenting.is_none()
                     && let (Some(cur), Some(v)) = (&self.current, &self.view)
                 {
                     self.seg_replace_manual = matches!(cmd, Command::SegmentReplacingManual);
-                    self.seg_merged.clear();
-                    self.segmenting = Some(jobs::segment(cur.cine.clone(), (v.phase, v.slice), ctx.clone()));
+                    self.seg_run = Some(SegRun { phases_done: vec![false; cur.cine.dims().phases], ended: None });
+                    self.segmenting = Some(jobs::segment(cur.cine.clone(), v.phase, ctx.clone()));
                 }
             }
-            Command::ExportDialog(kind) => {
-                let (tx, rx) = std::sync::mpsc::channel();
-                let repaint = ctx.clone();
-                let _ = std::thread::Builder::new().name("systole-save".into()).spawn(move || {
-                    let (name, ext) = kind.default_name();
-                    let picked = rfd::FileDialog::new().set_title("Export").set_file_name(name).add_filter(ext, &[ext]).save_file();
-                    let _ = tx.send(picked);
-                    repaint.request_repaint();
-                });
-                self.export_dialog = Some((kind, rx));
+            Command::ExportDialog(kind) => self.start_dialog(dialogs::Purpose::Export(kind), false, ctx),
+            Command::ExportPath(kind) => {
+                let text = self.export_path(kind).display().to_string();
+                self.path_prompt = Some(dialogs::PathPrompt { purpose: dialogs::Purpose::Export(kind), text, note: None });
             }
             Command::Undo => self.undo(),
             Command::Redo => self.redo(),
@@ -362,29 +407,7 @@ impl App {
     }
 
     fn poll_jobs(&mut self, ctx: &egui::Context) {
-        if let Some(rx) = &self.file_dialog {
-            match rx.try_recv() {
-                Ok(Some(p)) => {
-                    self.file_dialog = None;
-                    self.start_load(p, ctx);
-                }
-                Ok(None) | Err(TryRecvError::Disconnected) => self.file_dialog = None,
-                Err(TryRecvError::Empty) => {}
-            }
-        }
-        if let Some((kind, rx)) = &self.export_dialog {
-            match rx.try_recv() {
-                Ok(Some(p)) => {
-                    let kind = *kind;
-                    self.export_dialog = None;
-                    if let Err(e) = self.export(kind, &p) {
-                        self.error = Some(e);
-                    }
-                }
-                Ok(None) | Err(TryRecvError::Disconnected) => self.export_dialog = None,
-                Err(TryRecvError::Empty) => {}
-            }
-        }
+        self.poll_dialog(ctx);
         if let Some((path, job)) = &self.loading {
             match job.rx.try_recv() {
                 Ok(LoadMsg::Done(loaded)) => {
@@ -420,22 +443,35 @@ impl App {
         }
         for m in msgs {
             match m {
-                SegMsg::Partial(l) => self.merge_segmentation(&l, self.seg_replace_manual),
-                SegMsg::Done(l) => {
-                    self.merge_segmentation(&l, self.seg_replace_manual);
+                SegMsg::Phase(phase) => self.merge_phase(&phase, self.seg_replace_manual),
+                SegMsg::Done => {
+                    self.end_seg_run(SegEnd::Done);
                     self.autosave();
                 }
-                SegMsg::Failed(e) => self.error = Some(format!("segmentation failed: {e}")),
-                SegMsg::Cancelled => self.autosave(),
+                SegMsg::Failed(e) => {
+                    self.error = Some(format!("segmentation failed: {e}"));
+                    self.end_seg_run(SegEnd::Failed);
+                }
+                SegMsg::Cancelled => {
+                    self.end_seg_run(SegEnd::Cancelled);
+                    self.autosave();
+                }
             }
         }
         if finished {
             self.segmenting = None;
+            // A job that vanished without a final word did not finish.
+            if self.seg_run.as_ref().is_some_and(|r| r.ended.is_none()) {
+                self.end_seg_run(SegEnd::Failed);
+            }
         }
     }
 
     fn finish_load(&mut self, path: PathBuf, loaded: Loaded) {
-        self.recent.add(&path);
+        // Screenshot mode renders and exits: it leaves the user's Recent list alone.
+        if self.launch.screenshot.is_none() {
+            self.recent.add(&path);
+        }
         let skipped = loaded.report.skipped.iter().map(|s| format!("{}: {}", s.path.display(), s.reason)).collect();
         self.install_at(loaded.study, path, skipped);
         if self.launch.segment {
@@ -450,10 +486,10 @@ impl App {
         }
         let now = ctx.input(|i| i.time);
         let dt = view::phase_interval_s(&cur.cine, v.speed);
-        if now - self.last_phase_step >= dt {
-            v.step_phase(1, cur.cine.dims().phases);
-            self.last_phase_step = now;
-        }
+        let phases = cur.cine.dims().phases;
+        let (steps, next) = view::playback_steps(now, self.last_phase_step, dt, phases);
+        v.step_phase(steps as isize, phases);
+        self.last_phase_step = next;
         ctx.request_repaint_after(std::time::Duration::from_secs_f64(dt.max(0.001)));
     }
 
@@ -478,6 +514,14 @@ impl App {
             return;
         }
         let Some(path) = self.launch.screenshot.clone() else { return };
+        if let Some(out) = self.launch.measures_json.clone()
+            && let Err(e) = self.write_measures_json(&out)
+        {
+            *self.exit.lock().unwrap_or_else(|p| p.into_inner()) = Some(Err(e));
+            self.screenshot_state = ScreenshotState::Done;
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+            return;
+        }
         let exit = self.exit.clone();
         let repaint = ctx.clone();
         ctx.request_screenshot(move |image| {
@@ -487,6 +531,16 @@ impl App {
             repaint.request_repaint();
         });
         self.screenshot_state = ScreenshotState::Requested;
+    }
+}
+
+impl App {
+    /// Writes the measures the panel shows now, as `systole measure --json` does.
+    pub fn write_measures_json(&self, path: &std::path::Path) -> Result<(), String> {
+        let m = self.measures.as_ref().ok_or("there are no measures to write: the study has no contours")?;
+        let warnings = self.current.as_ref().map_or(&[][..], |c| c.study.warnings.as_slice());
+        let text = serde_json::to_string_pretty(&m.to_json_with_warnings(warnings)).map_err(|e| e.to_string())?;
+        crate::io::write_atomic(path, text.as_bytes()).map_err(|e| format!("{e}"))
     }
 }
 

@@ -6,7 +6,7 @@ use super::ui::{LV_ENDO, LV_EPI, RV_ENDO};
 use super::{App, Command};
 use crate::contour::Structure;
 use crate::contour::set::Source;
-use egui::{Color32, Key, Pos2, Stroke, Vec2};
+use egui::{Color32, Key, Pos2, Stroke};
 
 pub fn colour(s: Structure) -> Color32 {
     match s {
@@ -96,21 +96,29 @@ pub fn panel(app: &mut App, ui: &mut egui::Ui) {
     let Some((phase, slice)) = app.view.as_ref().map(|v| (v.phase, v.slice)) else { return };
     ui.horizontal_wrapped(|ui| {
         for s in Structure::ALL {
-            let text = egui::RichText::new(s.title()).color(colour(s));
-            if ui.selectable_label(app.edit.structure == s, text).clicked() {
+            // Selected: dark text on the structure's colour, readable in either theme.
+            let selected = app.edit.structure == s;
+            let text = if selected {
+                egui::RichText::new(s.title()).color(Color32::BLACK).background_color(colour(s)).strong()
+            } else {
+                egui::RichText::new(s.title()).color(colour(s))
+            };
+            if ui.selectable_label(selected, text).clicked() {
                 app.edit.structure = s;
             }
         }
     });
     ui.horizontal_wrapped(|ui| {
         for t in Tool::ALL {
-            if ui.selectable_label(app.edit.tool == t, t.title()).clicked() {
+            let selected = app.edit.tool == t;
+            let text = if selected { egui::RichText::new(t.title()).strong().color(Color32::WHITE) } else { egui::RichText::new(t.title()) };
+            if ui.selectable_label(selected, text).clicked() {
                 app.edit.tool = t;
                 app.edit.draft.clear();
             }
         }
     });
-    ui.add(egui::Slider::new(&mut app.edit.radius_px, 1.0..=60.0).logarithmic(true).text("radius px"));
+    ui.add(egui::Slider::new(&mut app.edit.radius_px, 1.0..=60.0).logarithmic(true).fixed_decimals(1).text("radius px"));
     ui.horizontal_wrapped(|ui| {
         if ui.button("Delete contour").on_hover_text("Remove this structure's contour on this image (Delete)").clicked() {
             app.delete_contour(phase, slice);
@@ -156,8 +164,8 @@ pub fn panel(app: &mut App, ui: &mut egui::Ui) {
 }
 
 /// Left-button interaction in the viewport for the active tool. `to_image` maps a screen
-/// position to image pixel coordinates; `scale` is screen points per pixel.
-pub fn interact(app: &mut App, resp: &egui::Response, to_image: &dyn Fn(Pos2) -> [f64; 2], scale: f32) {
+/// position to image pixel coordinates.
+pub fn interact(app: &mut App, resp: &egui::Response, to_image: &dyn Fn(Pos2) -> [f64; 2]) {
     let Some((phase, slice)) = app.view.as_ref().map(|v| (v.phase, v.slice)) else { return };
     let primary = egui::PointerButton::Primary;
     let pos = resp.interact_pointer_pos();
@@ -166,14 +174,14 @@ pub fn interact(app: &mut App, resp: &egui::Response, to_image: &dyn Fn(Pos2) ->
         Tool::Nudge => {
             if resp.drag_started_by(primary) {
                 app.begin_drag(phase, slice);
+                // Where the button went down: the centre of the whole drag's bulge.
+                app.edit.drag_origin = resp.ctx.input(|i| i.pointer.press_origin()).or(pos).map(to_image);
             }
             if resp.dragged_by(primary)
-                && let Some(p) = pos
+                && let (Some(p), Some(origin)) = (pos, app.edit.drag_origin)
             {
-                let dd = resp.drag_delta();
-                if dd != Vec2::ZERO {
-                    app.nudge(to_image(p - dd), [(dd.x / scale) as f64, (dd.y / scale) as f64]);
-                }
+                let now = to_image(p);
+                app.nudge(origin, [now[0] - origin[0], now[1] - origin[1]]);
             }
         }
         Tool::Draw => {

@@ -3,7 +3,7 @@
 //! state and queues [`Command`]s; it never loads files or runs the network itself.
 
 use super::render::{SliceCallback, SliceUniforms, cpu_image};
-use super::{App, Command, LabelSource};
+use super::{App, Command, LabelSource, SegEnd};
 use crate::contour::outline::Structure;
 use crate::measure::{Level, Measures};
 use egui::{Color32, Key, Pos2, Rect, Sense, Stroke, Vec2};
@@ -61,6 +61,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
         });
         app.show_help = open;
     }
+    app.path_prompt_window(ui.ctx());
     if let Some(e) = app.error.clone() {
         let mut open = true;
         egui::Window::new("Problem").open(&mut open).show(ui.ctx(), |ui| {
@@ -79,17 +80,15 @@ fn keyboard(app: &mut App, ctx: &egui::Context) {
     let (Some(cur), Some(v)) = (&app.current, &mut app.view) else { return };
     let d = cur.cine.dims();
     ctx.input(|i| {
-        if i.key_pressed(Key::ArrowUp) {
-            v.step_slice(-1, d.slices);
+        // Every press counts, however many arrive in one frame.
+        let steps = |k: Key| i.num_presses(k) as isize;
+        let slices = steps(Key::ArrowDown) - steps(Key::ArrowUp);
+        if slices != 0 {
+            v.step_slice(slices, d.slices);
         }
-        if i.key_pressed(Key::ArrowDown) {
-            v.step_slice(1, d.slices);
-        }
-        if i.key_pressed(Key::ArrowLeft) {
-            v.step_phase(-1, d.phases);
-        }
-        if i.key_pressed(Key::ArrowRight) {
-            v.step_phase(1, d.phases);
+        let phases = steps(Key::ArrowRight) - steps(Key::ArrowLeft);
+        if phases != 0 {
+            v.step_phase(phases, d.phases);
         }
         if i.key_pressed(Key::Space) {
             v.playing = !v.playing;
@@ -122,6 +121,9 @@ fn menu(app: &mut App, ui: &mut egui::Ui) {
                 if ui.button("Open file...").clicked() {
                     app.commands.push(Command::OpenDialog { folder: false });
                 }
+                if ui.button("Open path...").on_hover_text("Type or paste the path of a folder or file").clicked() {
+                    app.commands.push(Command::OpenPath);
+                }
                 if ui.button("Open the phantom").clicked() {
                     app.commands.push(Command::OpenPhantom);
                 }
@@ -136,6 +138,13 @@ fn menu(app: &mut App, ui: &mut egui::Ui) {
                         app.commands.push(Command::ExportDialog(kind));
                     }
                 }
+                ui.menu_button("Export to path", |ui| {
+                    for kind in [super::editing::Export::LabelsNifti, super::editing::Export::ContoursCsv, super::editing::Export::ContoursJson, super::editing::Export::ReportPdf] {
+                        if ui.button(kind.title()).clicked() {
+                            app.commands.push(Command::ExportPath(kind));
+                        }
+                    }
+                });
                 ui.separator();
                 ui.menu_button("Recent", |ui| {
                     if app.recent.paths.is_empty() {
@@ -161,6 +170,13 @@ fn menu(app: &mut App, ui: &mut egui::Ui) {
             });
             if ui.button("Help").clicked() {
                 app.show_help = true;
+            }
+            if let Some(n) = app.notice.clone() {
+                ui.separator();
+                ui.colored_label(Color32::from_rgb(120, 220, 120), n);
+                if ui.small_button("x").on_hover_text("Dismiss").clicked() {
+                    app.notice = None;
+                }
             }
         });
     });
@@ -230,6 +246,7 @@ fn study_panel(app: &mut App, ui: &mut egui::Ui) {
         _ => "none".to_string(),
     };
     ui.label(format!("Shown: {src}"));
+    reference_section(app, ui);
     match &app.segmenting {
         Some(job) => {
             ui.add(egui::ProgressBar::new(job.fraction()).show_percentage().text("segmenting"));
@@ -258,6 +275,38 @@ fn study_panel(app: &mut App, ui: &mut egui::Ui) {
     }
 }
 
+/// The expert's contours as a layer of their own once automatic or edited contours are
+/// shown: a toggle, and their agreement on the phase on screen.
+fn reference_section(app: &mut App, ui: &mut egui::Ui) {
+    if app.label_source != Some(LabelSource::Automatic) {
+        return;
+    }
+    let (Some(cur), Some(v), Some(ours)) = (&app.current, &mut app.view, &app.labels) else { return };
+    let Some(reference) = cur.study.reference_labels.as_ref().filter(|l| l.any_annotated()) else { return };
+    ui.checkbox(&mut v.show_reference, "Expert contours (white)").on_hover_text("The study's own contours, kept beside the automatic and edited ones");
+    let Some(voxel_ml) = cur.cine.geometry.voxel_volume_ml().filter(|x| x.is_finite() && *x > 0.0) else { return };
+    let Some(c) = crate::measure::compare_phase(ours, reference, v.phase, voxel_ml) else {
+        ui.label(format!("No expert contours on phase {}.", v.phase + 1));
+        return;
+    };
+    ui.collapsing(format!("Compared with the expert, phase {}", v.phase + 1), |ui| {
+        let dice = |x: Option<f64>| x.map_or("-".into(), |d| format!("{d:.3}"));
+        ui.label(format!("Dice  LV {}  Myo {}  RV {}", dice(c.dice[0]), dice(c.dice[1]), dice(c.dice[2])));
+        egui::Grid::new("expert-slices").striped(true).num_columns(3).show(ui, |ui| {
+            ui.label("slice");
+            ui.label("LV mL (ours - expert)");
+            ui.label("RV mL (ours - expert)");
+            ui.end_row();
+            let diff = |x: Option<(f64, f64)>| x.map_or("-".into(), |(a, b)| format!("{a:.1} - {b:.1} = {:+.1}", a - b));
+            for sv in &c.slices {
+                ui.label(format!("{}", sv.slice + 1));
+                ui.monospace(diff(sv.lv_ml));
+                ui.monospace(diff(sv.rv_ml));
+                ui.end_row();
+            }
+        });
+    });
+}
 
 fn fmt(v: Option<f64>, digits: usize) -> String {
     v.map_or("-".into(), |x| format!("{x:.digits$}"))
@@ -280,6 +329,35 @@ fn measures_panel(app: &mut App, ui: &mut egui::Ui) {
             changed = true;
         }
     });
+    ui.horizontal(|ui| {
+        use crate::study::Sex;
+        let l = ui.label("Sex");
+        let name = |s: Option<Sex>| match s {
+            Some(Sex::Female) => "female",
+            Some(Sex::Male) => "male",
+            Some(Sex::Other) => "other",
+            None => "-",
+        };
+        egui::ComboBox::from_id_salt("sex")
+            .selected_text(name(app.sex))
+            .show_ui(ui, |ui| {
+                for s in [None, Some(Sex::Female), Some(Sex::Male), Some(Sex::Other)] {
+                    if ui.selectable_label(app.sex == s, name(s)).clicked() && app.sex != s {
+                        app.sex = s;
+                        changed = true;
+                    }
+                }
+            })
+            .response
+            .labelled_by(l.id)
+            .on_hover_text("Selects the reference ranges (Petersen et al. 2017 give them by sex)");
+        let l = ui.label("Age y");
+        let mut a = app.age_years.unwrap_or(0.0);
+        if ui.add(egui::DragValue::new(&mut a).range(0.0..=120.0).speed(0.5).custom_formatter(unknown_as_dash)).labelled_by(l.id).changed() {
+            app.age_years = (a > 0.0).then_some(a);
+            changed = true;
+        }
+    });
     if let Some(cur) = &app.current {
         let phases = cur.cine.dims().phases;
         let m = app.measures.as_ref();
@@ -292,7 +370,8 @@ fn measures_panel(app: &mut App, ui: &mut egui::Ui) {
                     (None, Some(p)) => format!("{} (auto)", p + 1),
                     (None, None) => "-".to_string(),
                 };
-                egui::ComboBox::from_label(name).selected_text(label).show_ui(ui, |ui| {
+                let caption = ui.label(name);
+                egui::ComboBox::from_id_salt(name).selected_text(label).show_ui(ui, |ui| {
                     if ui.selectable_label(slot.is_none(), "automatic").clicked() {
                         *slot = None;
                         changed = true;
@@ -303,7 +382,9 @@ fn measures_panel(app: &mut App, ui: &mut egui::Ui) {
                             changed = true;
                         }
                     }
-                });
+                })
+                .response
+                .labelled_by(caption.id);
             }
         });
     }
@@ -314,7 +395,54 @@ fn measures_panel(app: &mut App, ui: &mut egui::Ui) {
         ui.label("No contours yet: press Segment (S).");
         return;
     };
-    measures_table(m, ui);
+    let partial = app.seg_run.as_ref().filter(|r| r.incomplete()).map(|r| {
+        let (done, n) = (r.done(), r.phases_done.len());
+        match r.ended {
+            None => format!("PROVISIONAL: segmentation running, {done} of {n} phases done; ED, ES and every value below may still change"),
+            Some(SegEnd::Cancelled) => format!("INCOMPLETE: segmentation cancelled after {done} of {n} phases; values use those phases only"),
+            Some(_) => format!("INCOMPLETE: segmentation failed after {done} of {n} phases; values use those phases only"),
+        }
+    });
+    if let Some(text) = &partial {
+        ui.colored_label(Color32::from_rgb(255, 190, 60), text);
+    }
+    // What the loader doubts about the input stays beside the numbers it affects.
+    if let Some(cur) = &app.current {
+        for w in &cur.study.warnings {
+            ui.colored_label(Color32::from_rgb(255, 190, 60), format!("Warning: {w}"));
+        }
+    }
+    measures_table(m, partial.is_some(), ui);
+    slice_table(app, ui);
+}
+
+/// The discs behind the volumes: LV, myocardium and RV per slice at ED and ES, each
+/// slice's share of the LV EDV, so that a basal slice's weight is plain to see.
+fn slice_table(app: &App, ui: &mut egui::Ui) {
+    let (Some(engine), Some(m), Some(cur)) = (&app.engine, &app.measures, &app.current) else { return };
+    let (Some(ed), Some(es)) = (m.ed_phase, m.es_phase) else { return };
+    let (at_ed, at_es) = (engine.slice_table(ed), engine.slice_table(es));
+    let positions = cur.cine.geometry.slice_distances_mm();
+    let lv_edv = m.lv.edv_ml.filter(|v| *v > 0.0);
+    egui::CollapsingHeader::new("Per slice at ED and ES").default_open(false).show(ui, |ui| {
+        egui::Grid::new("slice-table").striped(true).num_columns(7).show(ui, |ui| {
+            for h in ["slice", "mm", "LV ED mL", "LV ES mL", "% LVEDV", "Myo ED mL", "RV ED / ES mL"] {
+                ui.small(h);
+            }
+            ui.end_row();
+            let f = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.1}"));
+            for (s, (e, x)) in at_ed.iter().zip(&at_es).enumerate() {
+                ui.monospace(format!("{}", s + 1));
+                ui.monospace(positions.get(s).map_or("-".into(), |p| format!("{p:.0}")));
+                ui.monospace(f(e[0]));
+                ui.monospace(f(x[0]));
+                ui.monospace(e[0].zip(lv_edv).map_or("-".into(), |(v, t)| format!("{:.0}", 100.0 * v / t)));
+                ui.monospace(f(e[1]));
+                ui.monospace(format!("{} / {}", f(e[2]), f(x[2])));
+                ui.end_row();
+            }
+        });
+    });
 }
 
 /// Height and weight fields: 0 means "not stated", shown as a dash until the user drags.
@@ -326,27 +454,52 @@ fn flag_of(m: &Measures, name: &str) -> Option<Level> {
     m.flags.iter().find(|f| f.measure == name).map(|f| f.level)
 }
 
-fn measures_table(m: &Measures, ui: &mut egui::Ui) {
-    let rows: [(&str, &str, Option<f64>, usize); 14] = [
-        ("LV EDV", "lv_edv_ml", m.lv.edv_ml, 1),
-        ("LV ESV", "lv_esv_ml", m.lv.esv_ml, 1),
-        ("LV SV", "lv_sv_ml", m.lv.sv_ml, 1),
-        ("LV EF %", "lv_ef_pct", m.lv.ef_pct, 1),
-        ("LV mass g", "lv_mass_g", m.lv_mass_g, 1),
-        ("RV EDV", "rv_edv_ml", m.rv.edv_ml, 1),
-        ("RV ESV", "rv_esv_ml", m.rv.esv_ml, 1),
-        ("RV SV", "rv_sv_ml", m.rv.sv_ml, 1),
-        ("RV EF %", "rv_ef_pct", m.rv.ef_pct, 1),
-        ("CO L/min", "lv_cardiac_output_l_min", m.lv_cardiac_output_l_min, 2),
-        ("BSA m2", "bsa_m2", m.bsa_m2, 2),
-        ("LV EDV / BSA", "lv_edv_ml_m2_index", ratio(m.lv.edv_ml, m.bsa_m2), 1),
-        ("RV EDV / BSA", "rv_edv_ml_m2_index", ratio(m.rv.edv_ml, m.bsa_m2), 1),
-        ("LV mass / BSA", "lv_mass_g_m2_index", ratio(m.lv_mass_g, m.bsa_m2), 1),
+fn measures_table(m: &Measures, provisional: bool, ui: &mut egui::Ui) {
+    let problems = m.problems();
+    let rows: [(&str, &str, Option<f64>, usize, &str); 14] = [
+        ("LV EDV", "lv_edv_ml", m.lv.edv_ml, 1, "mL"),
+        ("LV ESV", "lv_esv_ml", m.lv.esv_ml, 1, "mL"),
+        ("LV SV", "lv_sv_ml", m.lv.sv_ml, 1, "mL"),
+        ("LV EF", "lv_ef_pct", m.lv.ef_pct, 1, "%"),
+        ("LV mass", "lv_mass_g", m.lv_mass_g, 1, "g"),
+        ("RV EDV", "rv_edv_ml", m.rv.edv_ml, 1, "mL"),
+        ("RV ESV", "rv_esv_ml", m.rv.esv_ml, 1, "mL"),
+        ("RV SV", "rv_sv_ml", m.rv.sv_ml, 1, "mL"),
+        ("RV EF", "rv_ef_pct", m.rv.ef_pct, 1, "%"),
+        ("CO", "lv_cardiac_output_l_min", m.lv_cardiac_output_l_min, 2, "L/min"),
+        ("BSA", "bsa_m2", m.bsa_m2, 2, "m²"),
+        ("LV EDV / BSA", "lv_edv_ml_m2_index", ratio(m.lv.edv_ml, m.bsa_m2), 1, "mL/m²"),
+        ("RV EDV / BSA", "rv_edv_ml_m2_index", ratio(m.rv.edv_ml, m.bsa_m2), 1, "mL/m²"),
+        ("LV mass / BSA", "lv_mass_g_m2_index", ratio(m.lv_mass_g, m.bsa_m2), 1, "g/m²"),
     ];
-    egui::Grid::new("measures").striped(true).num_columns(3).show(ui, |ui| {
-        for (label, key, value, digits) in rows {
+    egui::Grid::new("measures").striped(true).num_columns(5).show(ui, |ui| {
+        ui.small("measure");
+        ui.small("value");
+        ui.small("unit");
+        ui.small("range");
+        ui.small("flag");
+        ui.end_row();
+        for (label, key, value, digits, unit) in rows {
             ui.label(label);
-            ui.monospace(fmt(value, digits));
+            let text = fmt(value, digits);
+            if let Some(p) = problems.iter().find(|p| p.measure == key) {
+                ui.colored_label(Color32::from_rgb(255, 80, 80), egui::RichText::new(text).monospace().strikethrough()).on_hover_text(&p.reason);
+                ui.small(unit);
+                ui.label("");
+                ui.colored_label(Color32::from_rgb(255, 80, 80), "IMPOSSIBLE");
+                ui.end_row();
+                continue;
+            }
+            if provisional {
+                ui.colored_label(Color32::GRAY, egui::RichText::new(text).monospace().italics());
+            } else {
+                ui.monospace(text);
+            }
+            ui.small(unit);
+            match m.flags.iter().find(|f| f.measure == key) {
+                Some(f) => ui.small(format!("{:.0}-{:.0}", f.low, f.high)).on_hover_text(f.source),
+                None => ui.small("-").on_hover_text("no reference range for this measure and sex"),
+            };
             match flag_of(m, key) {
                 Some(Level::Low) => ui.colored_label(Color32::from_rgb(80, 150, 255), "LOW"),
                 Some(Level::High) => ui.colored_label(Color32::from_rgb(255, 110, 80), "HIGH"),
@@ -357,6 +510,9 @@ fn measures_table(m: &Measures, ui: &mut egui::Ui) {
         }
     });
     ui.label(format!("ED phase {}  ES phase {}", fmt(m.ed_phase.map(|p| p as f64 + 1.0), 0), fmt(m.es_phase.map(|p| p as f64 + 1.0), 0)));
+    for p in &problems {
+        ui.colored_label(Color32::from_rgb(255, 80, 80), &p.reason);
+    }
 }
 
 fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
@@ -481,10 +637,23 @@ pub fn thumbnail_atlas(cine: &crate::study::CineStack, center: f32, width: f32) 
     egui::ColorImage::new([w, h], px)
 }
 
+/// What an empty window says: how to open a study.
+fn empty_state(ui: &mut egui::Ui, rect: Rect) {
+    let text = "No study open.\n\nOpen one with File -> Open folder... or Open file...,\n\
+                drop a DICOM folder or a NIfTI file on this window,\n\
+                or type its path with File -> Open path...\n\n\
+                File -> Open the phantom shows a synthetic heart.";
+    ui.painter().text(rect.center(), egui::Align2::CENTER_CENTER, text, egui::FontId::proportional(16.0), Color32::LIGHT_GRAY);
+}
+
 fn viewport(app: &mut App, ui: &mut egui::Ui) {
     let rect = ui.max_rect();
     let resp = ui.allocate_rect(rect, Sense::click_and_drag());
     ui.painter().rect_filled(rect, 0.0, Color32::BLACK);
+    if app.current.is_none() && app.loading.is_none() {
+        empty_state(ui, rect);
+        return;
+    }
     let Some(img) = app.shown_image() else { return };
     let Some(v) = app.view.clone() else { return };
     let d = app.current.as_ref().map(|c| c.cine.dims());
@@ -547,7 +716,7 @@ fn viewport(app: &mut App, ui: &mut egui::Ui) {
     }
     app.viewport_map = Some((min, scale));
     let to_image = |p: Pos2| [((p.x - min.x) / scale - 0.5) as f64, ((p.y - min.y) / scale - 0.5) as f64];
-    super::tools::interact(app, &resp, &to_image, scale);
+    super::tools::interact(app, &resp, &to_image);
     let editable = app.contours.is_some();
     if v.show_contours && editable {
         let to_screen = |p: [f64; 2]| Pos2::new(min.x + (p[0] as f32 + 0.5) * scale, min.y + (p[1] as f32 + 0.5) * scale);
@@ -568,10 +737,25 @@ fn viewport(app: &mut App, ui: &mut egui::Ui) {
             }
         }
     }
+    if v.show_reference && app.label_source == Some(LabelSource::Automatic) {
+        let painter = ui.painter_at(rect);
+        let to_screen = |p: [f32; 2]| Pos2::new(min.x + (p[0] + 0.5) * scale, min.y + (p[1] + 0.5) * scale);
+        for segments in app.reference_outlines() {
+            for s in segments {
+                painter.line_segment([to_screen(s[0]), to_screen(s[1])], Stroke::new(1.0, Color32::WHITE));
+            }
+        }
+    }
+    // Where the image lies and when: position along the slice normal, trigger time.
+    let (pos, time) = app.current.as_ref().map_or((None, None), |c| {
+        (c.cine.geometry.slice_distances_mm().get(v.slice).copied(), c.cine.trigger_times_ms().get(v.phase).copied().flatten())
+    });
     let label = format!(
-        "slice {}  phase {}  W {:.0} L {:.0}  zoom {:.1}x",
+        "slice {} ({})  phase {} ({})\nW {:.0} L {:.0}  zoom {:.1}x",
         v.slice + 1,
+        pos.map_or("position unknown".into(), |p| format!("{p:.1} mm")),
         v.phase + 1,
+        time.map_or("time unknown".into(), |t| format!("{t:.0} ms")),
         v.window_width,
         v.window_center,
         v.zoom

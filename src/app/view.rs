@@ -18,6 +18,9 @@ pub struct ViewState {
     pub linear: bool,
     pub show_labels: bool,
     pub show_contours: bool,
+    /// Draw the study's expert contours (ACDC, Sunnybrook, a label file) over the
+    /// automatic or edited ones.
+    pub show_reference: bool,
     pub label_opacity: f32,
     pub playing: bool,
     /// Playback speed as a multiple of the acquired temporal resolution.
@@ -41,6 +44,7 @@ impl ViewState {
             linear: true,
             show_labels: true,
             show_contours: true,
+            show_reference: false,
             label_opacity: 0.25,
             playing: false,
             speed: 1.0,
@@ -100,10 +104,41 @@ pub fn phase_interval_s(cine: &CineStack, speed: f32) -> f64 {
     ms / 1000.0 / f64::from(speed.max(0.05))
 }
 
+/// Playback by the clock: the phases to advance at `now_s` when the last step was due at
+/// `last_s`, and when the next count starts. Frames drawn late skip phases instead of
+/// slowing the cine down; after a pause longer than two cycles (playback just started)
+/// the clock restarts without a jump.
+pub fn playback_steps(now_s: f64, last_s: f64, interval_s: f64, phases: usize) -> (usize, f64) {
+    if interval_s.is_nan() || interval_s <= 0.0 || phases == 0 {
+        return (0, now_s);
+    }
+    let elapsed = now_s - last_s;
+    if !(0.0..=2.0 * phases as f64 * interval_s).contains(&elapsed) {
+        return (0, now_s);
+    }
+    let n = (elapsed / interval_s).floor();
+    (n as usize % phases, last_s + n * interval_s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::phantom::{PhantomConfig, phantom};
+
+    #[test]
+    fn playback_follows_the_clock() {
+        // 50 ms per phase, 20 phases: a frame 170 ms after the last step moves 3 phases and
+        // keeps the remaining 20 ms for the next.
+        let (n, next) = playback_steps(0.17, 0.0, 0.05, 20);
+        assert_eq!(n, 3);
+        assert!((next - 0.15).abs() < 1e-12);
+        assert_eq!(playback_steps(0.04, 0.0, 0.05, 20), (0, 0.0));
+        // A whole cycle and a bit (1.07 s = 21 phases) lands one phase on.
+        assert_eq!(playback_steps(1.07, 0.0, 0.05, 20).0, 1);
+        // Starting after a long pause: no jump, the clock restarts.
+        assert_eq!(playback_steps(100.0, 0.0, 0.05, 20), (0, 100.0));
+        assert_eq!(playback_steps(1.0, 0.0, 0.0, 20), (0, 1.0));
+    }
 
     #[test]
     fn navigation_conventions() {

@@ -70,10 +70,15 @@ pub fn run(args: &MeasureArgs) -> Result<String, CliError> {
         }
     };
     if args.json {
-        serde_json::to_string_pretty(&m.to_json()).map_err(CliError::input)
+        serde_json::to_string_pretty(&m.to_json_with_warnings(&study.warnings)).map_err(CliError::input)
     } else {
-        Ok(to_text(&m))
+        Ok(to_text(&m) + &warnings_text(&study.warnings))
     }
+}
+
+/// The study's load warnings, one line each ("" when there are none).
+pub fn warnings_text(warnings: &[String]) -> String {
+    warnings.iter().map(|w| format!("WARNING: {w}\n")).collect()
 }
 
 fn fmt(v: Option<f64>, digits: usize) -> String {
@@ -90,6 +95,9 @@ pub fn to_text(m: &Measures) -> String {
     let _ = writeln!(s, "LV mass {} g   cardiac output {} L/min   BSA {} m2", fmt(m.lv_mass_g, 1), fmt(m.lv_cardiac_output_l_min, 2), fmt(m.bsa_m2, 2));
     for (k, v) in m.scalars().into_iter().filter(|(k, _)| k.contains("index")) {
         let _ = writeln!(s, "  {k} {}", fmt(v, 1));
+    }
+    for p in m.problems() {
+        let _ = writeln!(s, "IMPOSSIBLE {}: {}", p.measure, p.reason);
     }
     let vols: Vec<String> = m.volumes.lv_ml.iter().map(|v| fmt(*v, 0)).collect();
     let _ = writeln!(s, "LV volume per phase (mL): {}", vols.join(" "));

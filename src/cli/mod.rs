@@ -42,6 +42,10 @@ pub struct StudyArgs {
     /// Label order of --labels.
     #[arg(long, value_enum, default_value_t = LabelOrderArg::Systole)]
     pub label_order: LabelOrderArg,
+    /// Pixel size (mm) to assume for a DICOM series where no image states a usable
+    /// PixelSpacing (otherwise such a study has no areas or volumes).
+    #[arg(long)]
+    pub assume_pixel_mm: Option<f64>,
 }
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -75,6 +79,12 @@ pub struct SessionArgs {
 
 impl StudyArgs {
     pub fn load_options(&self) -> LoadOptions {
-        LoadOptions { series: self.series.clone(), labels: self.labels.clone(), label_order: self.label_order.into(), progress: None }
+        LoadOptions {
+            series: self.series.clone(),
+            labels: self.labels.clone(),
+            label_order: self.label_order.into(),
+            progress: None,
+            assume_pixel_mm: self.assume_pixel_mm,
+        }
     }
 }

@@ -6,7 +6,7 @@
 use super::measure::{BsaArg, measure_labels};
 use super::segment::{load_segmenter, segment_study};
 use super::{CliError, SessionArgs, StudyArgs};
-use crate::contour::set::{ContourSet, Source};
+
 use crate::io::load_study;
 use crate::measure::Context;
 use crate::report::{self, Paper, ReportOptions};
@@ -54,6 +54,7 @@ pub fn run(args: &ReportArgs) -> Result<String, CliError> {
     let study = &loaded.study;
     let mut reviewer = None;
     let mut conclusion = None;
+    let mut age_years = None;
     let mut model_name = report::builtin_model_name();
     let (labels, contours, ctx, source) = if args.study.labels.is_some() {
         let labels = study.reference_labels.clone().filter(|l| l.any_annotated()).ok_or_else(|| CliError::input("the label file has no labels"))?;
@@ -64,6 +65,7 @@ pub fn run(args: &ReportArgs) -> Result<String, CliError> {
             return Err(CliError::input(format!("the session has no contours to report: {}", path.display())));
         }
         reviewer = s.overrides.reviewer.clone();
+        age_years = s.overrides.age_years;
         conclusion = s.overrides.conclusion.clone();
         let c = s.contours;
         (labels, Some(c), ctx, "session")
@@ -73,8 +75,8 @@ pub fn run(args: &ReportArgs) -> Result<String, CliError> {
             model_name = m.file_name().map_or_else(|| m.display().to_string(), |n| n.to_string_lossy().into_owned());
         }
         let (raw, _) = segment_study(study, &segmenter, false, &SegmentOptions::default(), &mut |_| {})?;
-        let c = ContourSet::from_labels(&raw, Source::Auto);
-        (c.to_labels(), Some(c), Context::of(study, args.bsa.formula()), "segmented now")
+        let (c, labels) = crate::pipeline::auto_contours(&raw);
+        (labels, Some(c), Context::of(study, args.bsa.formula()), "segmented now")
     };
     let measures = measure_labels(study, &labels, &ctx)?;
     let t_report = Instant::now();
@@ -90,6 +92,8 @@ pub fn run(args: &ReportArgs) -> Result<String, CliError> {
         generated_secs: report::now_secs(),
         height_cm: ctx.height_cm,
         weight_kg: ctx.weight_kg,
+        sex: ctx.sex,
+        age_years,
     };
     let model = report::build(study, &labels, contours.as_ref(), &measures, &options).map_err(CliError::input)?;
     let bytes = report::pdf::render(&model).map_err(CliError::input)?;

@@ -23,6 +23,10 @@ pub struct SegmentArgs {
     /// Series to use instead of the default cine: SeriesInstanceUID, SeriesNumber or index.
     #[arg(long)]
     pub series: Option<String>,
+    /// Pixel size (mm) to assume for a DICOM series where no image states a usable
+    /// PixelSpacing (otherwise such a study cannot be segmented or measured).
+    #[arg(long)]
+    pub assume_pixel_mm: Option<f64>,
     /// Which phases to segment. ed-es needs the study to state them (ACDC does); without
     /// that, all phases are segmented and ED/ES chosen from the LV volume curve.
     #[arg(long, value_enum, default_value_t = Phases::All)]
@@ -90,17 +94,22 @@ pub fn segment_study(
         }
         _ => (0..d.phases).collect(),
     };
-    let order: Vec<(usize, usize)> = phases.iter().flat_map(|&p| (0..d.slices).map(move |s| (p, s))).collect();
-    let mut labels = LabelStack::empty(d);
     let never = AtomicBool::new(false);
-    segmenter.segment_into(&study.cine, &order, options, &mut labels, progress, &never).map_err(CliError::input)?;
+    let labels = crate::pipeline::segment_phases(segmenter, &study.cine, &phases, None, options, &mut |_| {}, progress, &never)
+        .map_err(CliError::input)?;
     Ok((labels, phases))
 }
 
 pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
     let t0 = Instant::now();
     let segmenter = load_segmenter(args.model.as_deref())?;
-    let options = LoadOptions { series: args.series.clone(), labels: None, label_order: LabelOrder::Systole, progress: None };
+    let options = LoadOptions {
+        series: args.series.clone(),
+        labels: None,
+        label_order: LabelOrder::Systole,
+        progress: None,
+        assume_pixel_mm: args.assume_pixel_mm,
+    };
     let loaded = load_study(&args.path, &options).map_err(CliError::input)?;
     let study = &loaded.study;
     let t_load = t0.elapsed();
@@ -122,7 +131,9 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
     let (labels, phases) = segment_study(study, &segmenter, args.phases == Phases::EdEs, &opts, &mut report)?;
     let t_seg = t1.elapsed();
     let ctx = Context::of(study, args.bsa.formula());
-    let (labels, ctx, session_path) = if args.save_session { save_session(args, study, labels, ctx)? } else { (labels, ctx, None) };
+    // What is measured and written is what the viewer shows: the automatic contours.
+    let (contours, labels) = crate::pipeline::auto_contours(&labels);
+    let (ctx, session_path) = if args.save_session { save_session(args, study, contours, &labels, ctx)? } else { (ctx, None) };
     let measures = measure_labels(study, &labels, &ctx)?;
 
     std::fs::create_dir_all(&args.out).map_err(|e| CliError::input(format!("cannot create {}: {e}", args.out.display())))?;
@@ -138,7 +149,7 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
         nifti::Voxels::F32(study.cine.data()),
     )
     .map_err(CliError::input)?;
-    let mj = serde_json::to_string_pretty(&measures.to_json()).map_err(CliError::input)?;
+    let mj = serde_json::to_string_pretty(&measures.to_json_with_warnings(&study.warnings)).map_err(CliError::input)?;
     crate::io::write_atomic(&measures_path, mj.as_bytes()).map_err(CliError::input)?;
 
     let images = phases.len() * d.slices;
@@ -154,6 +165,7 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
         "image": image_path.display().to_string(),
         "measures": measures_path.display().to_string(),
         "skipped_files": loaded.report.skipped.len(),
+        "warnings": study.warnings,
         "session": session_path.as_ref().map(|p| p.display().to_string()),
     });
     if args.json {
@@ -174,14 +186,20 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
         s.push_str(&format!("session {}\n\n", p.display()));
     }
     s.push_str(&super::measure::to_text(&measures));
+    s.push_str(&super::measure::warnings_text(&study.warnings));
     Ok(s)
 }
 
-/// Turns the network's labels into automatic contours, writes the session and returns
-/// the labels rasterised from the contours (what the viewer shows and measures).
-/// Also returns the measurement context with the session's overrides.
-fn save_session(args: &SegmentArgs, study: &Study, labels: LabelStack, ctx: Context) -> Result<(LabelStack, Context, Option<PathBuf>), CliError> {
-    use crate::contour::set::{ContourSet, Source};
+/// Writes the session with the automatic contours (`labels` rasterised from them) and
+/// returns the measurement context with the session's overrides.
+fn save_session(
+    args: &SegmentArgs,
+    study: &Study,
+    contours: crate::contour::set::ContourSet,
+    labels: &LabelStack,
+    ctx: Context,
+) -> Result<(Context, Option<PathBuf>), CliError> {
+    use crate::contour::set::Source;
     use crate::io::session::{self, Overrides, Session, SessionFile};
     // Never replace a clinician's work: a session with manual contours, a broken one or
     // another study's stays as it is.
@@ -197,13 +215,11 @@ fn save_session(args: &SegmentArgs, study: &Study, labels: LabelStack, ctx: Cont
         }
         overrides = old.overrides;
     }
-    let contours = ContourSet::from_labels(&labels, Source::Auto);
-    let labels = contours.to_labels();
     let key = KeyPhases { ed: overrides.ed_phase, es: overrides.es_phase };
-    let ctx = ctx.with_overrides(overrides.height_cm, overrides.weight_kg, key);
-    let m = measure_labels(study, &labels, &ctx)?;
+    let ctx = ctx.with_overrides(overrides.height_cm, overrides.weight_kg, key).with_sex(overrides.sex);
+    let m = measure_labels(study, labels, &ctx)?;
     let s = Session { contours, overrides };
     let file = SessionFile::new(study, &s, (m.ed_phase, m.es_phase));
     let path = session::write(&file, &args.path, args.session.as_deref()).map_err(CliError::input)?;
-    Ok((labels, ctx, Some(path)))
+    Ok((ctx, Some(path)))
 }

@@ -26,6 +26,6 @@ pub fn load(study_path: &Path, study: &Study, args: &SessionArgs) -> Result<Opti
 /// contours, the user's height, weight and key phases over the study's.
 pub fn labels_and_context(study: &Study, s: &Session, bsa: BsaFormula) -> (LabelStack, Context) {
     let o = &s.overrides;
-    let ctx = Context::of(study, bsa).with_overrides(o.height_cm, o.weight_kg, KeyPhases { ed: o.ed_phase, es: o.es_phase });
+    let ctx = Context::of(study, bsa).with_overrides(o.height_cm, o.weight_kg, KeyPhases { ed: o.ed_phase, es: o.es_phase }).with_sex(o.sex);
     (s.contours.to_labels(), ctx)
 }

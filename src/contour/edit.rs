@@ -83,6 +83,42 @@ pub fn brush(poly: Option<&[[f64; 2]]>, at: [f64; 2], radius: f64, add: bool, ro
     contour_of(&mask, columns)
 }
 
+/// Paints (`add`) or erases a disc of `radius` pixels at `at` into a pixel mask of an
+/// image `columns` wide. A brush stroke accumulates its discs in one mask and traces the
+/// contour from it, so the contour is never re-traced from its own smoothed self.
+pub fn paint_disc(mask: &mut [bool], columns: usize, at: [f64; 2], radius: f64, add: bool) {
+    if columns == 0 || !at.iter().all(|v| v.is_finite()) {
+        return;
+    }
+    let rows = mask.len() / columns;
+    let r = radius.max(0.0);
+    let r0 = ((at[1] - r).floor().max(0.0) as usize).min(rows);
+    let r1 = ((at[1] + r).ceil().max(0.0) as usize + 1).min(rows);
+    let c0 = ((at[0] - r).floor().max(0.0) as usize).min(columns);
+    let c1 = ((at[0] + r).ceil().max(0.0) as usize + 1).min(columns);
+    for row in r0..r1 {
+        for col in c0..c1 {
+            if (col as f64 - at[0]).powi(2) + (row as f64 - at[1]).powi(2) <= r * r {
+                mask[row * columns + col] = add;
+            }
+        }
+    }
+}
+
+/// Keeps `poly` inside `outer` (an LV endocardium inside its epicardium) when
+/// `inside`, or outside it (an RV contour off the LV myocardium) otherwise. Returns `None`
+/// when nothing needs to change (no pixel of `poly` breaks the rule), else the contour
+/// of what remains (`Some(None)`: nothing remains).
+pub fn constrain(poly: &[[f64; 2]], outer: &[[f64; 2]], inside: bool, rows: usize, columns: usize) -> Option<Option<Polygon>> {
+    let (a, b) = (fill(poly, rows, columns), fill(outer, rows, columns));
+    let breaks = |x: bool, y: bool| x && (y != inside);
+    if !a.iter().zip(&b).any(|(&x, &y)| breaks(x, y)) {
+        return None;
+    }
+    let kept: Vec<bool> = a.iter().zip(&b).map(|(&x, &y)| x && !breaks(x, y)).collect();
+    Some(contour_of(&kept, columns))
+}
+
 /// Distance from `p` to the nearest edge of the closed polygon.
 pub fn distance_to(poly: &[[f64; 2]], p: [f64; 2]) -> f64 {
     let n = poly.len();
@@ -124,6 +160,55 @@ mod tests {
         assert!(moved.iter().any(|p| (p[0] - 12.0).abs() < 1e-9 && (p[1] - 20.0).abs() < 1e-9));
         // The point under the cursor moves by the full delta.
         assert!(moved.iter().any(|p| (p[0] - 31.0).abs() < 1e-9 && (p[1] - 20.0).abs() < 1e-9));
+    }
+
+    #[test]
+    fn a_long_nudge_drag_makes_a_smooth_bulge_not_a_spike() {
+        // Twenty small moves of 0.5 px, each applied to the contour at the drag's start
+        // with the whole displacement so far (as the viewer does): the result is the
+        // falloff-shaped bulge of one 10 px move, with no vertex pulled beyond it.
+        let c = circle(30.0, 30.0, 10.0, 60);
+        let at = [40.0, 30.0];
+        let mut moved = c.clone();
+        for k in 1..=20 {
+            moved = nudge(&c, at, [0.5 * k as f64, 0.0], 8.0);
+        }
+        let once = nudge(&c, at, [10.0, 0.0], 8.0);
+        assert_eq!(moved, once);
+        let tip = moved.iter().map(|p| p[0]).fold(f64::MIN, f64::max);
+        assert!((tip - 50.0).abs() < 1e-9, "{tip}");
+        // Halfway out the radius the bulge still carries most of the move (falloff 0.5625
+        // at 4 px): a bulge, not a spike.
+        let near = moved.iter().filter(|p| (p[1] - 26.0).abs() < 0.6 && p[0] > 35.0).map(|p| p[0]).fold(f64::MIN, f64::max);
+        assert!(near > 41.0, "{near}");
+    }
+
+    #[test]
+    fn painting_and_erasing_discs_in_a_mask() {
+        let mut m = vec![false; 20 * 20];
+        paint_disc(&mut m, 20, [10.0, 10.0], 3.0, true);
+        // 29 pixel centres lie within 3 px of (10, 10).
+        assert_eq!(m.iter().filter(|v| **v).count(), 29);
+        paint_disc(&mut m, 20, [10.0, 10.0], 1.0, false);
+        assert_eq!(m.iter().filter(|v| **v).count(), 24);
+        paint_disc(&mut m, 20, [-50.0, 400.0], 3.0, true);
+        paint_disc(&mut m, 20, [f64::NAN, 1.0], 3.0, true);
+        assert_eq!(m.iter().filter(|v| **v).count(), 24, "off the image or not a number: nothing");
+    }
+
+    #[test]
+    fn an_endocardium_is_kept_inside_the_epicardium_and_the_rv_outside_it() {
+        let epi = circle(30.0, 30.0, 12.0, 80);
+        let endo_ok = circle(30.0, 30.0, 8.0, 60);
+        assert_eq!(constrain(&endo_ok, &epi, true, 60, 60), None, "inside already: unchanged");
+        let endo_out = circle(38.0, 30.0, 8.0, 60);
+        let clipped = constrain(&endo_out, &epi, true, 60, 60).unwrap().unwrap();
+        let (c, e) = (fill(&clipped, 60, 60), fill(&epi, 60, 60));
+        assert!(c.iter().zip(&e).all(|(&x, &y)| !x || y), "no pixel outside the epicardium");
+        assert!(area(&clipped) > 100.0);
+        let rv = circle(48.0, 30.0, 10.0, 60);
+        let off = constrain(&rv, &epi, false, 60, 60).unwrap().unwrap();
+        assert!(fill(&off, 60, 60).iter().zip(&e).all(|(&x, &y)| !(x && y)), "RV off the LV");
     }
 
     #[test]

@@ -138,6 +138,7 @@ pub fn load(dir: &Path) -> Result<Loaded> {
         reference_labels: labels,
         key_phases,
         group: info.group,
+        warnings: Vec::new(),
     };
     Ok(Loaded { study, report })
 }

@@ -71,6 +71,9 @@ pub struct LoadOptions {
     /// Counters the load advances (DICOM: files scanned, then images decoded), for a
     /// progress bar in another thread.
     pub progress: Option<std::sync::Arc<LoadProgress>>,
+    /// Pixel size (mm) to assume when no image states a usable PixelSpacing; without it
+    /// such a study has no areas or volumes.
+    pub assume_pixel_mm: Option<f64>,
 }
 
 /// Work done and work known so far in a load; `total` grows as the loader learns more.
@@ -138,6 +141,7 @@ pub fn load_study(path: &Path, options: &LoadOptions) -> Result<Loaded> {
         let stack = nifti_study::load_labels(labels, loaded.study.cine.dims(), options.label_order)?;
         loaded.study.reference_labels = Some(stack);
     }
+    loaded.study.warnings = loaded.report.warnings.clone();
     Ok(loaded)
 }
 

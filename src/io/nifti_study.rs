@@ -68,6 +68,7 @@ pub fn load_nifti(path: &Path) -> Result<Loaded> {
         reference_labels: None,
         key_phases: KeyPhases::default(),
         group: None,
+        warnings: Vec::new(),
     };
     Ok(Loaded { study, report: LoadReport::default() })
 }

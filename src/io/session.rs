@@ -102,6 +102,11 @@ pub struct Overrides {
     pub reviewer: Option<String>,
     #[serde(default)]
     pub conclusion: Option<String>,
+    /// Sex where the study does not state it or states it wrongly (reference ranges differ).
+    #[serde(default)]
+    pub sex: Option<crate::study::Sex>,
+    #[serde(default)]
+    pub age_years: Option<f64>,
 }
 
 /// One contour as stored.

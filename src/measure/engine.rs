@@ -90,6 +90,23 @@ impl Engine {
         measured.then_some(voxels as f64 * self.voxel_ml)
     }
 
+    /// Volume of `label` on one image (mL); `None` where the image does not annotate it.
+    pub fn slice_volume_ml(&self, phase: usize, slice: usize, label: Label) -> Option<f64> {
+        if phase >= self.phases || slice >= self.slices || label == Label::Background {
+            return None;
+        }
+        let i = phase * self.slices + slice;
+        self.annotated[i].contains(label).then(|| self.counts[i][label as usize] as f64 * self.voxel_ml)
+    }
+
+    /// LV blood pool, myocardium and RV blood pool of every slice of `phase` (mL each,
+    /// `None` where not annotated): the discs the volumes are summed from.
+    pub fn slice_table(&self, phase: usize) -> Vec<[Option<f64>; 3]> {
+        (0..self.slices)
+            .map(|s| [Label::LvBloodPool, Label::Myocardium, Label::RvBloodPool].map(|l| self.slice_volume_ml(phase, s, l)))
+            .collect()
+    }
+
     pub fn volumes(&self) -> PhaseVolumes {
         let per = |label| (0..self.phases).map(|p| self.volume_ml(p, label)).collect();
         PhaseVolumes { lv_ml: per(Label::LvBloodPool), myo_ml: per(Label::Myocardium), rv_ml: per(Label::RvBloodPool) }
@@ -116,6 +133,11 @@ mod tests {
         e.update_slice(1, 0, &[1, 1, 1, 1, 3, 0], Structures::NONE.with(Label::LvBloodPool));
         let v = e.volumes();
         assert_eq!(v.lv_ml[1], Some(2.0));
+        // Per slice: the discs add up to the phase's volumes.
+        assert_eq!(e.slice_table(0), vec![[Some(1.0), Some(0.5), Some(0.0)], [Some(0.5), Some(0.0), Some(1.0)]]);
+        assert_eq!(e.slice_table(1)[0], [Some(2.0), None, None]);
+        assert_eq!(e.slice_table(1)[1], [None, None, None]);
+        assert_eq!(e.slice_volume_ml(5, 0, Label::LvBloodPool), None);
         assert_eq!(v.rv_ml[1], None, "RV was not annotated in phase 1");
     }
 }

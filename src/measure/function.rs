@@ -37,6 +37,12 @@ impl Context {
         self.stated = KeyPhases { ed: key.ed.or(self.stated.ed), es: key.es.or(self.stated.es) };
         self
     }
+
+    /// The study's context with the user's sex where given (it selects the reference ranges).
+    pub fn with_sex(mut self, sex: Option<Sex>) -> Context {
+        self.sex = sex.or(self.sex);
+        self
+    }
 }
 
 /// End-diastolic, end-systolic volume, stroke volume (mL) and ejection fraction (%).
@@ -56,6 +62,14 @@ impl Ventricle {
         let ef = sv.zip(edv).filter(|(_, d)| *d > 0.0).map(|(sv, d)| 100.0 * sv / d);
         Ventricle { edv_ml: edv, esv_ml: esv, sv_ml: sv, ef_pct: ef }
     }
+}
+
+/// A value that cannot be true (see [`Measures::problems`]): the measure's JSON key and
+/// why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub measure: String,
+    pub reason: String,
 }
 
 /// Every measure of a study.
@@ -139,7 +153,10 @@ impl Measures {
             volumes,
             flags: Vec::new(),
         };
-        m.flags = flags(&m.scalars(), ctx.sex);
+        // An impossible value gets no reference-range rating: it is a problem, not a finding.
+        let bad: Vec<String> = m.problems().into_iter().map(|p| p.measure).collect();
+        let rated: Vec<_> = m.scalars().into_iter().filter(|(k, _)| !bad.iter().any(|b| b == k)).collect();
+        m.flags = flags(&rated, ctx.sex);
         m
     }
 
@@ -173,6 +190,30 @@ impl Measures {
         v
     }
 
+    /// Values that cannot be true of a heart, with the reason: a negative stroke volume
+    /// (ESV above EDV), an ejection fraction below 0 or above 100 %. They come from
+    /// contours that are wrong or incomplete and must be shown as a problem, never as a
+    /// measurement.
+    pub fn problems(&self) -> Vec<Problem> {
+        let mut out = Vec::new();
+        for (name, v) in [("LV", &self.lv), ("RV", &self.rv)] {
+            let key = |k: &str| format!("{}_{k}", name.to_ascii_lowercase());
+            if let Some(sv) = v.sv_ml.filter(|sv| *sv < 0.0) {
+                out.push(Problem {
+                    measure: key("sv_ml"),
+                    reason: format!("{name} stroke volume {sv:.1} mL is negative: the end-systolic volume exceeds the end-diastolic one; check the contours and ED/ES"),
+                });
+            }
+            if let Some(ef) = v.ef_pct.filter(|ef| !(0.0..=100.0).contains(ef)) {
+                out.push(Problem {
+                    measure: key("ef_pct"),
+                    reason: format!("{name} ejection fraction {ef:.1} % is outside 0-100 %; check the contours and ED/ES"),
+                });
+            }
+        }
+        out
+    }
+
     /// One flat JSON object (the `systole measure --json` contract). Unknown values are
     /// null, never NaN.
     pub fn to_json(&self) -> Value {
@@ -190,7 +231,18 @@ impl Measures {
         o.insert("rv_volume_ml".into(), arr(&self.volumes.rv_ml));
         o.insert("myo_volume_ml".into(), arr(&self.volumes.myo_ml));
         o.insert("flags".into(), json!(self.flags));
+        o.insert("problems".into(), json!(self.problems()));
         Value::Object(o)
+    }
+
+    /// [`Measures::to_json`] with the study's load warnings under `warnings` (the form
+    /// every command and the viewer write).
+    pub fn to_json_with_warnings(&self, warnings: &[String]) -> Value {
+        let mut v = self.to_json();
+        if let Value::Object(o) = &mut v {
+            o.insert("warnings".into(), json!(warnings));
+        }
+        v
     }
 
     /// Volume of a structure at a phase, as measured.
@@ -202,6 +254,23 @@ impl Measures {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn impossible_values_are_problems_and_get_no_range_flag() {
+        // ED stated at phase 0 with a smaller LV than the stated ES: negative SV and EF.
+        let volumes = PhaseVolumes { lv_ml: vec![Some(100.0), Some(120.0)], myo_ml: vec![None, None], rv_ml: vec![Some(80.0), Some(60.0)] };
+        let ctx = Context { stated: KeyPhases { ed: Some(0), es: Some(1) }, sex: Some(Sex::Female), ..Context::default() };
+        let m = Measures::from_volumes(volumes, &ctx);
+        assert_eq!(m.lv.sv_ml, Some(-20.0));
+        let keys: Vec<String> = m.problems().into_iter().map(|p| p.measure).collect();
+        assert_eq!(keys, vec!["lv_sv_ml", "lv_ef_pct"]);
+        assert!(!m.flags.iter().any(|f| f.measure == "lv_ef_pct" || f.measure == "lv_sv_ml"));
+        assert!(m.flags.iter().any(|f| f.measure == "rv_ef_pct"), "the RV's valid EF (25 %) is still rated");
+        assert_eq!(m.to_json()["problems"][0]["measure"], json!("lv_sv_ml"));
+        // A normal heart has none.
+        let ok = Measures::from_volumes(PhaseVolumes { lv_ml: vec![Some(150.0), Some(60.0)], myo_ml: vec![None, None], rv_ml: vec![None, None] }, &Context::default());
+        assert!(ok.problems().is_empty());
+    }
 
     #[test]
     fn key_phases_skip_unmeasured_and_respect_stated() {

@@ -7,15 +7,17 @@
 
 mod agreement;
 mod body;
+mod compare;
 mod engine;
 mod function;
 mod metrics;
 mod reference;
 
 pub use agreement::{Agreement, agreement};
+pub use compare::{PhaseComparison, SliceVolumes, compare_phase};
 pub use body::{BsaFormula, bsa_m2};
 pub use engine::{Engine, PhaseVolumes};
-pub use function::{Context, Measures, Ventricle, choose_key_phases, contour_volume_ml, disc_volume_ml};
+pub use function::{Context, Measures, Problem, Ventricle, choose_key_phases, contour_volume_ml, disc_volume_ml};
 pub use metrics::{SliceDistances, dice, hausdorff_3d_mm, slice_distances_2d};
 pub use reference::{Flag, Level, flags};
 

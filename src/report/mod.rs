@@ -53,6 +53,9 @@ pub struct ReportOptions {
     /// Height and weight the measures used where the user gave them (else the study's).
     pub height_cm: Option<f64>,
     pub weight_kg: Option<f64>,
+    /// Sex and age the user gave (else the study's).
+    pub sex: Option<Sex>,
+    pub age_years: Option<f64>,
 }
 
 /// One row of the measures table.
@@ -98,6 +101,8 @@ pub struct ReportModel {
     pub es_phase: Option<usize>,
     /// Which contours were edited by hand, one line per image.
     pub edited: Vec<String>,
+    /// Impossible values and the input's warnings, one line each (empty: none).
+    pub warnings: Vec<String>,
     pub reviewer: String,
     pub conclusion: String,
     /// Software, model and generation time (the footer, before the page number).
@@ -131,6 +136,7 @@ pub fn format_value(v: Option<f64>, digits: usize) -> String {
 pub fn measure_rows(m: &Measures) -> Vec<MeasureRow> {
     let scalars = m.scalars();
     let get = |k: &str| scalars.iter().find(|(n, _)| *n == k).and_then(|(_, v)| *v);
+    let problems = m.problems();
     ROWS.iter()
         .map(|&(name, key, unit, digits, index)| {
             let flag_of = |k: &str| m.flags.iter().find(|f| f.measure == k);
@@ -139,10 +145,12 @@ pub fn measure_rows(m: &Measures) -> Vec<MeasureRow> {
                 let per = if Some(f.measure) == index { format!("{unit}/m²") } else { unit.to_string() };
                 format!("{:.0}-{:.0} {per}", f.low, f.high)
             });
+            // An impossible value is not printed as a measurement.
+            let impossible = problems.iter().any(|p| p.measure == key);
             MeasureRow {
                 name,
                 unit,
-                value: format_value(get(key), digits),
+                value: if impossible { "IMPOSSIBLE".into() } else { format_value(get(key), digits) },
                 indexed: index.map_or(String::new(), |k| if get(k).is_some() { format_value(get(k), digits) } else { String::new() }),
                 range,
                 flag: flag.map(|f| f.level),
@@ -168,7 +176,7 @@ pub fn build(study: &Study, labels: &LabelStack, contours: Option<&ContourSet>, 
     let p = &study.patient;
     let i = &study.info;
     let opt = |v: Option<String>| v.filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "-".into());
-    let sex = match p.sex {
+    let sex = match o.sex.or(p.sex) {
         Some(Sex::Female) => "female",
         Some(Sex::Male) => "male",
         Some(Sex::Other) => "other",
@@ -183,7 +191,7 @@ pub fn build(study: &Study, labels: &LabelStack, contours: Option<&ContourSet>, 
         header.push(("Patient ID".into(), opt(p.id.clone())));
     }
     header.push(("Sex".into(), sex.into()));
-    header.push(("Age".into(), p.age_years.map_or("-".into(), |a| format!("{a:.0} years"))));
+    header.push(("Age".into(), o.age_years.or(p.age_years).map_or("-".into(), |a| format!("{a:.0} years"))));
     header.push(("Height".into(), format_value(o.height_cm.or(p.height_cm), 0) + " cm"));
     header.push(("Weight".into(), format_value(o.weight_kg.or(p.weight_kg), 0) + " kg"));
     header.push(("BSA".into(), format_value(m.bsa_m2, 2) + " m²"));
@@ -219,6 +227,7 @@ pub fn build(study: &Study, labels: &LabelStack, contours: Option<&ContourSet>, 
         ed_phase: m.ed_phase,
         es_phase: m.es_phase,
         edited,
+        warnings: m.problems().into_iter().map(|p| p.reason).chain(study.warnings.iter().cloned()).collect(),
         reviewer: o.reviewer.clone().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "-".into()),
         conclusion: o.conclusion.clone().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "-".into()),
         footer: format!("Systole {} | model {} | generated {}", env!("CARGO_PKG_VERSION"), o.model, format_utc(o.generated_secs)),

@@ -225,7 +225,22 @@ fn page_one(pen: &mut Pen, m: &ReportModel, w: f32) {
         y += 11.0;
     }
     pen.text(MARGIN, y, 8.0, "Reference ranges: adult CMR normal values (Petersen et al., JCMR 2017); a dash means unknown or no range.", GREY);
-    y += 24.0;
+    y += 16.0;
+    if !m.warnings.is_empty() {
+        pen.strong(MARGIN, y, 10.0, "Warnings");
+        y += 12.0;
+        // At most eight lines, so that the volume curve still fits on the page.
+        let lines: Vec<String> = m.warnings.iter().flat_map(|text| pen.metrics.wrap(text, 8.5, w - 2.0 * MARGIN)).collect();
+        for (i, line) in lines.iter().enumerate() {
+            let last = i == 7 && lines.len() > 8;
+            pen.text(MARGIN, y, 8.5, if last { "... more in the session's measures (systole measure --json)" } else { line }, INK);
+            y += 11.0;
+            if last {
+                break;
+            }
+        }
+    }
+    y += 8.0;
     pen.strong(MARGIN, y, 12.0, "Volume over the cardiac cycle");
     y += 10.0;
     curve(pen, m, MARGIN, y, w - 2.0 * MARGIN, 190.0);

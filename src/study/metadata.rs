@@ -1,8 +1,8 @@
 //! Patient and study metadata, as far as the source states it.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Sex {
     Female,
     Male,
@@ -24,7 +24,16 @@ impl Sex {
 /// DICOM DA (YYYYMMDD) as YYYY-MM-DD; anything else as it is.
 pub fn display_date(d: &str) -> String {
     let d = d.trim();
-    if d.len() == 8 && d.bytes().all(|b| b.is_ascii_digit()) { format!("{}-{}-{}", &d[..4], &d[4..6], &d[6..]) } else { d.to_string() }
+    if !d.bytes().all(|b| b.is_ascii_digit()) {
+        return d.to_string();
+    }
+    // Anonymisers keep the year and zero the rest: an unknown month or day is not shown.
+    match (d.len(), d.get(4..6), d.get(6..8)) {
+        (8, Some("00"), _) | (4, _, _) => d[..4].to_string(),
+        (8, Some(m), Some("00")) | (6, Some(m), None) => format!("{}-{m}", &d[..4]),
+        (8, Some(m), Some(day)) => format!("{}-{m}-{day}", &d[..4]),
+        _ => d.to_string(),
+    }
 }
 
 /// Who was scanned. Every field is optional: anonymised exports strip most of them.
@@ -84,6 +93,16 @@ pub fn parse_dicom_age(age: &str) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dates_with_unknown_parts_show_what_is_known() {
+        assert_eq!(display_date("20090314"), "2009-03-14");
+        assert_eq!(display_date("20090000"), "2009");
+        assert_eq!(display_date("20090300"), "2009-03");
+        assert_eq!(display_date("2009"), "2009");
+        assert_eq!(display_date(" 20090314 "), "2009-03-14");
+        assert_eq!(display_date("2009.03.14"), "2009.03.14", "not DICOM DA: shown as stored");
+    }
 
     #[test]
     fn dicom_ages() {

@@ -16,7 +16,7 @@ mod labels;
 pub(crate) mod metadata;
 
 pub use cine::{CineStack, Dims, Phase, ShapeError};
-pub use geometry::Geometry;
+pub use geometry::{Geometry, PLAUSIBLE_PIXEL_MM, plausible_pixel_mm};
 pub use labels::{Label, LabelError, LabelOrder, LabelStack, Structures};
 pub use metadata::{PatientInfo, Sex, StudyInfo, display_date};
 
@@ -74,4 +74,7 @@ pub struct Study {
     pub key_phases: KeyPhases,
     /// Free-form diagnostic group where the source states one (ACDC: DCM, HCM, MINF, NOR, RV).
     pub group: Option<String>,
+    /// What the loader doubts about this study (slices left out, assumed pixel spacing,
+    /// inconsistent headers): carried to every output that shows a number.
+    pub warnings: Vec<String>,
 }

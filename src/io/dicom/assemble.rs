@@ -26,6 +26,8 @@ pub struct Layout {
     pub columns: usize,
     /// Frames of the series that do not fit the grid, with the reason.
     pub dropped: Vec<Skipped>,
+    /// Slice positions left out of the grid, one sentence each for the study's warnings.
+    pub left_out: Vec<String>,
 }
 
 impl Layout {
@@ -127,6 +129,7 @@ pub fn layout(headers: &[FileHeader], members: &[FrameRef]) -> Result<Layout, St
     }
     let phases = sizes.iter().max_by_key(|(size, n)| (**n, **size)).map_or(0, |(s, _)| *s);
     let mut grid = Vec::with_capacity(groups.len());
+    let mut odd = Vec::new();
     for g in groups {
         if g.len() == phases {
             grid.push(g);
@@ -136,10 +139,25 @@ pub fn layout(headers: &[FileHeader], members: &[FrameRef]) -> Result<Layout, St
                 let why = format!("the slice at {d:.2} mm has {} images while the cine has {phases} phases", g.len());
                 dropped.push(drop_reason(headers, *r, why));
             }
+            odd.push((d, g.len()));
         }
     }
+    // Say which slices are missing and what that does to the numbers.
+    let kept: Vec<f64> = grid.iter().map(|g| distance(g[0])).collect();
+    let (lo, hi) = (kept.first().copied().unwrap_or(0.0), kept.last().copied().unwrap_or(0.0));
+    let left_out = odd
+        .into_iter()
+        .map(|(d, n)| {
+            let effect = if d > lo && d < hi {
+                "it lies between kept slices, so volumes and mass miss that slice and are too small"
+            } else {
+                "it lies beyond the kept slices, so volumes miss whatever it would have held"
+            };
+            format!("slice at {d:.1} mm left out: {n} images where the cine has {phases} phases (a missing, unreadable or extra file); {effect}")
+        })
+        .collect();
     let (rows, columns) = (main.0, main.1);
-    Ok(Layout { grid, orientation, rows, columns, dropped })
+    Ok(Layout { grid, orientation, rows, columns, dropped, left_out })
 }
 
 #[cfg(test)]
@@ -155,6 +173,7 @@ mod tests {
             series_number: None,
             series_description: None,
             instance_number: Some(instance),
+            sop_instance_uid: Some(format!("1.2.{i}")),
             rows: 4,
             columns: 4,
             frames: vec![FrameInfo {

@@ -47,6 +47,11 @@ pub fn decode_frames(headers: &[FileHeader], wanted: &[FrameRef], decoded: &(dyn
     if failed.is_empty() { Ok(out) } else { Err(failed) }
 }
 
+/// Largest magnitude an intensity may have after the modality rescale. MR values are
+/// stored in at most 32 bits and rescaled by small factors; beyond this the header is
+/// broken.
+const MAX_INTENSITY: f32 = 1e9;
+
 const RLE_LOSSLESS: &str = "1.2.840.10008.1.2.5";
 
 /// Checks RLE Lossless fragment headers (PS3.5 Annex G: a 64-byte header of at most 15
@@ -113,13 +118,21 @@ pub fn decode_object(obj: &DefaultDicomObject, h: &FileHeader, frames: &[usize])
                 return Err(format!("frame {f} holds {} pixels, expected {n}", raw.len()));
             }
             let (slope, intercept) = info.rescale;
-            Ok(raw
+            let img: Vec<f32> = raw
                 .into_iter()
                 .map(|v| {
                     let v = if monochrome1 { mirror - v as f64 } else { v as f64 };
                     (v * slope + intercept) as f32
                 })
-                .collect())
+                .collect();
+            // A broken rescale (an intercept of 1e308, say) must not reach the network or
+            // the percentile normalisation of the whole phase.
+            if img.iter().any(|v| !v.is_finite() || v.abs() > MAX_INTENSITY) {
+                return Err(format!(
+                    "frame {f}: intensities are not finite or beyond {MAX_INTENSITY:e} after the modality rescale (slope {slope}, intercept {intercept})"
+                ));
+            }
+            Ok(img)
         })
         .collect()
 }

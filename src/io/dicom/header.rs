@@ -47,6 +47,8 @@ pub struct FileHeader {
     pub series_number: Option<i32>,
     pub series_description: Option<String>,
     pub instance_number: Option<i32>,
+    /// SOPInstanceUID: two files with the same one are copies of one image.
+    pub sop_instance_uid: Option<String>,
     pub rows: usize,
     pub columns: usize,
     pub frames: Vec<FrameInfo>,
@@ -190,6 +192,7 @@ pub fn header_from_object(obj: &InMemDicomObject, path: PathBuf) -> Result<FileH
         series_number: int(obj, tags::SERIES_NUMBER),
         series_description: text(obj, tags::SERIES_DESCRIPTION),
         instance_number: int(obj, tags::INSTANCE_NUMBER),
+        sop_instance_uid: text(obj, tags::SOP_INSTANCE_UID),
         rows: rows as usize,
         columns: columns as usize,
         frames,

@@ -101,6 +101,7 @@ pub fn load_files(files: &[PathBuf], root: &Path, options: &LoadOptions) -> Resu
             Err(skip) => report.skipped.push(skip),
         }
     }
+    dedupe_instances(&mut headers, &mut report.skipped);
     if headers.is_empty() {
         return Err(Error::NothingReadable {
             files: files.len(),
@@ -136,9 +137,29 @@ pub fn load_files(files: &[PathBuf], root: &Path, options: &LoadOptions) -> Resu
         }
     };
     report.skipped.extend(layout.dropped.iter().cloned());
-    let study = build_study(&headers, &layout, pixels, &mut candidates, chosen, &mut report, root)?;
+    report.warnings.extend(layout.left_out.iter().cloned());
+    let study = build_study(options, &headers, &layout, pixels, &mut candidates, chosen, &mut report, root)?;
     report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Loaded { study, report })
+}
+
+/// Keeps one file per SOPInstanceUID (the first by path): a copied file is the same image
+/// and must not make its slice look like it has an extra phase.
+fn dedupe_instances(headers: &mut Vec<FileHeader>, skipped: &mut Vec<Skipped>) {
+    let mut first: std::collections::HashMap<String, PathBuf> = std::collections::HashMap::new();
+    headers.retain(|h| {
+        let Some(uid) = &h.sop_instance_uid else { return true };
+        match first.get(uid) {
+            Some(kept) => {
+                skipped.push(Skipped { path: h.path.clone(), reason: format!("a copy of {} (same SOPInstanceUID); that file is used", kept.display()) });
+                false
+            }
+            None => {
+                first.insert(uid.clone(), h.path.clone());
+                true
+            }
+        }
+    });
 }
 
 fn candidates(headers: &[FileHeader]) -> Vec<Candidate> {
@@ -197,7 +218,48 @@ fn choose(c: &[Candidate], options: &LoadOptions, root: &Path) -> Result<usize> 
         .ok_or_else(|| Error::NoCine(root.to_path_buf()))
 }
 
+/// The pixel spacing most images of the cine state (one bad header must not rescale the
+/// whole study), with a warning naming how many disagree. Without any usable value: the
+/// caller's `assume` (with a warning), else NaN, which every volume refuses.
+fn consensus_spacing(frames: &[&FrameInfo], assume: Option<f64>, warnings: &mut Vec<String>) -> [f64; 2] {
+    let key = |s: [f64; 2]| (s.map(|v| (v * 1e4).round() as i64), s);
+    let mut counts: Vec<(([i64; 2], [f64; 2]), usize)> = Vec::new();
+    let mut missing = 0;
+    for f in frames {
+        match f.pixel_spacing.filter(|s| crate::study::plausible_pixel_mm(s[0]) && crate::study::plausible_pixel_mm(s[1])) {
+            Some(s) => match counts.iter_mut().find(|(k, _)| k.0 == key(s).0) {
+                Some((_, n)) => *n += 1,
+                None => counts.push((key(s), 1)),
+            },
+            None => missing += 1,
+        }
+    }
+    let Some(&((_, spacing), n)) = counts.iter().max_by_key(|(_, n)| *n) else {
+        return match assume.filter(|a| crate::study::plausible_pixel_mm(*a)) {
+            Some(a) => {
+                warnings.push(format!("no image states a usable PixelSpacing: {a} mm pixels assumed as asked (--assume-pixel-mm)"));
+                [a, a]
+            }
+            None => {
+                warnings.push("no image states a usable PixelSpacing: areas and volumes cannot be measured (give --assume-pixel-mm to assume one)".into());
+                [f64::NAN, f64::NAN]
+            }
+        };
+    };
+    let others = frames.len() - n;
+    if others > 0 {
+        warnings.push(format!(
+            "{others} of {} images state another PixelSpacing or none ({missing} missing or unusable); the {:.4} x {:.4} mm most images state is used",
+            frames.len(),
+            spacing[0],
+            spacing[1]
+        ));
+    }
+    spacing
+}
+
 fn build_study(
+    options: &LoadOptions,
     headers: &[FileHeader],
     layout: &Layout,
     mut pixels: Vec<Vec<f32>>,
@@ -210,10 +272,8 @@ fn build_study(
     let dims = Dims { phases, slices, rows: layout.rows, columns: layout.columns };
     let frame = |r: FrameRef| &headers[r.0].frames[r.1];
     let first = layout.grid[0][0];
-    let spacing = frame(first).pixel_spacing.unwrap_or_else(|| {
-        report.warnings.push("no PixelSpacing: assuming 1 mm pixels".into());
-        [1.0, 1.0]
-    });
+    let frames: Vec<&FrameInfo> = layout.grid.iter().flatten().map(|&r| frame(r)).collect();
+    let spacing = consensus_spacing(&frames, options.assume_pixel_mm, &mut report.warnings);
     let o = layout.orientation;
     let geometry = Geometry {
         pixel_spacing_mm: spacing,
@@ -257,5 +317,6 @@ fn build_study(
         reference_labels: None,
         key_phases: KeyPhases::default(),
         group: None,
+        warnings: Vec::new(),
     })
 }

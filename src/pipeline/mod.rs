@@ -1,0 +1,9 @@
+//! The one path from a study to results. The command line (`segment`, `report`, `eval`),
+//! the batch runner and the viewer's background job all segment through
+//! [`segment_phases`]; nothing else orders segmentation work, so the viewer and the
+//! command line give the same labels for the same study, whatever image the viewer
+//! started from.
+
+mod segment;
+
+pub use segment::{PhaseLabels, auto_contours, phase_order, segment_phases};

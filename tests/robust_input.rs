@@ -1,0 +1,170 @@
+//! Real studies made untidy the way real exports are (a copied file, an unreadable file, a
+//! broken PixelSpacing or rescale), built by the test from the Sunnybrook data. Each must
+//! give the tidy study's numbers, or numbers with a visible warning, or a refusal: never a
+//! silently wrong number.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use dicom_core::{DataElement, PrimitiveValue, VR};
+use dicom_dictionary_std::tags;
+use dicom_object::OpenFileOptions;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use systole::io::{LoadOptions, load_study};
+
+fn systole(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_systole")).args(args).output().unwrap()
+}
+
+/// A copy of a Sunnybrook patient folder (DICOM and contours) to make untidy.
+fn copy_patient(id: &str) -> (tempfile::TempDir, PathBuf) {
+    let src = common::shared_data().join("sunnybrook").join(id);
+    let tmp = tempfile::tempdir().unwrap();
+    let dst = tmp.path().join(id);
+    for e in walkdir(&src) {
+        let rel = e.strip_prefix(&src).unwrap();
+        let to = dst.join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(&e, &to).unwrap();
+    }
+    (tmp, dst)
+}
+
+fn walkdir(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() { out.extend(walkdir(&p)) } else { out.push(p) }
+    }
+    out
+}
+
+/// Rewrites one element of a DICOM file in place (with dicom-object, not Systole).
+fn set_element(path: &Path, tag: dicom_core::Tag, vr: VR, value: &str) {
+    let mut obj = OpenFileOptions::new().open_file(path).unwrap();
+    obj.put(DataElement::new(tag, vr, PrimitiveValue::from(value)));
+    obj.write_to_file(path).unwrap();
+}
+
+fn measure_json(dir: &Path, extra: &[&str]) -> Value {
+    let mut args = vec!["measure", dir.to_str().unwrap(), "--json", "--no-session"];
+    args.extend_from_slice(extra);
+    let out = systole(&args);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// The measures of a JSON object without its warnings.
+fn numbers(v: &Value) -> Value {
+    let mut v = v.clone();
+    v.as_object_mut().unwrap().remove("warnings");
+    v
+}
+
+fn warnings(v: &Value) -> Vec<String> {
+    v["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap().to_string()).collect()
+}
+
+fn original() -> Value {
+    measure_json(&common::shared_data().join("sunnybrook/SCD0000101"), &[])
+}
+
+#[test]
+fn a_copied_file_changes_nothing_and_is_listed_as_a_copy() {
+    let (_tmp, dir) = copy_patient("SCD0000101");
+    std::fs::copy(dir.join("dicom/110.dcm"), dir.join("dicom/110 - Copy.dcm")).unwrap();
+    let l = load_study(&dir, &LoadOptions::default()).unwrap();
+    let d = l.study.cine.dims();
+    let tidy = load_study(&common::shared_data().join("sunnybrook/SCD0000101"), &LoadOptions::default()).unwrap();
+    assert_eq!(d, tidy.study.cine.dims(), "the copy must not cost a slice");
+    assert_eq!(l.study.cine.data(), tidy.study.cine.data());
+    assert_eq!(l.report.skipped.len(), 1, "{:?}", l.report.skipped);
+    assert!(l.report.skipped[0].reason.contains("SOPInstanceUID"), "{:?}", l.report.skipped);
+    let got = measure_json(&dir, &[]);
+    let want = original();
+    // LVEDV 191.4 mL, not the 164.8 mL of the stack without that slice.
+    assert!((want["lv_edv_ml"].as_f64().unwrap() - 191.4).abs() < 0.1, "{}", want["lv_edv_ml"]);
+    assert_eq!(numbers(&got), numbers(&want));
+    assert!(warnings(&got).is_empty(), "{:?}", warnings(&got));
+}
+
+#[test]
+fn an_unreadable_file_leaves_out_its_slice_and_every_output_says_so() {
+    let (_tmp, dir) = copy_patient("SCD0000101");
+    // Instance 110: slice 6 of 12 (1-based), phase 10; the file keeps its name, loses its body.
+    std::fs::write(dir.join("dicom/110.dcm"), b"not a DICOM file any more").unwrap();
+    let l = load_study(&dir, &LoadOptions::default()).unwrap();
+    assert_eq!(l.study.cine.dims().slices, 11);
+    let w = &l.study.warnings;
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert!(w[0].contains("left out") && w[0].contains("between kept slices"), "{w:?}");
+    // measure --json and its text carry the warning.
+    let j = measure_json(&dir, &[]);
+    assert_eq!(warnings(&j), *w);
+    assert!(j["lv_edv_ml"].as_f64().unwrap() < original()["lv_edv_ml"].as_f64().unwrap());
+    let out = systole(&["measure", dir.to_str().unwrap(), "--no-session"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("WARNING: slice at"), "{text}");
+    // The PDF report prints it under the measures.
+    let labels = l.study.reference_labels.clone().unwrap();
+    let ctx = systole::measure::Context::of(&l.study, systole::measure::BsaFormula::Mosteller);
+    let voxel = l.study.cine.geometry.voxel_volume_ml().unwrap();
+    let m = systole::measure::Engine::new(&labels, voxel).measures(&ctx);
+    let model = systole::report::build(&l.study, &labels, None, &m, &systole::report::ReportOptions::default()).unwrap();
+    assert_eq!(model.warnings, *w);
+    let pdf = dir.join("report.pdf");
+    std::fs::write(&pdf, systole::report::pdf::render(&model).unwrap()).unwrap();
+    let out = Command::new("pdftotext").args([pdf.to_str().unwrap(), "-"]).output().expect("pdftotext (poppler-utils) is needed");
+    let text = String::from_utf8_lossy(&out.stdout).split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(text.contains("Warnings") && text.contains("left out"), "{text}");
+}
+
+#[test]
+fn one_broken_pixel_spacing_is_outvoted_and_reported() {
+    let (_tmp, dir) = copy_patient("SCD0000101");
+    set_element(&dir.join("dicom/1.dcm"), tags::PIXEL_SPACING, VR::DS, "0\\0");
+    let got = measure_json(&dir, &[]);
+    // Before: the first image's 0\0 made the whole study 1 mm pixels (LVEDV 102.4 mL).
+    assert_eq!(numbers(&got), numbers(&original()));
+    let w = warnings(&got);
+    assert!(w.len() == 1 && w[0].contains("1 of 240 images"), "{w:?}");
+}
+
+#[test]
+fn without_any_pixel_spacing_nothing_is_measured_unless_a_size_is_assumed() {
+    let (_tmp, dir) = copy_patient("SCD0000201");
+    for f in walkdir(&dir.join("dicom")) {
+        let mut obj = OpenFileOptions::new().open_file(&f).unwrap();
+        obj.remove_element(tags::PIXEL_SPACING);
+        obj.write_to_file(&f).unwrap();
+    }
+    let out = systole(&["measure", dir.to_str().unwrap(), "--json", "--no-session"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("voxel volume is unknown"));
+    // The network refuses it too, before any output is written.
+    let out_dir = dir.join("out");
+    let out = systole(&["segment", dir.to_str().unwrap(), "--out", out_dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!out_dir.join("measures.json").exists());
+    // An explicit size gives the tidy study's numbers, with a warning that it was assumed.
+    let tidy = measure_json(&common::shared_data().join("sunnybrook/SCD0000201"), &[]);
+    let px = load_study(&common::shared_data().join("sunnybrook/SCD0000201"), &LoadOptions::default()).unwrap().study.cine.geometry.pixel_spacing_mm[0];
+    let got = measure_json(&dir, &["--assume-pixel-mm", &px.to_string()]);
+    assert_eq!(numbers(&got), numbers(&tidy));
+    assert!(warnings(&got)[0].contains("assumed"), "{:?}", warnings(&got));
+}
+
+#[test]
+fn an_absurd_rescale_leaves_out_that_image_with_the_reason_never_an_infinite_intensity() {
+    let (_tmp, dir) = copy_patient("SCD0000101");
+    set_element(&dir.join("dicom/27.dcm"), tags::RESCALE_INTERCEPT, VR::DS, "1e308");
+    set_element(&dir.join("dicom/27.dcm"), tags::RESCALE_SLOPE, VR::DS, "1");
+    let l = load_study(&dir, &LoadOptions::default()).unwrap();
+    assert!(l.study.cine.data().iter().all(|v| v.is_finite()));
+    let skipped: Vec<_> = l.report.skipped.iter().filter(|s| s.path.ends_with("27.dcm")).collect();
+    assert!(skipped.iter().any(|s| s.reason.contains("not finite")), "{:?}", l.report.skipped);
+    assert_eq!(l.study.cine.dims().slices, 11);
+    assert!(l.study.warnings.iter().any(|w| w.contains("left out")), "{:?}", l.study.warnings);
+}
