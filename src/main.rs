@@ -92,6 +92,10 @@ fn main() -> ExitCode {
         Ok(out) => {
             use std::io::Write;
             // A closed pipe (`systole info ... | head`) is not an error worth a panic.
+            if out.is_empty() {
+                // The command wrote its own output (e.g. a PDF to standard output).
+                return ExitCode::SUCCESS;
+            }
             match writeln!(std::io::stdout().lock(), "{}", out.trim_end()) {
                 Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
                     eprintln!("systole: cannot write output: {e}");

@@ -168,3 +168,75 @@ fn an_absurd_rescale_leaves_out_that_image_with_the_reason_never_an_infinite_int
     assert_eq!(l.study.cine.dims().slices, 11);
     assert!(l.study.warnings.iter().any(|w| w.contains("left out")), "{:?}", l.study.warnings);
 }
+
+/// A copy of ACDC patient001's end-diastolic image under `name` in a fresh folder.
+fn acdc_image_as(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let p = tmp.path().join(name);
+    std::fs::copy(common::shared_data().join("acdc/training/patient001/patient001_frame01.nii.gz"), &p).unwrap();
+    (tmp, p)
+}
+
+#[test]
+fn no_command_writes_over_its_input_or_a_session() {
+    // report X.nii.gz -o X.nii.gz
+    let (tmp, x) = acdc_image_as("X.nii.gz");
+    let before = std::fs::read(&x).unwrap();
+    let out = systole(&["report", x.to_str().unwrap(), "-o", x.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to write over an input"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(std::fs::read(&x).unwrap(), before);
+    // ... nor through a symlink to it, nor over a session file.
+    let link = tmp.path().join("link.pdf");
+    std::os::unix::fs::symlink(&x, &link).unwrap();
+    let out = systole(&["report", x.to_str().unwrap(), "-o", link.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read(&x).unwrap(), before);
+    let session = tmp.path().join("X.nii.gz.systole-session.json");
+    std::fs::write(&session, b"{}").unwrap();
+    let out = systole(&["report", x.to_str().unwrap(), "--no-session", "-o", session.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read(&session).unwrap(), b"{}");
+    // segment image.nii.gz --out its own folder: image.nii.gz would be replaced.
+    let (tmp2, image) = acdc_image_as("image.nii.gz");
+    let before = std::fs::read(&image).unwrap();
+    let out = systole(&["segment", image.to_str().unwrap(), "--out", tmp2.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(std::fs::read(&image).unwrap(), before);
+    assert!(!tmp2.path().join("labels.nii.gz").exists(), "refused before anything was written");
+}
+
+#[test]
+fn a_failing_segment_writes_no_session_and_outputs_go_through_symlinks_or_to_stdout() {
+    let study = common::shared_data().join("acdc/training/patient001");
+    let tmp = tempfile::tempdir().unwrap();
+    // An output folder that cannot be created: refused before the network, no session.
+    let blocker = tmp.path().join("file");
+    std::fs::write(&blocker, b"x").unwrap();
+    let session = tmp.path().join("s.json");
+    let out = systole(&[
+        "segment",
+        study.to_str().unwrap(),
+        "--out",
+        blocker.join("out").to_str().unwrap(),
+        "--save-session",
+        "--session",
+        session.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!session.exists());
+    // -o to a symlink writes the PDF to its target and keeps the link.
+    let target = tmp.path().join("target.pdf");
+    std::fs::write(&target, b"old").unwrap();
+    let link = tmp.path().join("link.pdf");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let out = systole(&["report", study.to_str().unwrap(), "--no-session", "-o", link.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    assert!(std::fs::read(&target).unwrap().starts_with(b"%PDF"));
+    // -o - writes the PDF, and only the PDF, to standard output.
+    let out = systole(&["report", study.to_str().unwrap(), "--no-session", "-o", "-"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.stdout.starts_with(b"%PDF") && out.stdout.trim_ascii_end().ends_with(b"%%EOF"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("standard output"));
+}

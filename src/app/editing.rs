@@ -382,6 +382,9 @@ impl App {
     /// Writes the labels or contours shown to `path` (atomically).
     pub fn export(&self, kind: Export, path: &std::path::Path) -> Result<(), String> {
         let cur = self.current.as_ref().ok_or("no study is open")?;
+        let mut inputs = cur.inputs.clone();
+        inputs.extend(self.session.saved_to.iter().cloned());
+        crate::io::check_output(path, &inputs).map_err(|e| e.to_string())?;
         let empty;
         let set = match &self.contours {
             Some(s) => s,

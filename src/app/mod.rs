@@ -80,6 +80,8 @@ pub struct OpenStudy {
     pub id: u64,
     pub name: String,
     pub skipped: Vec<String>,
+    /// The files the study was read from: exports never replace one.
+    pub inputs: Vec<PathBuf>,
 }
 
 pub struct App {
@@ -225,21 +227,22 @@ impl App {
     pub fn open_study(&mut self, study: Study, name: &str) {
         let id = self.next_study_id;
         self.next_study_id += 1;
-        self.install(OpenStudy { cine: Arc::new(study.cine.clone()), study, id, name: name.to_string(), skipped: Vec::new() }, None);
+        self.install(OpenStudy { cine: Arc::new(study.cine.clone()), study, id, name: name.to_string(), skipped: Vec::new(), inputs: Vec::new() }, None);
     }
 
     /// Like [`App::open_study`] for a study read from `path`: its session file is restored
     /// and every change is saved there.
     pub fn open_study_at(&mut self, study: Study, path: PathBuf) {
-        self.install_at(study, path, Vec::new());
+        let inputs = vec![path.clone()];
+        self.install_at(study, path, Vec::new(), inputs);
     }
 
     /// Installs a study read from `path`, named after it.
-    fn install_at(&mut self, study: Study, path: PathBuf, skipped: Vec<String>) {
+    fn install_at(&mut self, study: Study, path: PathBuf, skipped: Vec<String>, inputs: Vec<PathBuf>) {
         let id = self.next_study_id;
         self.next_study_id += 1;
         let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-        self.install(OpenStudy { cine: Arc::new(study.cine.clone()), study, id, name, skipped }, Some(path));
+        self.install(OpenStudy { cine: Arc::new(study.cine.clone()), study, id, name, skipped, inputs }, Some(path));
     }
 
     fn open_phantom(&mut self) {
@@ -250,6 +253,7 @@ impl App {
             id: 0,
             name: "Phantom (synthetic)".into(),
             skipped: Vec::new(),
+            inputs: Vec::new(),
         }, None);
     }
 
@@ -473,7 +477,7 @@ impl App {
             self.recent.add(&path);
         }
         let skipped = loaded.report.skipped.iter().map(|s| format!("{}: {}", s.path.display(), s.reason)).collect();
-        self.install_at(loaded.study, path, skipped);
+        self.install_at(loaded.study, path, skipped, loaded.report.inputs);
         if self.launch.segment {
             self.commands.push(Command::Segment);
         }

@@ -18,7 +18,8 @@ use std::time::Instant;
 pub struct ReportArgs {
     #[command(flatten)]
     pub study: StudyArgs,
-    /// The PDF to write.
+    /// The PDF to write (`-` for standard output). Never an input of the command or a
+    /// review session; a symlink is written through.
     #[arg(long, short)]
     pub out: PathBuf,
     #[command(flatten)]
@@ -52,6 +53,13 @@ pub fn run(args: &ReportArgs) -> Result<String, CliError> {
     let t0 = Instant::now();
     let loaded = load_study(&args.study.path, &args.study.load_options()).map_err(CliError::input)?;
     let study = &loaded.study;
+    // Refused before anything is computed: writing over the study, its labels or a session.
+    let mut inputs = loaded.report.inputs.clone();
+    inputs.extend(args.session.session.iter().cloned());
+    if let Some(p) = crate::io::session::find(&args.study.path, study, args.session.session.as_deref()) {
+        inputs.push(p);
+    }
+    crate::io::check_output(&args.out, &inputs).map_err(CliError::input)?;
     let mut reviewer = None;
     let mut conclusion = None;
     let mut age_years = None;
@@ -97,12 +105,22 @@ pub fn run(args: &ReportArgs) -> Result<String, CliError> {
     };
     let model = report::build(study, &labels, contours.as_ref(), &measures, &options).map_err(CliError::input)?;
     let bytes = report::pdf::render(&model).map_err(CliError::input)?;
+    let summary = |to: String| {
+        format!(
+            "wrote {to} ({} bytes; contours: {source}; report {:.2} s, total {:.2} s)",
+            bytes.len(),
+            t_report.elapsed().as_secs_f64(),
+            t0.elapsed().as_secs_f64()
+        )
+    };
+    if args.out.as_os_str() == "-" {
+        // The PDF is the output; the summary goes to stderr.
+        use std::io::Write;
+        let mut out = std::io::stdout().lock();
+        out.write_all(&bytes).and_then(|_| out.flush()).map_err(|e| CliError::input(format!("cannot write the PDF to standard output: {e}")))?;
+        eprintln!("{}", summary("standard output".into()));
+        return Ok(String::new());
+    }
     crate::io::write_atomic(&args.out, &bytes).map_err(CliError::input)?;
-    Ok(format!(
-        "wrote {} ({} bytes; contours: {source}; report {:.2} s, total {:.2} s)",
-        args.out.display(),
-        bytes.len(),
-        t_report.elapsed().as_secs_f64(),
-        t0.elapsed().as_secs_f64()
-    ))
+    Ok(summary(args.out.display().to_string()))
 }

@@ -113,6 +113,16 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
     let loaded = load_study(&args.path, &options).map_err(CliError::input)?;
     let study = &loaded.study;
     let t_load = t0.elapsed();
+    // Everything that can refuse does so before the network runs: the output folder, no
+    // output over an input, a session with manual contours.
+    std::fs::create_dir_all(&args.out).map_err(|e| CliError::input(format!("cannot create {}: {e}", args.out.display())))?;
+    let labels_path = args.out.join("labels.nii.gz");
+    let image_path = args.out.join("image.nii.gz");
+    let measures_path = args.out.join("measures.json");
+    for p in [&labels_path, &image_path, &measures_path] {
+        crate::io::check_output(p, &loaded.report.inputs).map_err(CliError::input)?;
+    }
+    let overrides = if args.save_session { Some(existing_overrides(args, study)?) } else { None };
     let opts = SegmentOptions {
         largest_component: !args.keep_all_components,
         heart_margin_px: if args.whole_images { None } else { Some(crate::segment::DEFAULT_HEART_MARGIN_PX) },
@@ -133,13 +143,11 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
     let ctx = Context::of(study, args.bsa.formula());
     // What is measured and written is what the viewer shows: the automatic contours.
     let (contours, labels) = crate::pipeline::auto_contours(&labels);
-    let (ctx, session_path) = if args.save_session { save_session(args, study, contours, &labels, ctx)? } else { (ctx, None) };
+    let ctx = match &overrides {
+        Some(o) => ctx.with_overrides(o.height_cm, o.weight_kg, KeyPhases { ed: o.ed_phase, es: o.es_phase }).with_sex(o.sex),
+        None => ctx,
+    };
     let measures = measure_labels(study, &labels, &ctx)?;
-
-    std::fs::create_dir_all(&args.out).map_err(|e| CliError::input(format!("cannot create {}: {e}", args.out.display())))?;
-    let labels_path = args.out.join("labels.nii.gz");
-    let image_path = args.out.join("image.nii.gz");
-    let measures_path = args.out.join("measures.json");
     crate::io::write_labels(&labels_path, &study.cine, &labels, LabelOrder::Systole).map_err(CliError::input)?;
     let d = study.cine.dims();
     nifti::write(
@@ -151,6 +159,11 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
     .map_err(CliError::input)?;
     let mj = serde_json::to_string_pretty(&measures.to_json_with_warnings(&study.warnings)).map_err(CliError::input)?;
     crate::io::write_atomic(&measures_path, mj.as_bytes()).map_err(CliError::input)?;
+    // The session last: a command that failed above leaves none behind.
+    let session_path = match overrides {
+        Some(o) => Some(write_session(args, study, contours, o, &measures)?),
+        None => None,
+    };
 
     let images = phases.len() * d.slices;
     let summary = json!({
@@ -190,36 +203,34 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
     Ok(s)
 }
 
-/// Writes the session with the automatic contours (`labels` rasterised from them) and
-/// returns the measurement context with the session's overrides.
-fn save_session(
-    args: &SegmentArgs,
-    study: &Study,
-    contours: crate::contour::set::ContourSet,
-    labels: &LabelStack,
-    ctx: Context,
-) -> Result<(Context, Option<PathBuf>), CliError> {
+/// The overrides of the session `--save-session` will replace. Never replaces a
+/// clinician's work: a session with manual contours, a broken one or another study's is
+/// an error.
+fn existing_overrides(args: &SegmentArgs, study: &Study) -> Result<crate::io::session::Overrides, CliError> {
     use crate::contour::set::Source;
-    use crate::io::session::{self, Overrides, Session, SessionFile};
-    // Never replace a clinician's work: a session with manual contours, a broken one or
-    // another study's stays as it is.
+    use crate::io::session;
     let existing = match &args.session {
         Some(p) => p.exists().then(|| p.clone()),
         None => session::find(&args.path, study, None),
     };
-    let mut overrides = Overrides::default();
-    if let Some(p) = existing {
-        let old = session::read(&p, study).map_err(CliError::input)?;
-        if old.contours.iter().any(|(_, c)| c.source == Source::Manual) {
-            return Err(CliError::input(format!("the session has manual contours; open it in the viewer to segment again, or remove it: {}", p.display())));
-        }
-        overrides = old.overrides;
+    let Some(p) = existing else { return Ok(Default::default()) };
+    let old = session::read(&p, study).map_err(CliError::input)?;
+    if old.contours.iter().any(|(_, c)| c.source == Source::Manual) {
+        return Err(CliError::input(format!("the session has manual contours; open it in the viewer to segment again, or remove it: {}", p.display())));
     }
-    let key = KeyPhases { ed: overrides.ed_phase, es: overrides.es_phase };
-    let ctx = ctx.with_overrides(overrides.height_cm, overrides.weight_kg, key).with_sex(overrides.sex);
-    let m = measure_labels(study, labels, &ctx)?;
+    Ok(old.overrides)
+}
+
+/// Writes the session with the automatic contours and the kept overrides.
+fn write_session(
+    args: &SegmentArgs,
+    study: &Study,
+    contours: crate::contour::set::ContourSet,
+    overrides: crate::io::session::Overrides,
+    m: &crate::measure::Measures,
+) -> Result<PathBuf, CliError> {
+    use crate::io::session::{self, Session, SessionFile};
     let s = Session { contours, overrides };
     let file = SessionFile::new(study, &s, (m.ed_phase, m.es_phase));
-    let path = session::write(&file, &args.path, args.session.as_deref()).map_err(CliError::input)?;
-    Ok((ctx, Some(path)))
+    session::write(&file, &args.path, args.session.as_deref()).map_err(CliError::input)
 }

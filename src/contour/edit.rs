@@ -131,6 +131,7 @@ pub fn relax(poly: &[[f64; 2]]) -> Polygon {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::contour::area;

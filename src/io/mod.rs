@@ -44,6 +44,8 @@ pub enum Error {
     Labels { source: LabelError, path: PathBuf },
     #[error("{source}: {}", path.display())]
     Shape { source: ShapeError, path: PathBuf },
+    #[error("refusing to write over {what}: {}", path.display())]
+    WouldOverwrite { what: &'static str, path: PathBuf },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -112,6 +114,10 @@ pub struct Skipped {
 pub struct LoadReport {
     pub skipped: Vec<Skipped>,
     pub warnings: Vec<String>,
+    /// Every file the study is made of (DICOM files of any series, NIfTI images and
+    /// labels, ACDC's Info.cfg, Sunnybrook's contours): no output may replace one.
+    #[serde(skip)]
+    pub inputs: Vec<PathBuf>,
 }
 
 /// A loaded study and what the loader has to say about it.
@@ -142,7 +148,48 @@ pub fn load_study(path: &Path, options: &LoadOptions) -> Result<Loaded> {
         loaded.study.reference_labels = Some(stack);
     }
     loaded.study.warnings = loaded.report.warnings.clone();
+    loaded.report.inputs.push(path.to_path_buf());
+    loaded.report.inputs.extend(options.labels.iter().cloned());
+    if meta.is_dir() && (acdc::is_patient_folder(path) || sunnybrook::is_patient_folder(path)) {
+        // Their images, labels, Info.cfg and contour files.
+        loaded.report.inputs.extend(dicom::list_files(path).unwrap_or_default());
+    }
     Ok(loaded)
+}
+
+/// Checks, before any work, that writing `out` destroys no input: not one of `inputs`
+/// (the files of the study, a label file, the session in use), not any review session,
+/// and that `out` is not a folder. A symlink is judged by its target.
+pub fn check_output(out: &Path, inputs: &[PathBuf]) -> Result<()> {
+    if out.as_os_str() == "-" {
+        return Ok(());
+    }
+    if out.is_dir() {
+        return Err(Error::WouldOverwrite { what: "a folder", path: out.to_path_buf() });
+    }
+    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    if name.ends_with("systole-session.json") {
+        return Err(Error::WouldOverwrite { what: "a review session", path: out.to_path_buf() });
+    }
+    let resolved = resolve(out);
+    if inputs.iter().any(|i| resolve(i) == resolved) {
+        return Err(Error::WouldOverwrite { what: "an input of this command", path: out.to_path_buf() });
+    }
+    Ok(())
+}
+
+/// `path` with symlinks and `..` resolved as far as it exists (an output may not exist yet).
+fn resolve(path: &Path) -> PathBuf {
+    if let Ok(p) = std::fs::canonicalize(path) {
+        return p;
+    }
+    match (path.parent(), path.file_name()) {
+        (Some(dir), Some(name)) => {
+            let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+            std::fs::canonicalize(dir).map_or_else(|_| path.to_path_buf(), |d| d.join(name))
+        }
+        _ => path.to_path_buf(),
+    }
 }
 
 /// Whether a file name looks like NIfTI (.nii or .nii.gz).
@@ -155,6 +202,15 @@ pub fn is_nifti_name(path: &Path) -> bool {
 /// that readers see either the old file or the complete new one, never a half-written one.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     use std::io::Write;
+    // A symlink is written through (its target replaced), never replaced by a file; a
+    // FIFO or device is written to as it is.
+    let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    let target = if link { std::fs::canonicalize(path).map_err(|e| Error::io(path, e))? } else { path.to_path_buf() };
+    if std::fs::metadata(&target).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        let mut f = std::fs::OpenOptions::new().write(true).open(&target).map_err(|e| Error::io(path, e))?;
+        return f.write_all(bytes).map_err(|e| Error::io(path, e));
+    }
+    let path = target.as_path();
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),

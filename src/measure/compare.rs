@@ -60,6 +60,7 @@ pub fn compare_phase(ours: &LabelStack, reference: &LabelStack, phase: usize, vo
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::study::{Dims, Structures};

@@ -96,6 +96,15 @@ impl Geometry {
     }
 }
 
+/// Pixel sizes an MR image can have, mm: cardiac cines use about 0.5-3 mm; anything
+/// outside 0.1-10 mm is a broken header, never a real image.
+pub const PLAUSIBLE_PIXEL_MM: std::ops::RangeInclusive<f64> = 0.1..=10.0;
+
+/// Whether `mm` is a pixel size an MR image can have (see [`PLAUSIBLE_PIXEL_MM`]).
+pub fn plausible_pixel_mm(mm: f64) -> bool {
+    mm.is_finite() && PLAUSIBLE_PIXEL_MM.contains(&mm)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -146,11 +155,3 @@ mod tests {
     }
 }
 
-/// Pixel sizes an MR image can have, mm: cardiac cines use about 0.5-3 mm; anything
-/// outside 0.1-10 mm is a broken header, never a real image.
-pub const PLAUSIBLE_PIXEL_MM: std::ops::RangeInclusive<f64> = 0.1..=10.0;
-
-/// Whether `mm` is a pixel size an MR image can have (see [`PLAUSIBLE_PIXEL_MM`]).
-pub fn plausible_pixel_mm(mm: f64) -> bool {
-    mm.is_finite() && PLAUSIBLE_PIXEL_MM.contains(&mm)
-}

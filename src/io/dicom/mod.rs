@@ -101,6 +101,7 @@ pub fn load_files(files: &[PathBuf], root: &Path, options: &LoadOptions) -> Resu
             Err(skip) => report.skipped.push(skip),
         }
     }
+    report.inputs.extend(headers.iter().map(|h| h.path.clone()));
     dedupe_instances(&mut headers, &mut report.skipped);
     if headers.is_empty() {
         return Err(Error::NothingReadable {
@@ -222,19 +223,20 @@ fn choose(c: &[Candidate], options: &LoadOptions, root: &Path) -> Result<usize> 
 /// whole study), with a warning naming how many disagree. Without any usable value: the
 /// caller's `assume` (with a warning), else NaN, which every volume refuses.
 fn consensus_spacing(frames: &[&FrameInfo], assume: Option<f64>, warnings: &mut Vec<String>) -> [f64; 2] {
-    let key = |s: [f64; 2]| (s.map(|v| (v * 1e4).round() as i64), s);
-    let mut counts: Vec<(([i64; 2], [f64; 2]), usize)> = Vec::new();
+    // Values equal to 1e-4 mm count as one.
+    let same = |a: [f64; 2], b: [f64; 2]| (a[0] - b[0]).abs() < 1e-4 && (a[1] - b[1]).abs() < 1e-4;
+    let mut counts: Vec<([f64; 2], usize)> = Vec::new();
     let mut missing = 0;
     for f in frames {
         match f.pixel_spacing.filter(|s| crate::study::plausible_pixel_mm(s[0]) && crate::study::plausible_pixel_mm(s[1])) {
-            Some(s) => match counts.iter_mut().find(|(k, _)| k.0 == key(s).0) {
+            Some(s) => match counts.iter_mut().find(|(k, _)| same(*k, s)) {
                 Some((_, n)) => *n += 1,
-                None => counts.push((key(s), 1)),
+                None => counts.push((s, 1)),
             },
             None => missing += 1,
         }
     }
-    let Some(&((_, spacing), n)) = counts.iter().max_by_key(|(_, n)| *n) else {
+    let Some(&(spacing, n)) = counts.iter().max_by_key(|(_, n)| *n) else {
         return match assume.filter(|a| crate::study::plausible_pixel_mm(*a)) {
             Some(a) => {
                 warnings.push(format!("no image states a usable PixelSpacing: {a} mm pixels assumed as asked (--assume-pixel-mm)"));
@@ -258,6 +260,8 @@ fn consensus_spacing(frames: &[&FrameInfo], assume: Option<f64>, warnings: &mut 
     spacing
 }
 
+// The load's pieces, each used once; bundling them would only rename them.
+#[allow(clippy::too_many_arguments)]
 fn build_study(
     options: &LoadOptions,
     headers: &[FileHeader],
