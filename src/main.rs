@@ -61,6 +61,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    systole::io::dicom::quiet_contained_panics();
     let args = Args::parse();
     let Some(command) = &args.command else {
         let launch = systole::app::LaunchOptions {

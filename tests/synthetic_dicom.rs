@@ -320,6 +320,50 @@ fn a_codec_panic_costs_only_its_file() {
     let bad = bad.unwrap();
     let reason = l.report.skipped.iter().find(|s| s.path == bad).map(|s| s.reason.clone());
     assert!(reason.is_some_and(|r| r.contains("decode")), "{:?}", l.report.skipped);
+    // The binary keeps the caught panic off stderr: the reason is in `skipped` instead.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_systole")).args(["info", dir.path().to_str().unwrap(), "--json"]).output().unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("the codec failed"));
+}
+
+#[test]
+fn odd_paths_are_reported_never_a_panic_or_a_hang() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = tempfile::tempdir().unwrap();
+    for (s, p, img) in axial_grid(1, 3, 8.0, 30.0) {
+        // One file name that is not UTF-8.
+        let name = if p == 1 { std::ffi::OsStr::from_bytes(b"image\xff.dcm").to_os_string() } else { format!("i{s}{p}.dcm").into() };
+        img.write(&dir.path().join(name));
+    }
+    // A folder inside that cannot be read (as root it can: then only the rest is checked).
+    let locked = dir.path().join("lost+found");
+    std::fs::create_dir(&locked).unwrap();
+    std::fs::write(locked.join("x"), b"x").unwrap();
+    let exe = env!("CARGO_BIN_EXE_systole");
+    let mode = |m: u32| {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(m)).unwrap();
+    };
+    mode(0o000);
+    let unreadable = std::fs::read_dir(&locked).is_err();
+    let out = std::process::Command::new(exe).args(["info", dir.path().to_str().unwrap(), "--json"]).output().unwrap();
+    mode(0o755);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    if unreadable {
+        let skipped = v["skipped"].to_string();
+        assert!(skipped.contains("lost+found") && skipped.contains("not readable"), "{skipped}");
+    }
+    assert_eq!(v["phases"], 3);
+    assert!(v["images"].as_array().unwrap().iter().any(|im| im["path"].as_str().unwrap().contains('\u{fffd}')), "lossy name shown");
+    // A FIFO as the study: a clear error at once, not a hang.
+    let fifo = dir.path().join("fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let out = std::process::Command::new("timeout").args(["20", exe, "info"]).arg(&fifo).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not a file or folder"));
 }
 
 #[test]

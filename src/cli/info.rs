@@ -77,7 +77,7 @@ pub fn to_json(study: &Study, report: &LoadReport) -> Value {
         "warnings": report.warnings,
         "images": study.images.iter().map(|im| json!({
             "slice": im.slice, "phase": im.phase, "instance_number": im.instance_number,
-            "frame": im.frame, "path": im.path,
+            "frame": im.frame, "path": im.path.to_string_lossy(),
         })).collect::<Vec<_>>(),
     })
 }

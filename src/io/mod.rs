@@ -44,6 +44,8 @@ pub enum Error {
     Labels { source: LabelError, path: PathBuf },
     #[error("{source}: {}", path.display())]
     Shape { source: ShapeError, path: PathBuf },
+    #[error("not a file or folder (a pipe, socket or device cannot be a study): {}", .0.display())]
+    NotAStudy(PathBuf),
     #[error("refusing to write over {what}: {}", path.display())]
     WouldOverwrite { what: &'static str, path: PathBuf },
 }
@@ -105,8 +107,14 @@ impl LoadProgress {
 /// A file that was left out, and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Skipped {
+    /// In JSON as text (a name that is not UTF-8 gets replacement characters).
+    #[serde(serialize_with = "lossy_path")]
     pub path: PathBuf,
     pub reason: String,
+}
+
+fn lossy_path<S: serde::Serializer>(p: &Path, s: S) -> std::result::Result<S::Ok, S::Error> {
+    s.serialize_str(&p.to_string_lossy())
 }
 
 /// What a load left out or doubts; never fatal.
@@ -130,6 +138,10 @@ pub struct Loaded {
 /// Opens whatever `path` holds as a study. See the module docs for what is recognised.
 pub fn load_study(path: &Path, options: &LoadOptions) -> Result<Loaded> {
     let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    // A FIFO, socket or device would block or never end: only files and folders are read.
+    if !meta.is_dir() && !meta.is_file() {
+        return Err(Error::NotAStudy(path.to_path_buf()));
+    }
     let mut loaded = if meta.is_dir() {
         if acdc::is_patient_folder(path) {
             acdc::load(path)?

@@ -84,8 +84,27 @@ fn check_rle(obj: &DefaultDicomObject) -> Result<(), String> {
 /// segment decodes short (found by fuzzing); a corrupt file must cost the user that
 /// file, not the application.
 pub fn decode_contained(obj: &DefaultDicomObject, h: &FileHeader, frames: &[usize]) -> Result<Vec<Vec<f32>>, String> {
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_object(obj, h, frames)))
-        .unwrap_or_else(|_| Err("cannot decode pixel data: the codec failed on corrupt compressed data".into()))
+    IN_CODEC.with(|q| q.set(true));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_object(obj, h, frames)));
+    IN_CODEC.with(|q| q.set(false));
+    r.unwrap_or_else(|_| Err("cannot decode pixel data: the codec failed on corrupt compressed data".into()))
+}
+
+thread_local! {
+    /// Set while this thread runs a codec under `catch_unwind`.
+    static IN_CODEC: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Keeps a codec panic that [`decode_contained`] catches off stderr (the file is reported
+/// as skipped with its reason instead); every other panic is printed as before. Call once
+/// at start-up.
+pub fn quiet_contained_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !IN_CODEC.with(|q| q.get()) {
+            default(info);
+        }
+    }));
 }
 
 /// Decodes `frames` of an object whose header is `h`: one f32 image (rows x columns) each.

@@ -13,7 +13,7 @@ pub mod guard;
 mod header;
 
 pub use assemble::{FrameRef, Layout, layout};
-pub use decode::{decode_frames, read_image_bytes};
+pub use decode::{decode_frames, quiet_contained_panics, read_image_bytes};
 pub use header::{FileHeader, FrameInfo, Meta, header_from_object};
 
 use super::{Error, LoadOptions, LoadReport, Loaded, Result, Skipped};
@@ -24,16 +24,25 @@ use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// Every regular file under `dir`, recursively, in path order.
+/// Every regular file under `dir`, recursively, in path order. An unreadable folder
+/// inside (`lost+found` on a USB stick) is skipped; only `dir` itself must be readable.
 pub fn list_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    list_files_skipping(dir, &mut Vec::new())
+}
+
+/// [`list_files`], reporting what could not be read.
+pub fn list_files_skipping(dir: &Path, skipped: &mut Vec<Skipped>) -> Result<Vec<PathBuf>> {
+    std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     let mut files = Vec::new();
     for entry in walkdir::WalkDir::new(dir).follow_links(false).sort_by_file_name() {
-        let entry = entry.map_err(|e| {
-            let path = e.path().unwrap_or(dir).to_path_buf();
-            Error::io(&path, e.into_io_error().unwrap_or_else(|| std::io::Error::other("file system loop")))
-        })?;
-        if entry.file_type().is_file() {
-            files.push(entry.into_path());
+        match entry {
+            Ok(e) if e.file_type().is_file() => files.push(e.into_path()),
+            Ok(_) => {}
+            Err(e) => {
+                let path = e.path().unwrap_or(dir).to_path_buf();
+                let reason = e.into_io_error().map_or_else(|| "file system loop".to_string(), |io| format!("not readable: {io}"));
+                skipped.push(Skipped { path, reason });
+            }
         }
     }
     Ok(files)
@@ -66,8 +75,11 @@ pub(crate) fn one_line(e: &dyn std::error::Error) -> String {
 
 /// Loads the cine of a DICOM folder (searched recursively).
 pub fn load_folder(dir: &Path, options: &LoadOptions) -> Result<Loaded> {
-    let files = list_files(dir)?;
-    load_files(&files, dir, options)
+    let mut unreadable = Vec::new();
+    let files = list_files_skipping(dir, &mut unreadable)?;
+    let mut loaded = load_files(&files, dir, options)?;
+    loaded.report.skipped.extend(unreadable);
+    Ok(loaded)
 }
 
 /// One series with its layout, before pixel data is read.
