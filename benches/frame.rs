@@ -37,7 +37,12 @@ unsafe impl GlobalAlloc for Counting {
 static ALLOC: Counting = Counting;
 
 fn main() {
-    let p = phantom(&PhantomConfig { rows: 256, columns: 256, pixel_mm: 1.0, ..Default::default() });
+    let p = phantom(&PhantomConfig {
+        rows: 256,
+        columns: 256,
+        pixel_mm: 1.0,
+        ..Default::default()
+    });
     let study_bytes = p.study.cine.data().len() * 4;
     let ctx = egui::Context::default();
     // wgpu = true: the frame records our paint callback (the GPU work is not timed here).
@@ -47,13 +52,15 @@ fn main() {
     let labels = app.labels.clone().unwrap();
     app.set_contours(ContourSet::from_labels(&labels, Source::Auto));
     let phases = app.current.as_ref().unwrap().cine.dims().phases;
-    let mut h = Harness::builder().with_size(egui::vec2(1400.0, 900.0)).build_ui_state(
-        |ui, app: &mut App| {
-            app.logic(ui.ctx());
-            ui::show(app, ui);
-        },
-        app,
-    );
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_ui_state(
+            |ui, app: &mut App| {
+                app.logic(ui.ctx());
+                ui::show(app, ui);
+            },
+            app,
+        );
     for _ in 0..20 {
         h.step();
     }

@@ -13,7 +13,10 @@ use systole::segment::Segmenter;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| a != "--bench").collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| a != "--bench")
+        .collect();
     let Some(batch) = args.first() else {
         eprintln!("usage: cargo bench --bench inference -- BATCH.safetensors [WEIGHTS] [REPEATS]");
         std::process::exit(2);
@@ -27,7 +30,10 @@ fn main() {
     let t = candle_core::safetensors::load(batch, &Device::Cpu).expect("batch file");
     let x = &t["input"];
     let (n, c, h, w) = x.dims4().expect("(n, channels, h, w) input");
-    let nchw = x.flatten_all().and_then(|t| t.to_vec1::<f32>()).expect("f32 input");
+    let nchw = x
+        .flatten_all()
+        .and_then(|t| t.to_vec1::<f32>())
+        .expect("f32 input");
     let data = systole::segment::model::nchw_to_nhwc(&nchw, n, c, h, w);
     let mut times = Vec::new();
     for i in 0..repeats + 2 {
@@ -41,5 +47,9 @@ fn main() {
     times.sort_by(f64::total_cmp);
     let median = times[times.len() / 2];
     println!("candle_ms_per_image {:.2}", 1000.0 * median / n as f64);
-    eprintln!("candle, {} rayon threads, batch ({n}, {c}, {h}, {w}), median of {}", rayon::current_num_threads(), times.len());
+    eprintln!(
+        "candle, {} rayon threads, batch ({n}, {c}, {h}, {w}), median of {}",
+        rayon::current_num_threads(),
+        times.len()
+    );
 }

@@ -12,7 +12,11 @@ fn data_dir() -> PathBuf {
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
     let dir = p.join("sunnybrook/SCD0000201/dicom");
-    assert!(dir.is_dir(), "benchmark data not found at {} (set SYSTOLE_DATA)", dir.display());
+    assert!(
+        dir.is_dir(),
+        "benchmark data not found at {} (set SYSTOLE_DATA)",
+        dir.display()
+    );
     dir
 }
 
@@ -30,7 +34,10 @@ fn bench_load(c: &mut Criterion) {
         let files = systole::io::dicom::list_files(&dir).unwrap_or_default();
         b.iter(|| {
             use rayon::prelude::*;
-            let n = files.par_iter().filter(|p| systole::io::dicom::scan_file(p).is_ok()).count();
+            let n = files
+                .par_iter()
+                .filter(|p| systole::io::dicom::scan_file(p).is_ok())
+                .count();
             assert_eq!(n, 260);
         })
     });

@@ -8,9 +8,18 @@ use systole::measure::{BsaFormula, Context, Engine};
 use systole::phantom::{PhantomConfig, phantom};
 
 fn bench_measures(c: &mut Criterion) {
-    let cfg = PhantomConfig { phases: 30, slices: 14, rows: 256, columns: 256, pixel_mm: 1.2, ..Default::default() };
+    let cfg = PhantomConfig {
+        phases: 30,
+        slices: 14,
+        rows: 256,
+        columns: 256,
+        pixel_mm: 1.2,
+        ..Default::default()
+    };
     let p = phantom(&cfg);
-    let Some(labels) = p.study.reference_labels.clone() else { return };
+    let Some(labels) = p.study.reference_labels.clone() else {
+        return;
+    };
     let voxel_ml = p.study.cine.geometry.voxel_volume_ml().unwrap_or(1.0);
     let ctx = Context::of(&p.study, BsaFormula::Mosteller);
     let mut engine = Engine::new(&labels, voxel_ml);

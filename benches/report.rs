@@ -14,7 +14,9 @@ use systole::segment::{SegmentOptions, Segmenter};
 use systole::study::LabelStack;
 
 fn data() -> PathBuf {
-    let root = std::env::var_os("SYSTOLE_DATA").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
+    let root = std::env::var_os("SYSTOLE_DATA")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared/data"));
     let p = root.join("sunnybrook/SCD0000101");
     assert!(p.exists(), "the benchmark needs {}", p.display());
     p
@@ -24,13 +26,29 @@ fn bench(c: &mut Criterion) {
     let study = load_study(&data(), &LoadOptions::default()).unwrap().study;
     let d = study.cine.dims();
     let seg = Segmenter::builtin().unwrap();
-    let order: Vec<(usize, usize)> = (0..d.phases).flat_map(|p| (0..d.slices).map(move |s| (p, s))).collect();
+    let order: Vec<(usize, usize)> = (0..d.phases)
+        .flat_map(|p| (0..d.slices).map(move |s| (p, s)))
+        .collect();
     let mut raw = LabelStack::empty(d);
-    seg.segment_into(&study.cine, &order, &SegmentOptions::default(), &mut raw, &mut |_| {}, &AtomicBool::new(false)).unwrap();
+    seg.segment_into(
+        &study.cine,
+        &order,
+        &SegmentOptions::default(),
+        &mut raw,
+        &mut |_| {},
+        &AtomicBool::new(false),
+    )
+    .unwrap();
     let contours = ContourSet::from_labels(&raw, Source::Auto);
     let labels = contours.to_labels();
-    let m = Engine::new(&labels, study.cine.geometry.voxel_volume_ml().unwrap()).measures(&Context::of(&study, BsaFormula::Mosteller));
-    let options = ReportOptions { model: report::builtin_model_name(), generated_secs: report::now_secs(), reviewer: Some("Dr Bench".into()), ..ReportOptions::default() };
+    let m = Engine::new(&labels, study.cine.geometry.voxel_volume_ml().unwrap())
+        .measures(&Context::of(&study, BsaFormula::Mosteller));
+    let options = ReportOptions {
+        model: report::builtin_model_name(),
+        generated_secs: report::now_secs(),
+        reviewer: Some("Dr Bench".into()),
+        ..ReportOptions::default()
+    };
     let out = std::env::temp_dir().join(format!("systole-bench-report-{}.pdf", std::process::id()));
     c.bench_function("report_scd0000101_build_render_write", |b| {
         b.iter(|| {

@@ -10,7 +10,12 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// Cardiac MR short-axis cine review. Without a subcommand, opens the viewer (on PATH, or
 /// on the built-in phantom).
 #[derive(Debug, Parser)]
-#[command(name = "systole", version, about, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "systole",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 struct Args {
     #[command(subcommand)]
     command: Option<Command>,

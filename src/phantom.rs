@@ -91,9 +91,20 @@ fn lens_area(r: f64, s: f64, d: f64) -> f64 {
         let m = r.min(s);
         return PI * m * m;
     }
-    let a = r * r * ((d * d + r * r - s * s) / (2.0 * d * r)).clamp(-1.0, 1.0).acos();
-    let b = s * s * ((d * d + s * s - r * r) / (2.0 * d * s)).clamp(-1.0, 1.0).acos();
-    let c = 0.5 * ((-d + r + s) * (d + r - s) * (d - r + s) * (d + r + s)).max(0.0).sqrt();
+    let a = r
+        * r
+        * ((d * d + r * r - s * s) / (2.0 * d * r))
+            .clamp(-1.0, 1.0)
+            .acos();
+    let b = s
+        * s
+        * ((d * d + s * s - r * r) / (2.0 * d * s))
+            .clamp(-1.0, 1.0)
+            .acos();
+    let c = 0.5
+        * ((-d + r + s) * (d + r - s) * (d - r + s) * (d + r + s))
+            .max(0.0)
+            .sqrt();
     a + b - c
 }
 
@@ -112,7 +123,11 @@ fn contraction(phase: usize, cfg: &PhantomConfig) -> f64 {
     let t = phase as f64;
     let es = cfg.es_phase.clamp(1, cfg.phases.saturating_sub(1).max(1)) as f64;
     let n = cfg.phases as f64;
-    let u = if t <= es { t / es } else { 1.0 - (t - es) / (n - es) };
+    let u = if t <= es {
+        t / es
+    } else {
+        1.0 - (t - es) / (n - es)
+    };
     0.5 - 0.5 * (PI * u).cos()
 }
 
@@ -129,7 +144,11 @@ fn section(z_mm: f64, k: f64, s_es: f64, cfg: &PhantomConfig) -> Section {
     let wall = 9.0 + 4.0 * k; // thicker wall in systole
     let dz = z_mm - centre;
     let radius = |semi_r: f64, semi_z: f64| {
-        if z_mm > base || dz.abs() >= semi_z { 0.0 } else { semi_r * (1.0 - (dz / semi_z).powi(2)).sqrt() }
+        if z_mm > base || dz.abs() >= semi_z {
+            0.0
+        } else {
+            semi_r * (1.0 - (dz / semi_z).powi(2)).sqrt()
+        }
     };
     let lv_r = radius(a, c);
     let epi_r = radius(a + wall, c + wall);
@@ -137,14 +156,22 @@ fn section(z_mm: f64, k: f64, s_es: f64, cfg: &PhantomConfig) -> Section {
     // crescent wrapping the septum, shorter than the LV towards the apex.
     let rv_full = 40.0 * (1.0 + (s_es - 1.0) * 0.8 * k);
     let rv_r = radius(rv_full, 0.8 * c);
-    Section { lv_r, epi_r, rv_offset: 0.6 * (a + wall) + 12.0, rv_r }
+    Section {
+        lv_r,
+        epi_r,
+        rv_offset: 0.6 * (a + wall) + 12.0,
+        rv_r,
+    }
 }
 
 struct Pcg(u64);
 
 impl Pcg {
     fn next_f64(&mut self) -> f64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         let x = ((self.0 >> 18) ^ self.0) >> 27;
         let rot = (self.0 >> 59) as u32;
         let v = (x as u32).rotate_right(rot);
@@ -159,7 +186,11 @@ impl Pcg {
 
 fn sampled_lv_ml(s_es: f64, k: f64, cfg: &PhantomConfig) -> f64 {
     (0..cfg.slices)
-        .map(|i| section(i as f64 * cfg.slice_mm + 0.5 * cfg.slice_mm, k, s_es, cfg).areas_mm2().0)
+        .map(|i| {
+            section(i as f64 * cfg.slice_mm + 0.5 * cfg.slice_mm, k, s_es, cfg)
+                .areas_mm2()
+                .0
+        })
         .sum::<f64>()
         * cfg.slice_mm
         / 1000.0
@@ -167,7 +198,11 @@ fn sampled_lv_ml(s_es: f64, k: f64, cfg: &PhantomConfig) -> f64 {
 
 /// Builds the phantom.
 pub fn phantom(cfg: &PhantomConfig) -> Phantom {
-    let cfg = PhantomConfig { phases: cfg.phases.max(2), slices: cfg.slices.max(1), ..*cfg };
+    let cfg = PhantomConfig {
+        phases: cfg.phases.max(2),
+        slices: cfg.slices.max(1),
+        ..*cfg
+    };
     // Find the end-systolic scale that gives the requested EF (bisection: EF falls as
     // the scale grows).
     let ef_at = |s: f64| 100.0 * (1.0 - sampled_lv_ml(s, 1.0, &cfg) / sampled_lv_ml(s, 0.0, &cfg));
@@ -175,11 +210,20 @@ pub fn phantom(cfg: &PhantomConfig) -> Phantom {
     let (mut lo, mut hi) = (0.05, 1.0);
     for _ in 0..60 {
         let mid = 0.5 * (lo + hi);
-        if ef_at(mid) > target { lo = mid } else { hi = mid }
+        if ef_at(mid) > target {
+            lo = mid
+        } else {
+            hi = mid
+        }
     }
     let s_es = 0.5 * (lo + hi);
 
-    let dims = Dims { phases: cfg.phases, slices: cfg.slices, rows: cfg.rows, columns: cfg.columns };
+    let dims = Dims {
+        phases: cfg.phases,
+        slices: cfg.slices,
+        rows: cfg.rows,
+        columns: cfg.columns,
+    };
     let mut data = vec![0f32; dims.len()];
     let mut labels = LabelStack::empty(dims);
     let mut rng = Pcg(cfg.seed ^ 0x5EED_CAFE_F00D);
@@ -201,7 +245,11 @@ pub fn phantom(cfg: &PhantomConfig) -> Phantom {
             let circ = |r: f64| 2.0 * PI * r;
             bl += circ(sec.lv_r) * band;
             bm += (circ(sec.lv_r) + circ(sec.epi_r)) * band;
-            br += if sec.rv_r > 0.0 { (circ(sec.rv_r) + circ(sec.epi_r)) * band } else { 0.0 };
+            br += if sec.rv_r > 0.0 {
+                (circ(sec.rv_r) + circ(sec.epi_r)) * band
+            } else {
+                0.0
+            };
             let o = dims.image_offset(p, s);
             let mut lab = labels.image_mut(p, s);
             for r in 0..cfg.rows {
@@ -253,11 +301,18 @@ pub fn phantom(cfg: &PhantomConfig) -> Phantom {
         pixel_spacing_mm: [cfg.pixel_mm, cfg.pixel_mm],
         row_direction: [1.0, 0.0, 0.0],
         column_direction: [0.0, 1.0, 0.0],
-        slice_positions_mm: (0..cfg.slices).map(|s| [0.0, 0.0, s as f64 * cfg.slice_mm]).collect(),
+        slice_positions_mm: (0..cfg.slices)
+            .map(|s| [0.0, 0.0, s as f64 * cfg.slice_mm])
+            .collect(),
         slice_thickness_mm: Some(cfg.slice_mm),
     };
     let rr = 60_000.0 / cfg.heart_rate_bpm;
-    let phases = (0..cfg.phases).map(|p| Phase { trigger_time_ms: Some(rr * p as f64 / cfg.phases as f64), source_frame: None }).collect();
+    let phases = (0..cfg.phases)
+        .map(|p| Phase {
+            trigger_time_ms: Some(rr * p as f64 / cfg.phases as f64),
+            source_frame: None,
+        })
+        .collect();
     let volumes = AnalyticVolumes {
         lv_ml: lv_ml.clone(),
         myo_ml: myo_ml.clone(),
@@ -267,7 +322,15 @@ pub fn phantom(cfg: &PhantomConfig) -> Phantom {
         rv_bound_ml: rv_b.clone(),
     };
     let images = (0..cfg.phases)
-        .flat_map(|p| (0..cfg.slices).map(move |s| ImageSource { phase: p, slice: s, path: "phantom".into(), instance_number: None, frame: 0 }))
+        .flat_map(|p| {
+            (0..cfg.slices).map(move |s| ImageSource {
+                phase: p,
+                slice: s,
+                path: "phantom".into(),
+                instance_number: None,
+                frame: 0,
+            })
+        })
         .collect();
     let cine = match CineStack::new(dims, data, geometry, phases) {
         Ok(c) => c,
@@ -275,8 +338,17 @@ pub fn phantom(cfg: &PhantomConfig) -> Phantom {
         Err(e) => unreachable!("phantom shape: {e}"),
     };
     let study = Study {
-        patient: PatientInfo { id: Some("PHANTOM".into()), height_cm: Some(175.0), weight_kg: Some(70.0), ..Default::default() },
-        info: StudyInfo { heart_rate_bpm: Some(cfg.heart_rate_bpm), manufacturer: Some("Systole phantom".into()), ..Default::default() },
+        patient: PatientInfo {
+            id: Some("PHANTOM".into()),
+            height_cm: Some(175.0),
+            weight_kg: Some(70.0),
+            ..Default::default()
+        },
+        info: StudyInfo {
+            heart_rate_bpm: Some(cfg.heart_rate_bpm),
+            manufacturer: Some("Systole phantom".into()),
+            ..Default::default()
+        },
         series: vec![SeriesSummary {
             uid: "phantom".into(),
             number: None,
@@ -294,7 +366,11 @@ pub fn phantom(cfg: &PhantomConfig) -> Phantom {
         group: None,
         warnings: Vec::new(),
     };
-    Phantom { study, volumes, config: cfg }
+    Phantom {
+        study,
+        volumes,
+        config: cfg,
+    }
 }
 
 #[cfg(test)]
@@ -312,7 +388,14 @@ mod tests {
 
     #[test]
     fn deterministic_and_reaches_the_requested_ef() {
-        let cfg = PhantomConfig { rows: 96, columns: 96, pixel_mm: 2.5, phases: 20, lv_ef_pct: 55.0, ..Default::default() };
+        let cfg = PhantomConfig {
+            rows: 96,
+            columns: 96,
+            pixel_mm: 2.5,
+            phases: 20,
+            lv_ef_pct: 55.0,
+            ..Default::default()
+        };
         let a = phantom(&cfg);
         let b = phantom(&cfg);
         assert_eq!(a.study.cine.data(), b.study.cine.data());

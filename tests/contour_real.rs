@@ -10,9 +10,16 @@ use systole::io::{LoadOptions, load_study};
 #[test]
 fn acdc_labels_survive_the_round_trip_through_contours() {
     let root = common::shared_data().join("acdc/training");
-    let mut dirs: Vec<_> = std::fs::read_dir(&root).unwrap_or_else(|e| panic!("cannot read {}: {e}", root.display())).map(|e| e.unwrap().path()).collect();
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", root.display()))
+        .map(|e| e.unwrap().path())
+        .collect();
     dirs.sort();
-    assert!(dirs.len() >= 80, "expected the 80 ACDC patients in {}", root.display());
+    assert!(
+        dirs.len() >= 80,
+        "expected the 80 ACDC patients in {}",
+        root.display()
+    );
     // Every second patient: all five groups, 40 patients, 80 labelled volumes.
     let (mut inter, mut union) = ([0u64; 4], [0u64; 4]);
     let mut worst = (1.0f64, String::new());
@@ -32,12 +39,23 @@ fn acdc_labels_survive_the_round_trip_through_contours() {
                 }
                 let (a, b) = (truth.image(p, s), back.image(p, s));
                 for l in 1..=3u8 {
-                    let i = a.iter().zip(b).filter(|(x, y)| **x == l && **y == l).count() as u64;
-                    let u = a.iter().zip(b).filter(|(x, y)| **x == l || **y == l).count() as u64;
+                    let i = a
+                        .iter()
+                        .zip(b)
+                        .filter(|(x, y)| **x == l && **y == l)
+                        .count() as u64;
+                    let u = a
+                        .iter()
+                        .zip(b)
+                        .filter(|(x, y)| **x == l || **y == l)
+                        .count() as u64;
                     inter[l as usize] += i;
                     union[l as usize] += u;
                     if u >= 200 && (i as f64 / u as f64) < worst.0 {
-                        worst = (i as f64 / u as f64, format!("{} phase {p} slice {s} label {l}", dir.display()));
+                        worst = (
+                            i as f64 / u as f64,
+                            format!("{} phase {p} slice {s} label {l}", dir.display()),
+                        );
                     }
                 }
             }
@@ -46,9 +64,15 @@ fn acdc_labels_survive_the_round_trip_through_contours() {
     let iou: Vec<f64> = (1..4).map(|l| inter[l] as f64 / union[l] as f64).collect();
     vertices.sort_unstable();
     let median_vertices = vertices[vertices.len() / 2];
-    println!("pooled IoU LV {:.5} myocardium {:.5} RV {:.5}; worst image (>= 200 px) {:.3} at {}; median vertices {median_vertices}", iou[0], iou[1], iou[2], worst.0, worst.1);
+    println!(
+        "pooled IoU LV {:.5} myocardium {:.5} RV {:.5}; worst image (>= 200 px) {:.3} at {}; median vertices {median_vertices}",
+        iou[0], iou[1], iou[2], worst.0, worst.1
+    );
     for (name, v) in ["LV", "myocardium", "RV"].iter().zip(&iou) {
         assert!(*v >= 0.98, "{name} round-trip IoU {v:.4} < 0.98");
     }
-    assert!((8..=80).contains(&median_vertices), "median contour has {median_vertices} vertices");
+    assert!(
+        (8..=80).contains(&median_vertices),
+        "median contour has {median_vertices} vertices"
+    );
 }

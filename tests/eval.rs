@@ -10,10 +10,21 @@ use systole::study::{Label, LabelOrder};
 
 fn eval_json(pred: &Path, truth: &Path) -> serde_json::Value {
     let out = Command::new(env!("CARGO_BIN_EXE_systole"))
-        .args(["eval", "--pred", pred.to_str().unwrap(), "--truth", truth.to_str().unwrap(), "--json"])
+        .args([
+            "eval",
+            "--pred",
+            pred.to_str().unwrap(),
+            "--truth",
+            truth.to_str().unwrap(),
+            "--json",
+        ])
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -44,7 +55,13 @@ fn identical_labels_score_perfectly_and_a_shift_scores_as_counted() {
             for c in (1..d.columns).rev() {
                 let lv = |x: u8| x == Label::LvBloodPool as u8;
                 let was = lv(src[r * d.columns + c - 1]);
-                let new = if was { Label::LvBloodPool as u8 } else if lv(src[r * d.columns + c]) { 0 } else { src[r * d.columns + c] };
+                let new = if was {
+                    Label::LvBloodPool as u8
+                } else if lv(src[r * d.columns + c]) {
+                    0
+                } else {
+                    src[r * d.columns + c]
+                };
                 img[r * d.columns + c] = new;
             }
             let lv0 = src[r * d.columns] == Label::LvBloodPool as u8;
@@ -52,7 +69,11 @@ fn identical_labels_score_perfectly_and_a_shift_scores_as_counted() {
                 img[r * d.columns] = 0;
             }
         }
-        let lvs = |im: &[u8]| im.iter().map(|x| *x == Label::LvBloodPool as u8).collect::<Vec<_>>();
+        let lvs = |im: &[u8]| {
+            im.iter()
+                .map(|x| *x == Label::LvBloodPool as u8)
+                .collect::<Vec<_>>()
+        };
         let (a, b) = (lvs(&src), lvs(shifted.image(0, sl)));
         both += a.iter().zip(&b).filter(|(x, y)| **x && **y).count() as u64;
         n += (a.iter().filter(|x| **x).count() + b.iter().filter(|x| **x).count()) as u64;
@@ -60,9 +81,19 @@ fn identical_labels_score_perfectly_and_a_shift_scores_as_counted() {
     let moved = dir.path().join("moved.nii.gz");
     write_labels(&moved, &l.study.cine, &shifted, LabelOrder::Systole).unwrap();
     let v = eval_json(&moved, &truth);
-    let lv = v["studies"][0]["structures"].as_array().unwrap().iter().find(|s| s["structure"] == "LvBloodPool").unwrap().clone();
+    let lv = v["studies"][0]["structures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["structure"] == "LvBloodPool")
+        .unwrap()
+        .clone();
     let want = 2.0 * both as f64 / n as f64;
-    assert!((lv["dice"][0].as_f64().unwrap() - want).abs() < 1e-12, "{} vs {want}", lv["dice"][0]);
+    assert!(
+        (lv["dice"][0].as_f64().unwrap() - want).abs() < 1e-12,
+        "{} vs {want}",
+        lv["dice"][0]
+    );
     assert_eq!(lv["dice"][1], 1.0, "ES untouched");
     // A one-column shift moves the surface by at most one pixel (1.5625 mm) in-plane.
     let hd = lv["hausdorff_3d_mm"][0].as_f64().unwrap();
@@ -79,13 +110,22 @@ fn batch_mode_matches_studies_by_name() {
         if id != "patient003" {
             let l = load_study(&data.join(id), &LoadOptions::default()).unwrap();
             let labels = l.study.reference_labels.as_ref().unwrap();
-            write_labels(&pred.path().join(format!("{id}.nii.gz")), &l.study.cine, labels, LabelOrder::Systole).unwrap();
+            write_labels(
+                &pred.path().join(format!("{id}.nii.gz")),
+                &l.study.cine,
+                labels,
+                LabelOrder::Systole,
+            )
+            .unwrap();
         }
     }
     let v = eval_json(pred.path(), truth.path());
     assert_eq!(v["summary"]["studies"], 2);
     assert_eq!(v["missing_predictions"], serde_json::json!(["patient003"]));
     let c = &v["summary"]["clinical"]["lv_edv_ml"];
-    assert_eq!((c["n"].as_u64(), c["bias"].as_f64(), c["sd"].as_f64()), (Some(2), Some(0.0), Some(0.0)));
+    assert_eq!(
+        (c["n"].as_u64(), c["bias"].as_f64(), c["sd"].as_f64()),
+        (Some(2), Some(0.0), Some(0.0))
+    );
     assert_eq!(v["summary"]["structures"]["Myocardium"]["dice"], 1.0);
 }

@@ -8,7 +8,12 @@ use systole::study::Label;
 #[test]
 fn voxel_volumes_stay_within_the_discretisation_bound_of_the_analytic_ones() {
     for (seed, ef, phases) in [(1u64, 60.0, 25usize), (7, 35.0, 20), (3, 70.0, 30)] {
-        let cfg = PhantomConfig { seed, lv_ef_pct: ef, phases, ..Default::default() };
+        let cfg = PhantomConfig {
+            seed,
+            lv_ef_pct: ef,
+            phases,
+            ..Default::default()
+        };
         let p = phantom(&cfg);
         let labels = p.study.reference_labels.as_ref().unwrap();
         let engine = Engine::new(labels, p.study.cine.geometry.voxel_volume_ml().unwrap());
@@ -21,9 +26,15 @@ fn voxel_volumes_stay_within_the_discretisation_bound_of_the_analytic_ones() {
                 (Label::RvBloodPool, a.rv_ml[ph], a.rv_bound_ml[ph]),
             ] {
                 let got = m.volume_ml(ph, label).unwrap();
-                assert!((got - exact).abs() <= bound, "seed {seed} phase {ph} {label:?}: {got} vs {exact} +/- {bound}");
+                assert!(
+                    (got - exact).abs() <= bound,
+                    "seed {seed} phase {ph} {label:?}: {got} vs {exact} +/- {bound}"
+                );
                 // In practice the errors cancel along the boundary: far below the bound.
-                assert!((got - exact).abs() < 0.02 * exact, "seed {seed} phase {ph} {label:?}: {got} vs {exact}");
+                assert!(
+                    (got - exact).abs() < 0.02 * exact,
+                    "seed {seed} phase {ph} {label:?}: {got} vs {exact}"
+                );
             }
         }
         assert_eq!((m.ed_phase, m.es_phase), (Some(0), Some(cfg.es_phase)));
@@ -38,7 +49,12 @@ fn voxel_volumes_stay_within_the_discretisation_bound_of_the_analytic_ones() {
 
 #[test]
 fn editing_one_slice_updates_the_measures_like_a_full_recount() {
-    let p = phantom(&PhantomConfig { rows: 96, columns: 96, pixel_mm: 2.6, ..Default::default() });
+    let p = phantom(&PhantomConfig {
+        rows: 96,
+        columns: 96,
+        pixel_mm: 2.6,
+        ..Default::default()
+    });
     let mut labels = p.study.reference_labels.clone().unwrap();
     let voxel_ml = p.study.cine.geometry.voxel_volume_ml().unwrap();
     let ctx = Context::of(&p.study, BsaFormula::DuBois);
@@ -49,6 +65,9 @@ fn editing_one_slice_updates_the_measures_like_a_full_recount() {
         img.iter_mut().for_each(|v| *v = fill);
         let ann = labels.annotated(9, 6);
         engine.update_slice(9, 6, labels.image(9, 6), ann);
-        assert_eq!(engine.measures(&ctx), Engine::new(&labels, voxel_ml).measures(&ctx));
+        assert_eq!(
+            engine.measures(&ctx),
+            Engine::new(&labels, voxel_ml).measures(&ctx)
+        );
     }
 }

@@ -17,10 +17,20 @@ fn independent_grid(dir: &Path) -> (usize, usize, f64, [f64; 2]) {
     let mut spacing = [0.0; 2];
     let mut files = 0;
     for e in std::fs::read_dir(dir).unwrap() {
-        let obj = OpenFileOptions::new().read_until(tags::PIXEL_DATA).open_file(e.unwrap().path()).unwrap();
+        let obj = OpenFileOptions::new()
+            .read_until(tags::PIXEL_DATA)
+            .open_file(e.unwrap().path())
+            .unwrap();
         let f = |t| obj.element(t).unwrap().to_multi_float64().unwrap();
-        let (p, o) = (f(tags::IMAGE_POSITION_PATIENT), f(tags::IMAGE_ORIENTATION_PATIENT));
-        let n = [o[1] * o[5] - o[2] * o[4], o[2] * o[3] - o[0] * o[5], o[0] * o[4] - o[1] * o[3]];
+        let (p, o) = (
+            f(tags::IMAGE_POSITION_PATIENT),
+            f(tags::IMAGE_ORIENTATION_PATIENT),
+        );
+        let n = [
+            o[1] * o[5] - o[2] * o[4],
+            o[2] * o[3] - o[0] * o[5],
+            o[0] * o[4] - o[1] * o[3],
+        ];
         dist.push(p[0] * n[0] + p[1] * n[1] + p[2] * n[2]);
         let s = f(tags::PIXEL_SPACING);
         spacing = [s[0], s[1]];
@@ -37,7 +47,10 @@ fn check_patient(id: &str, slices: usize, phases: usize) -> String {
     let root = common::shared_data().join("sunnybrook").join(id);
     let (s, p, step, px) = independent_grid(&root.join("dicom"));
     assert_eq!((s, p), (slices, phases), "independent count for {id}");
-    assert!((step - 10.0).abs() < 0.05 && (px[0] - 1.367).abs() < 0.001, "{step} {px:?}");
+    assert!(
+        (step - 10.0).abs() < 0.05 && (px[0] - 1.367).abs() < 0.001,
+        "{step} {px:?}"
+    );
 
     let l = load_study(&root, &LoadOptions::default()).unwrap();
     let st = &l.study;
@@ -45,22 +58,42 @@ fn check_patient(id: &str, slices: usize, phases: usize) -> String {
     assert_eq!((d.slices, d.phases, d.rows, d.columns), (s, p, 256, 256));
     let g = &st.cine.geometry;
     assert!((g.slice_spacing_mm().unwrap() - step).abs() < 0.01);
-    assert!((g.pixel_spacing_mm[0] - px[0]).abs() < 1e-9 && (g.pixel_spacing_mm[1] - px[1]).abs() < 1e-9);
+    assert!(
+        (g.pixel_spacing_mm[0] - px[0]).abs() < 1e-9
+            && (g.pixel_spacing_mm[1] - px[1]).abs() < 1e-9
+    );
     assert!(l.report.skipped.is_empty(), "{:?}", l.report.skipped);
     // The UID is kept as written, leading-zero component and all (SCD0000101's has one,
     // which strict parsers reject).
-    let one = OpenFileOptions::new().read_until(tags::PIXEL_DATA).open_file(root.join("dicom/1.dcm")).unwrap();
-    let uid = one.element(tags::SERIES_INSTANCE_UID).unwrap().to_str().unwrap().trim_end_matches('\0').to_string();
+    let one = OpenFileOptions::new()
+        .read_until(tags::PIXEL_DATA)
+        .open_file(root.join("dicom/1.dcm"))
+        .unwrap();
+    let uid = one
+        .element(tags::SERIES_INSTANCE_UID)
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .trim_end_matches('\0')
+        .to_string();
     assert_eq!(st.info.series_instance_uid.as_deref(), Some(uid.as_str()));
     assert_eq!(st.series[st.chosen_series].uid, uid);
     // Phases are in increasing trigger time.
-    let t: Vec<f64> = st.cine.trigger_times_ms().into_iter().map(|t| t.unwrap()).collect();
+    let t: Vec<f64> = st
+        .cine
+        .trigger_times_ms()
+        .into_iter()
+        .map(|t| t.unwrap())
+        .collect();
     assert!(t.windows(2).all(|w| w[1] > w[0]), "{t:?}");
 
     // Contours land on the image whose InstanceNumber their file names.
     let labels = st.reference_labels.as_ref().unwrap();
-    let at: HashMap<i32, (usize, usize)> =
-        st.images.iter().map(|i| (i.instance_number.unwrap(), (i.phase, i.slice))).collect();
+    let at: HashMap<i32, (usize, usize)> = st
+        .images
+        .iter()
+        .map(|i| (i.instance_number.unwrap(), (i.phase, i.slice)))
+        .collect();
     let mut endo_phases = BTreeSet::new();
     let mut epi_phases = BTreeSet::new();
     let mut checked = 0;
@@ -80,23 +113,44 @@ fn check_patient(id: &str, slices: usize, phases: usize) -> String {
                 .collect();
             let area = systole::contour::area(&pts);
             let img = labels.image(ph, sl);
-            let lv = img.iter().filter(|v| **v == Label::LvBloodPool as u8).count() as f64;
-            let myo = img.iter().filter(|v| **v == Label::Myocardium as u8).count() as f64;
+            let lv = img
+                .iter()
+                .filter(|v| **v == Label::LvBloodPool as u8)
+                .count() as f64;
+            let myo = img
+                .iter()
+                .filter(|v| **v == Label::Myocardium as u8)
+                .count() as f64;
             if kind == "i-contours" {
                 endo_phases.insert(ph);
                 assert!(labels.annotated(ph, sl).contains(Label::LvBloodPool));
-                assert!((lv - area).abs() < 0.06 * area + 10.0, "{name}: {lv} pixels vs area {area}");
+                assert!(
+                    (lv - area).abs() < 0.06 * area + 10.0,
+                    "{name}: {lv} pixels vs area {area}"
+                );
             } else {
                 epi_phases.insert(ph);
                 assert!(labels.annotated(ph, sl).contains(Label::Myocardium));
-                assert!((lv + myo - area).abs() < 0.06 * area + 10.0, "{name}: {} pixels vs area {area}", lv + myo);
+                assert!(
+                    (lv + myo - area).abs() < 0.06 * area + 10.0,
+                    "{name}: {} pixels vs area {area}",
+                    lv + myo
+                );
                 // Bright blood inside, darker myocardium around it (SSFP cine).
                 let cine = st.cine.image(ph, sl);
                 let mean = |l: Label| {
-                    let v: Vec<f32> = cine.iter().zip(img).filter(|(_, m)| **m == l as u8).map(|(c, _)| *c).collect();
+                    let v: Vec<f32> = cine
+                        .iter()
+                        .zip(img)
+                        .filter(|(_, m)| **m == l as u8)
+                        .map(|(c, _)| *c)
+                        .collect();
                     v.iter().sum::<f32>() / v.len() as f32
                 };
-                assert!(mean(Label::LvBloodPool) > 1.5 * mean(Label::Myocardium), "{name}");
+                assert!(
+                    mean(Label::LvBloodPool) > 1.5 * mean(Label::Myocardium),
+                    "{name}"
+                );
             }
             checked += 1;
         }
@@ -121,7 +175,10 @@ fn check_patient(id: &str, slices: usize, phases: usize) -> String {
 #[test]
 fn scd0000101_loads_with_contours() {
     let uid = check_patient("SCD0000101", 12, 20);
-    assert!(uid.split('.').any(|c| c.len() > 1 && c.starts_with('0')), "{uid}");
+    assert!(
+        uid.split('.').any(|c| c.len() > 1 && c.starts_with('0')),
+        "{uid}"
+    );
 }
 
 #[test]
@@ -134,7 +191,10 @@ fn loading_reports_progress_over_files_scanned_and_images_decoded() {
     let root = common::shared_data().join("sunnybrook/SCD0000201/dicom");
     let files = walk_count(&root);
     let progress = std::sync::Arc::new(systole::io::LoadProgress::default());
-    let opts = LoadOptions { progress: Some(progress.clone()), ..LoadOptions::default() };
+    let opts = LoadOptions {
+        progress: Some(progress.clone()),
+        ..LoadOptions::default()
+    };
     let l = load_study(&root, &opts).unwrap();
     let images = l.study.cine.dims().images();
     let ord = std::sync::atomic::Ordering::Relaxed;
@@ -145,5 +205,9 @@ fn loading_reports_progress_over_files_scanned_and_images_decoded() {
 }
 
 fn walk_count(dir: &Path) -> usize {
-    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).map(|p| if p.is_dir() { walk_count(&p) } else { 1 }).sum()
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .map(|p| if p.is_dir() { walk_count(&p) } else { 1 })
+        .sum()
 }

@@ -12,7 +12,11 @@ use std::process::Command;
 
 fn systole(args: &[&str]) -> std::process::Output {
     // A fixed generation time makes the report reproducible (SOURCE_DATE_EPOCH).
-    Command::new(env!("CARGO_BIN_EXE_systole")).args(args).env("SOURCE_DATE_EPOCH", "1796000000").output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_systole"))
+        .args(args)
+        .env("SOURCE_DATE_EPOCH", "1796000000")
+        .output()
+        .unwrap()
 }
 
 fn ok(o: std::process::Output) -> std::process::Output {
@@ -21,8 +25,15 @@ fn ok(o: std::process::Output) -> std::process::Output {
 }
 
 fn poppler(tool: &str, args: &[&str]) -> String {
-    let o = Command::new(tool).args(args).output().unwrap_or_else(|e| panic!("{tool} (Debian's poppler-utils) is needed: {e}"));
-    assert!(o.status.success(), "{tool}: {}", String::from_utf8_lossy(&o.stderr));
+    let o = Command::new(tool)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("{tool} (Debian's poppler-utils) is needed: {e}"));
+    assert!(
+        o.status.success(),
+        "{tool}: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
@@ -57,21 +68,46 @@ fn the_report_prints_every_measure_in_embedded_fonts_on_a4_and_letter() {
     let img = dir.path().join("demo_cine.nii.gz");
     let labels = dir.path().join("demo_labels.nii.gz");
     let (img, labels) = (img.to_str().unwrap(), labels.to_str().unwrap());
-    let m: serde_json::Value = serde_json::from_slice(&ok(systole(&["measure", img, "--labels", labels, "--json"])).stdout).unwrap();
+    let m: serde_json::Value = serde_json::from_slice(
+        &ok(systole(&["measure", img, "--labels", labels, "--json"])).stdout,
+    )
+    .unwrap();
     let pdf = dir.path().join("r.pdf");
-    let o = ok(systole(&["report", img, "--labels", labels, "-o", pdf.to_str().unwrap(), "--reviewer", "Dr Ada Reader", "--conclusion", "Normal biventricular size and function."]));
+    let o = ok(systole(&[
+        "report",
+        img,
+        "--labels",
+        labels,
+        "-o",
+        pdf.to_str().unwrap(),
+        "--reviewer",
+        "Dr Ada Reader",
+        "--conclusion",
+        "Normal biventricular size and function.",
+    ]));
     assert!(String::from_utf8_lossy(&o.stdout).contains("wrote"));
     let text = poppler("pdftotext", &["-layout", pdf.to_str().unwrap(), "-"]);
     let mut printed = 0;
     for (key, digits) in PRINTED {
         if let Some(v) = m[key].as_f64() {
             let want = format!("{v:.digits$}");
-            assert!(text.contains(&want), "{key} = {v} should be printed as {want}:\n{text}");
+            assert!(
+                text.contains(&want),
+                "{key} = {v} should be printed as {want}:\n{text}"
+            );
             printed += 1;
         }
     }
     assert!(printed >= 9, "only {printed} measures known");
-    for want in ["Dr Ada Reader", "Normal biventricular size and function.", "page 1 of 2", "page 2 of 2", "systole-sax-fcn", "2026-11-30 00:53 UTC", "Contours edited by hand"] {
+    for want in [
+        "Dr Ada Reader",
+        "Normal biventricular size and function.",
+        "page 1 of 2",
+        "page 2 of 2",
+        "systole-sax-fcn",
+        "2026-11-30 00:53 UTC",
+        "Contours edited by hand",
+    ] {
         assert!(text.contains(want), "missing {want:?}");
     }
     // Fonts: every one embedded (pdffonts' "emb" column).
@@ -83,18 +119,54 @@ fn the_report_prints_every_measure_in_embedded_fonts_on_a4_and_letter() {
         assert_eq!(cols[cols.len() - 5], "yes", "not embedded: {r}");
     }
     let info = poppler("pdfinfo", &[pdf.to_str().unwrap()]);
-    assert!(info.contains("595.28 x 841.89 pts (A4)") && info.contains("Pages:           2"), "{info}");
+    assert!(
+        info.contains("595.28 x 841.89 pts (A4)") && info.contains("Pages:           2"),
+        "{info}"
+    );
     // PDF/A-2b is declared in the XMP metadata.
     let bytes = std::fs::read(&pdf).unwrap();
-    assert!(find(&bytes, b"pdfaid:part>2<") || find(&bytes, b"pdfaid:part=\"2\""), "no PDF/A-2 identification");
+    assert!(
+        find(&bytes, b"pdfaid:part>2<") || find(&bytes, b"pdfaid:part=\"2\""),
+        "no PDF/A-2 identification"
+    );
     let letter = dir.path().join("letter.pdf");
-    ok(systole(&["report", img, "--labels", labels, "-o", letter.to_str().unwrap(), "--paper", "letter"]));
+    ok(systole(&[
+        "report",
+        img,
+        "--labels",
+        labels,
+        "-o",
+        letter.to_str().unwrap(),
+        "--paper",
+        "letter",
+    ]));
     assert!(poppler("pdfinfo", &[letter.to_str().unwrap()]).contains("612 x 792 pts (letter)"));
     // A small snapshot of page 1 (reproducible: fixed generation time, same phantom).
     let prefix = dir.path().join("page");
-    poppler("pdftoppm", &["-r", "30", "-f", "1", "-l", "1", "-gray", "-png", pdf.to_str().unwrap(), prefix.to_str().unwrap()]);
-    let got = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().path()).find(|p| p.file_name().unwrap().to_string_lossy().starts_with("page")).unwrap();
-    compare_snapshot(&got, &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/report_page1.png"));
+    poppler(
+        "pdftoppm",
+        &[
+            "-r",
+            "30",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-gray",
+            "-png",
+            pdf.to_str().unwrap(),
+            prefix.to_str().unwrap(),
+        ],
+    );
+    let got = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("page"))
+        .unwrap();
+    compare_snapshot(
+        &got,
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snapshots/report_page1.png"),
+    );
 }
 
 fn find(hay: &[u8], needle: &[u8]) -> bool {
@@ -116,15 +188,27 @@ fn compare_snapshot(got: &Path, want: &Path) {
     if std::env::var_os("UPDATE_SNAPSHOTS").is_some() {
         std::fs::copy(got, want).unwrap();
     }
-    assert!(want.exists(), "no snapshot at {}; run with UPDATE_SNAPSHOTS=1 and look at it", want.display());
+    assert!(
+        want.exists(),
+        "no snapshot at {}; run with UPDATE_SNAPSHOTS=1 and look at it",
+        want.display()
+    );
     let (gw, gh, g) = gray_png(got);
     let (ww, wh, w) = gray_png(want);
     assert_eq!((gw, gh), (ww, wh), "page size in pixels");
-    let diff = g.iter().zip(&w).map(|(a, b)| (*a as f64 - *b as f64).abs()).sum::<f64>() / g.len() as f64;
+    let diff = g
+        .iter()
+        .zip(&w)
+        .map(|(a, b)| (*a as f64 - *b as f64).abs())
+        .sum::<f64>()
+        / g.len() as f64;
     if diff > 3.0 {
         let keep = want.with_extension("new.png");
         std::fs::copy(got, &keep).unwrap();
-        panic!("page 1 differs from the snapshot by {diff:.2} grey levels on average; the new one is {}", keep.display());
+        panic!(
+            "page 1 differs from the snapshot by {diff:.2} grey levels on average; the new one is {}",
+            keep.display()
+        );
     }
 }
 
@@ -132,7 +216,11 @@ fn compare_snapshot(got: &Path, want: &Path) {
 fn streams(pdf: &[u8]) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     let mut i = 0;
-    while let Some(s) = pdf[i..].windows(6).position(|w| w == b"stream").map(|p| p + i) {
+    while let Some(s) = pdf[i..]
+        .windows(6)
+        .position(|w| w == b"stream")
+        .map(|p| p + i)
+    {
         let mut start = s + 6;
         if pdf.get(start) == Some(&b'\r') {
             start += 1;
@@ -140,10 +228,19 @@ fn streams(pdf: &[u8]) -> Vec<Vec<u8>> {
         if pdf.get(start) == Some(&b'\n') {
             start += 1;
         }
-        let Some(end) = pdf[start..].windows(9).position(|w| w == b"endstream").map(|p| p + start) else { break };
+        let Some(end) = pdf[start..]
+            .windows(9)
+            .position(|w| w == b"endstream")
+            .map(|p| p + start)
+        else {
+            break;
+        };
         let raw = &pdf[start..end];
         let mut inflated = Vec::new();
-        if flate2::read::ZlibDecoder::new(raw).read_to_end(&mut inflated).is_ok() {
+        if flate2::read::ZlibDecoder::new(raw)
+            .read_to_end(&mut inflated)
+            .is_ok()
+        {
             out.push(inflated);
         } else {
             out.push(raw.to_vec());
@@ -164,14 +261,40 @@ fn an_anonymised_report_of_a_real_study_holds_no_name_id_or_date() {
     // Segment once into a session file outside the (read-only) data, report twice from it.
     let session = dir.path().join("session.json");
     let ses = session.to_str().unwrap();
-    ok(systole(&["segment", s, "-o", dir.path().join("seg").to_str().unwrap(), "--save-session", "--session", ses]));
-    ok(systole(&["report", s, "-o", plain.to_str().unwrap(), "--session", ses]));
-    ok(systole(&["report", s, "-o", anon.to_str().unwrap(), "--anonymize", "--session", ses]));
+    ok(systole(&[
+        "segment",
+        s,
+        "-o",
+        dir.path().join("seg").to_str().unwrap(),
+        "--save-session",
+        "--session",
+        ses,
+    ]));
+    ok(systole(&[
+        "report",
+        s,
+        "-o",
+        plain.to_str().unwrap(),
+        "--session",
+        ses,
+    ]));
+    ok(systole(&[
+        "report",
+        s,
+        "-o",
+        anon.to_str().unwrap(),
+        "--anonymize",
+        "--session",
+        ses,
+    ]));
     // The date's unknown month and day are not shown: the year is.
     let identifiers = ["SCD0000201", "20120000", "2012"];
     // The plain report shows them (so the check below can fail)...
     let text = poppler("pdftotext", &[plain.to_str().unwrap(), "-"]);
-    assert!(text.contains("SCD0000201") && text.contains("2012") && !text.contains("2012-00"), "{text}");
+    assert!(
+        text.contains("SCD0000201") && text.contains("2012") && !text.contains("2012-00"),
+        "{text}"
+    );
     // ...the anonymised one nowhere: text, raw bytes, inflated streams, metadata.
     let text = poppler("pdftotext", &[anon.to_str().unwrap(), "-"]);
     let bytes = std::fs::read(&anon).unwrap();
@@ -187,8 +310,18 @@ fn an_anonymised_report_of_a_real_study_holds_no_name_id_or_date() {
     assert!(text.contains("Anonymised"));
     // The measures are the same either way.
     let plain_text = poppler("pdftotext", &["-layout", plain.to_str().unwrap(), "-"]);
-    let ef = |t: &str| t.lines().find(|l| l.contains("LV ejection fraction")).map(|l| l.split_whitespace().nth(3).unwrap_or("").to_string());
-    assert_eq!(ef(&plain_text), ef(&poppler("pdftotext", &["-layout", anon.to_str().unwrap(), "-"])));
+    let ef = |t: &str| {
+        t.lines()
+            .find(|l| l.contains("LV ejection fraction"))
+            .map(|l| l.split_whitespace().nth(3).unwrap_or("").to_string())
+    };
+    assert_eq!(
+        ef(&plain_text),
+        ef(&poppler(
+            "pdftotext",
+            &["-layout", anon.to_str().unwrap(), "-"]
+        ))
+    );
 }
 
 #[test]
@@ -201,9 +334,15 @@ fn anonymising_leaves_out_a_stated_name_id_and_birth_date_everywhere() {
     study.patient.birth_date = Some("19510302".into());
     study.info.study_date = Some("20241107".into());
     let labels = study.reference_labels.clone().unwrap();
-    let m = Engine::new(&labels, study.cine.geometry.voxel_volume_ml().unwrap()).measures(&Context::of(&study, BsaFormula::Mosteller));
+    let m = Engine::new(&labels, study.cine.geometry.voxel_volume_ml().unwrap())
+        .measures(&Context::of(&study, BsaFormula::Mosteller));
     let render = |anonymize| {
-        let o = ReportOptions { anonymize, model: report::builtin_model_name(), generated_secs: 1_796_000_000, ..ReportOptions::default() };
+        let o = ReportOptions {
+            anonymize,
+            model: report::builtin_model_name(),
+            generated_secs: 1_796_000_000,
+            ..ReportOptions::default()
+        };
         report::pdf::render(&report::build(&study, &labels, None, &m, &o).unwrap()).unwrap()
     };
     let dir = tempfile::tempdir().unwrap();
@@ -211,13 +350,30 @@ fn anonymising_leaves_out_a_stated_name_id_and_birth_date_everywhere() {
     std::fs::write(&plain, render(false)).unwrap();
     std::fs::write(&anon, render(true)).unwrap();
     let text = poppler("pdftotext", &[plain.to_str().unwrap(), "-"]);
-    assert!(text.contains("Doe Jane") && text.contains("MRN-4711-X") && text.contains("2024-11-07"), "{text}");
+    assert!(
+        text.contains("Doe Jane") && text.contains("MRN-4711-X") && text.contains("2024-11-07"),
+        "{text}"
+    );
     let bytes = std::fs::read(&anon).unwrap();
     let text = poppler("pdftotext", &[anon.to_str().unwrap(), "-"]);
     let meta = poppler("pdfinfo", &["-meta", anon.to_str().unwrap()]);
-    for id in ["Doe", "Jane", "MRN-4711-X", "19510302", "1951-03-02", "20241107", "2024-11-07"] {
-        assert!(!text.contains(id) && !meta.contains(id), "{id} in the text or metadata");
+    for id in [
+        "Doe",
+        "Jane",
+        "MRN-4711-X",
+        "19510302",
+        "1951-03-02",
+        "20241107",
+        "2024-11-07",
+    ] {
+        assert!(
+            !text.contains(id) && !meta.contains(id),
+            "{id} in the text or metadata"
+        );
         assert!(!find(&bytes, id.as_bytes()), "{id} in the file's bytes");
-        assert!(streams(&bytes).iter().all(|s| !find(s, id.as_bytes())), "{id} in a stream");
+        assert!(
+            streams(&bytes).iter().all(|s| !find(s, id.as_bytes())),
+            "{id} in a stream"
+        );
     }
 }

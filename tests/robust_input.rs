@@ -15,7 +15,10 @@ use std::process::Command;
 use systole::io::{LoadOptions, load_study};
 
 fn systole(args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_systole")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_systole"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 /// A copy of a Sunnybrook patient folder (DICOM and contours) to make untidy.
@@ -36,7 +39,11 @@ fn walkdir(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
-        if p.is_dir() { out.extend(walkdir(&p)) } else { out.push(p) }
+        if p.is_dir() {
+            out.extend(walkdir(&p))
+        } else {
+            out.push(p)
+        }
     }
     out
 }
@@ -52,7 +59,11 @@ fn measure_json(dir: &Path, extra: &[&str]) -> Value {
     let mut args = vec!["measure", dir.to_str().unwrap(), "--json", "--no-session"];
     args.extend_from_slice(extra);
     let out = systole(&args);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -64,7 +75,12 @@ fn numbers(v: &Value) -> Value {
 }
 
 fn warnings(v: &Value) -> Vec<String> {
-    v["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap().to_string()).collect()
+    v["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap().to_string())
+        .collect()
 }
 
 fn original() -> Value {
@@ -77,15 +93,27 @@ fn a_copied_file_changes_nothing_and_is_listed_as_a_copy() {
     std::fs::copy(dir.join("dicom/110.dcm"), dir.join("dicom/110 - Copy.dcm")).unwrap();
     let l = load_study(&dir, &LoadOptions::default()).unwrap();
     let d = l.study.cine.dims();
-    let tidy = load_study(&common::shared_data().join("sunnybrook/SCD0000101"), &LoadOptions::default()).unwrap();
+    let tidy = load_study(
+        &common::shared_data().join("sunnybrook/SCD0000101"),
+        &LoadOptions::default(),
+    )
+    .unwrap();
     assert_eq!(d, tidy.study.cine.dims(), "the copy must not cost a slice");
     assert_eq!(l.study.cine.data(), tidy.study.cine.data());
     assert_eq!(l.report.skipped.len(), 1, "{:?}", l.report.skipped);
-    assert!(l.report.skipped[0].reason.contains("SOPInstanceUID"), "{:?}", l.report.skipped);
+    assert!(
+        l.report.skipped[0].reason.contains("SOPInstanceUID"),
+        "{:?}",
+        l.report.skipped
+    );
     let got = measure_json(&dir, &[]);
     let want = original();
     // LVEDV 191.4 mL, not the 164.8 mL of the stack without that slice.
-    assert!((want["lv_edv_ml"].as_f64().unwrap() - 191.4).abs() < 0.1, "{}", want["lv_edv_ml"]);
+    assert!(
+        (want["lv_edv_ml"].as_f64().unwrap() - 191.4).abs() < 0.1,
+        "{}",
+        want["lv_edv_ml"]
+    );
     assert_eq!(numbers(&got), numbers(&want));
     assert!(warnings(&got).is_empty(), "{:?}", warnings(&got));
 }
@@ -99,7 +127,10 @@ fn an_unreadable_file_leaves_out_its_slice_and_every_output_says_so() {
     assert_eq!(l.study.cine.dims().slices, 11);
     let w = &l.study.warnings;
     assert_eq!(w.len(), 1, "{w:?}");
-    assert!(w[0].contains("left out") && w[0].contains("between kept slices"), "{w:?}");
+    assert!(
+        w[0].contains("left out") && w[0].contains("between kept slices"),
+        "{w:?}"
+    );
     // measure --json and its text carry the warning.
     let j = measure_json(&dir, &[]);
     assert_eq!(warnings(&j), *w);
@@ -112,19 +143,40 @@ fn an_unreadable_file_leaves_out_its_slice_and_every_output_says_so() {
     let ctx = systole::measure::Context::of(&l.study, systole::measure::BsaFormula::Mosteller);
     let voxel = l.study.cine.geometry.voxel_volume_ml().unwrap();
     let m = systole::measure::Engine::new(&labels, voxel).measures(&ctx);
-    let model = systole::report::build(&l.study, &labels, None, &m, &systole::report::ReportOptions::default()).unwrap();
+    let model = systole::report::build(
+        &l.study,
+        &labels,
+        None,
+        &m,
+        &systole::report::ReportOptions::default(),
+    )
+    .unwrap();
     assert_eq!(model.warnings, *w);
     let pdf = dir.join("report.pdf");
     std::fs::write(&pdf, systole::report::pdf::render(&model).unwrap()).unwrap();
-    let out = Command::new("pdftotext").args([pdf.to_str().unwrap(), "-"]).output().expect("pdftotext (poppler-utils) is needed");
-    let text = String::from_utf8_lossy(&out.stdout).split_whitespace().collect::<Vec<_>>().join(" ");
-    assert!(text.contains("Warnings") && text.contains("left out"), "{text}");
+    let out = Command::new("pdftotext")
+        .args([pdf.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils) is needed");
+    let text = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(
+        text.contains("Warnings") && text.contains("left out"),
+        "{text}"
+    );
 }
 
 #[test]
 fn one_broken_pixel_spacing_is_outvoted_and_reported() {
     let (_tmp, dir) = copy_patient("SCD0000101");
-    set_element(&dir.join("dicom/1.dcm"), tags::PIXEL_SPACING, VR::DS, "0\\0");
+    set_element(
+        &dir.join("dicom/1.dcm"),
+        tags::PIXEL_SPACING,
+        VR::DS,
+        "0\\0",
+    );
     let got = measure_json(&dir, &[]);
     // Before: the first image's 0\0 made the whole study 1 mm pixels (LVEDV 102.4 mL).
     assert_eq!(numbers(&got), numbers(&original()));
@@ -141,39 +193,83 @@ fn without_any_pixel_spacing_nothing_is_measured_unless_a_size_is_assumed() {
         obj.write_to_file(&f).unwrap();
     }
     let out = systole(&["measure", dir.to_str().unwrap(), "--json", "--no-session"]);
-    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stdout));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("voxel volume is unknown"));
     // The network refuses it too, before any output is written.
     let out_dir = dir.join("out");
-    let out = systole(&["segment", dir.to_str().unwrap(), "--out", out_dir.to_str().unwrap()]);
+    let out = systole(&[
+        "segment",
+        dir.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(!out_dir.join("measures.json").exists());
     // An explicit size gives the tidy study's numbers, with a warning that it was assumed.
     let tidy = measure_json(&common::shared_data().join("sunnybrook/SCD0000201"), &[]);
-    let px = load_study(&common::shared_data().join("sunnybrook/SCD0000201"), &LoadOptions::default()).unwrap().study.cine.geometry.pixel_spacing_mm[0];
+    let px = load_study(
+        &common::shared_data().join("sunnybrook/SCD0000201"),
+        &LoadOptions::default(),
+    )
+    .unwrap()
+    .study
+    .cine
+    .geometry
+    .pixel_spacing_mm[0];
     let got = measure_json(&dir, &["--assume-pixel-mm", &px.to_string()]);
     assert_eq!(numbers(&got), numbers(&tidy));
-    assert!(warnings(&got)[0].contains("assumed"), "{:?}", warnings(&got));
+    assert!(
+        warnings(&got)[0].contains("assumed"),
+        "{:?}",
+        warnings(&got)
+    );
 }
 
 #[test]
 fn an_absurd_rescale_leaves_out_that_image_with_the_reason_never_an_infinite_intensity() {
     let (_tmp, dir) = copy_patient("SCD0000101");
-    set_element(&dir.join("dicom/27.dcm"), tags::RESCALE_INTERCEPT, VR::DS, "1e308");
+    set_element(
+        &dir.join("dicom/27.dcm"),
+        tags::RESCALE_INTERCEPT,
+        VR::DS,
+        "1e308",
+    );
     set_element(&dir.join("dicom/27.dcm"), tags::RESCALE_SLOPE, VR::DS, "1");
     let l = load_study(&dir, &LoadOptions::default()).unwrap();
     assert!(l.study.cine.data().iter().all(|v| v.is_finite()));
-    let skipped: Vec<_> = l.report.skipped.iter().filter(|s| s.path.ends_with("27.dcm")).collect();
-    assert!(skipped.iter().any(|s| s.reason.contains("not finite")), "{:?}", l.report.skipped);
+    let skipped: Vec<_> = l
+        .report
+        .skipped
+        .iter()
+        .filter(|s| s.path.ends_with("27.dcm"))
+        .collect();
+    assert!(
+        skipped.iter().any(|s| s.reason.contains("not finite")),
+        "{:?}",
+        l.report.skipped
+    );
     assert_eq!(l.study.cine.dims().slices, 11);
-    assert!(l.study.warnings.iter().any(|w| w.contains("left out")), "{:?}", l.study.warnings);
+    assert!(
+        l.study.warnings.iter().any(|w| w.contains("left out")),
+        "{:?}",
+        l.study.warnings
+    );
 }
 
 /// A copy of ACDC patient001's end-diastolic image under `name` in a fresh folder.
 fn acdc_image_as(name: &str) -> (tempfile::TempDir, PathBuf) {
     let tmp = tempfile::tempdir().unwrap();
     let p = tmp.path().join(name);
-    std::fs::copy(common::shared_data().join("acdc/training/patient001/patient001_frame01.nii.gz"), &p).unwrap();
+    std::fs::copy(
+        common::shared_data().join("acdc/training/patient001/patient001_frame01.nii.gz"),
+        &p,
+    )
+    .unwrap();
     (tmp, p)
 }
 
@@ -184,7 +280,11 @@ fn no_command_writes_over_its_input_or_a_session() {
     let before = std::fs::read(&x).unwrap();
     let out = systole(&["report", x.to_str().unwrap(), "-o", x.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("refusing to write over an input"), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("refusing to write over an input"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert_eq!(std::fs::read(&x).unwrap(), before);
     // ... nor through a symlink to it, nor over a session file.
     let link = tmp.path().join("link.pdf");
@@ -194,16 +294,30 @@ fn no_command_writes_over_its_input_or_a_session() {
     assert_eq!(std::fs::read(&x).unwrap(), before);
     let session = tmp.path().join("X.nii.gz.systole-session.json");
     std::fs::write(&session, b"{}").unwrap();
-    let out = systole(&["report", x.to_str().unwrap(), "--no-session", "-o", session.to_str().unwrap()]);
+    let out = systole(&[
+        "report",
+        x.to_str().unwrap(),
+        "--no-session",
+        "-o",
+        session.to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(std::fs::read(&session).unwrap(), b"{}");
     // segment image.nii.gz --out its own folder: image.nii.gz would be replaced.
     let (tmp2, image) = acdc_image_as("image.nii.gz");
     let before = std::fs::read(&image).unwrap();
-    let out = systole(&["segment", image.to_str().unwrap(), "--out", tmp2.path().to_str().unwrap()]);
+    let out = systole(&[
+        "segment",
+        image.to_str().unwrap(),
+        "--out",
+        tmp2.path().to_str().unwrap(),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(std::fs::read(&image).unwrap(), before);
-    assert!(!tmp2.path().join("labels.nii.gz").exists(), "refused before anything was written");
+    assert!(
+        !tmp2.path().join("labels.nii.gz").exists(),
+        "refused before anything was written"
+    );
 }
 
 #[test]
@@ -230,13 +344,32 @@ fn a_failing_segment_writes_no_session_and_outputs_go_through_symlinks_or_to_std
     std::fs::write(&target, b"old").unwrap();
     let link = tmp.path().join("link.pdf");
     std::os::unix::fs::symlink(&target, &link).unwrap();
-    let out = systole(&["report", study.to_str().unwrap(), "--no-session", "-o", link.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+    let out = systole(&[
+        "report",
+        study.to_str().unwrap(),
+        "--no-session",
+        "-o",
+        link.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink()
+    );
     assert!(std::fs::read(&target).unwrap().starts_with(b"%PDF"));
     // -o - writes the PDF, and only the PDF, to standard output.
     let out = systole(&["report", study.to_str().unwrap(), "--no-session", "-o", "-"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(out.stdout.starts_with(b"%PDF") && out.stdout.trim_ascii_end().ends_with(b"%%EOF"));
     assert!(String::from_utf8_lossy(&out.stderr).contains("standard output"));
 }

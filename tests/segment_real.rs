@@ -12,7 +12,9 @@ use systole::segment::{Progress, SegmentError, SegmentOptions, Segmenter};
 use systole::study::{Label, LabelStack, Study};
 
 fn load(rel: &str) -> Study {
-    load_study(&common::shared_data().join(rel), &LoadOptions::default()).unwrap().study
+    load_study(&common::shared_data().join(rel), &LoadOptions::default())
+        .unwrap()
+        .study
 }
 
 /// Mean 3-D Dice per structure over the phases and slices the reference annotates.
@@ -24,12 +26,20 @@ fn dice_vs_reference(study: &Study, pred: &LabelStack) -> [Option<f64>; 3] {
     for (k, label) in Label::STRUCTURES.into_iter().enumerate() {
         let mut scores = Vec::new();
         for p in 0..d.phases {
-            let slices: Vec<usize> = (0..d.slices).filter(|&s| truth.annotated(p, s).contains(label)).collect();
+            let slices: Vec<usize> = (0..d.slices)
+                .filter(|&s| truth.annotated(p, s).contains(label))
+                .collect();
             if slices.is_empty() {
                 continue;
             }
-            let a: Vec<u8> = slices.iter().flat_map(|&s| pred.image(p, s).to_vec()).collect();
-            let b: Vec<u8> = slices.iter().flat_map(|&s| truth.image(p, s).to_vec()).collect();
+            let a: Vec<u8> = slices
+                .iter()
+                .flat_map(|&s| pred.image(p, s).to_vec())
+                .collect();
+            let b: Vec<u8> = slices
+                .iter()
+                .flat_map(|&s| truth.image(p, s).to_vec())
+                .collect();
             assert_eq!(a.len(), slices.len() * npx);
             scores.push(dice(&a, &b, label as u8));
         }
@@ -50,9 +60,22 @@ fn annotated_order(study: &Study) -> Vec<(usize, usize)> {
         .collect()
 }
 
-fn segment(seg: &Segmenter, study: &Study, order: &[(usize, usize)], opts: &SegmentOptions) -> LabelStack {
+fn segment(
+    seg: &Segmenter,
+    study: &Study,
+    order: &[(usize, usize)],
+    opts: &SegmentOptions,
+) -> LabelStack {
     let mut labels = LabelStack::empty(study.cine.dims());
-    seg.segment_into(&study.cine, order, opts, &mut labels, &mut |_| {}, &AtomicBool::new(false)).unwrap();
+    seg.segment_into(
+        &study.cine,
+        order,
+        opts,
+        &mut labels,
+        &mut |_| {},
+        &AtomicBool::new(false),
+    )
+    .unwrap();
     labels
 }
 
@@ -61,7 +84,13 @@ fn segment(seg: &Segmenter, study: &Study, order: &[(usize, usize)], opts: &Segm
 fn acdc_validation_patients_match_expert_labels() {
     let seg = Segmenter::builtin().unwrap();
     let mut all = Vec::new();
-    for name in ["patient004", "patient023", "patient043", "patient062", "patient083"] {
+    for name in [
+        "patient004",
+        "patient023",
+        "patient043",
+        "patient062",
+        "patient083",
+    ] {
         let study = load(&format!("acdc/training/{name}"));
         let order = annotated_order(&study);
         let pred = segment(&seg, &study, &order, &SegmentOptions::default());
@@ -101,7 +130,15 @@ fn heart_window_changes_almost_nothing() {
     let seg = Segmenter::builtin().unwrap();
     let study = load("acdc/training/patient047");
     let order = annotated_order(&study);
-    let whole = segment(&seg, &study, &order, &SegmentOptions { heart_margin_px: None, ..Default::default() });
+    let whole = segment(
+        &seg,
+        &study,
+        &order,
+        &SegmentOptions {
+            heart_margin_px: None,
+            ..Default::default()
+        },
+    );
     let windowed = segment(&seg, &study, &order, &SegmentOptions::default());
     for label in Label::STRUCTURES {
         let d = dice(whole.data(), windowed.data(), label as u8);
@@ -116,11 +153,18 @@ fn order_progress_and_cancel() {
     let d = study.cine.dims();
     // The "current" image first, as the viewer asks.
     let mut order = vec![(1, d.slices / 2)];
-    order.extend((0..d.phases).flat_map(|p| (0..d.slices).map(move |s| (p, s))).filter(|&o| o != (1, d.slices / 2)));
+    order.extend(
+        (0..d.phases)
+            .flat_map(|p| (0..d.slices).map(move |s| (p, s)))
+            .filter(|&o| o != (1, d.slices / 2)),
+    );
     let cancel = AtomicBool::new(false);
     let mut labels = LabelStack::empty(d);
     let mut seen = Vec::new();
-    let opts = SegmentOptions { batch: 1, ..Default::default() };
+    let opts = SegmentOptions {
+        batch: 1,
+        ..Default::default()
+    };
     let r = seg.segment_into(
         &study.cine,
         &order,
@@ -138,18 +182,36 @@ fn order_progress_and_cancel() {
         Err(SegmentError::Cancelled { done: 3, total }) => assert_eq!(total, order.len()),
         other => panic!("expected cancellation after 3 images, got {other:?}"),
     }
-    assert_eq!(seen.iter().map(|p| p.done).collect::<Vec<_>>(), vec![1, 2, 3]);
+    assert_eq!(
+        seen.iter().map(|p| p.done).collect::<Vec<_>>(),
+        vec![1, 2, 3]
+    );
     // Exactly the first three images are done, the current one among them: the images of
     // the first image's phase come first (they locate the heart), then the rest, each
     // group in the order given.
     let (mut effective, rest): (Vec<_>, Vec<_>) = order.iter().partition(|o| o.0 == 1);
     effective.extend(rest);
     for (i, &(p, s)) in effective.iter().enumerate() {
-        assert_eq!(!labels.annotated(p, s).is_empty(), i < 3, "image {i} ({p}, {s})");
+        assert_eq!(
+            !labels.annotated(p, s).is_empty(),
+            i < 3,
+            "image {i} ({p}, {s})"
+        );
     }
-    assert!(labels.image(1, d.slices / 2).contains(&(Label::LvBloodPool as u8)));
+    assert!(
+        labels
+            .image(1, d.slices / 2)
+            .contains(&(Label::LvBloodPool as u8))
+    );
     // Bad requests are errors, not panics.
-    let bad = seg.segment_into(&study.cine, &[(d.phases, 0)], &opts, &mut labels, &mut |_| {}, &AtomicBool::new(false));
+    let bad = seg.segment_into(
+        &study.cine,
+        &[(d.phases, 0)],
+        &opts,
+        &mut labels,
+        &mut |_| {},
+        &AtomicBool::new(false),
+    );
     assert!(matches!(bad, Err(SegmentError::OutOfRange { .. })));
     // The shipped network works at a fixed pixel size: a cine without a usable pixel
     // spacing is an error that says so, and nothing is written.
@@ -158,7 +220,14 @@ fn order_progress_and_cancel() {
     for sp in [[f64::NAN, 1.5], [0.0, 0.0], [1.5, -1.0]] {
         cine.geometry.pixel_spacing_mm = sp;
         let mut fresh = LabelStack::empty(d);
-        let e = seg.segment_into(&cine, &[(0, 0)], &opts, &mut fresh, &mut |_| {}, &AtomicBool::new(false));
+        let e = seg.segment_into(
+            &cine,
+            &[(0, 0)],
+            &opts,
+            &mut fresh,
+            &mut |_| {},
+            &AtomicBool::new(false),
+        );
         match e {
             Err(e @ SegmentError::Spacing(..)) => assert!(e.to_string().contains("1.25 mm"), "{e}"),
             other => panic!("expected a spacing error for {sp:?}, got {other:?}"),

@@ -14,14 +14,26 @@ fn every_shader_validates() {
             continue;
         }
         let src = std::fs::read_to_string(&path).expect("readable shader");
-        let module = naga::front::wgsl::parse_str(&src).unwrap_or_else(|e| panic!("{}: {}", path.display(), e.emit_to_string(&src)));
-        let mut v = naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::empty());
+        let module = naga::front::wgsl::parse_str(&src)
+            .unwrap_or_else(|e| panic!("{}: {}", path.display(), e.emit_to_string(&src)));
+        let mut v = naga::valid::Validator::new(
+            naga::valid::ValidationFlags::all(),
+            naga::valid::Capabilities::empty(),
+        );
         if let Err(e) = v.validate(&module) {
             panic!("{}: {}", path.display(), e.emit_to_string(&src));
         }
         // The entry points the pipeline asks for exist.
-        let names: Vec<&str> = module.entry_points.iter().map(|e| e.name.as_str()).collect();
-        assert!(names.contains(&"vs_main") && names.contains(&"fs_main"), "{}: {names:?}", path.display());
+        let names: Vec<&str> = module
+            .entry_points
+            .iter()
+            .map(|e| e.name.as_str())
+            .collect();
+        assert!(
+            names.contains(&"vs_main") && names.contains(&"fs_main"),
+            "{}: {names:?}",
+            path.display()
+        );
         n += 1;
     }
     assert!(n >= 1, "no shader found in {}", dir.display());
@@ -32,7 +44,12 @@ fn every_shader_validates() {
 fn uniform_layout_matches_the_shader() {
     let src = systole::app::render::SHADER;
     let module = naga::front::wgsl::parse_str(src).expect("parses");
-    let ty = module.types.iter().find(|(_, t)| t.name.as_deref() == Some("Uniforms")).expect("Uniforms struct").1;
+    let ty = module
+        .types
+        .iter()
+        .find(|(_, t)| t.name.as_deref() == Some("Uniforms"))
+        .expect("Uniforms struct")
+        .1;
     let size = match &ty.inner {
         naga::TypeInner::Struct { span, .. } => *span,
         other => panic!("{other:?}"),

@@ -14,7 +14,9 @@ const COLS: u16 = 8;
 /// Pixel pattern that identifies (slice, phase) and catches transposed images.
 fn pattern(slice: usize, phase: usize) -> Vec<u16> {
     (0..ROWS as usize * COLS as usize)
-        .map(|i| (1000 + 100 * slice + 10 * phase + (i % COLS as usize) + 3 * (i / COLS as usize)) as u16)
+        .map(|i| {
+            (1000 + 100 * slice + 10 * phase + (i % COLS as usize) + 3 * (i / COLS as usize)) as u16
+        })
         .collect()
 }
 
@@ -24,7 +26,11 @@ fn unit(v: [f64; 3]) -> [f64; 3] {
 }
 
 fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
-    [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
 }
 
 /// An oblique plane like a short-axis view: rows along u, columns along v.
@@ -37,7 +43,15 @@ fn oblique() -> ([f64; 3], [f64; 3], [f64; 3]) {
 }
 
 /// Writes `slices` x `phases` single-frame images; returns the written paths by (slice, phase).
-fn write_series(dir: &Path, slices: usize, phases: usize, step_mm: f64, uid: &str, number: i32, tag: &str) -> Vec<Vec<std::path::PathBuf>> {
+fn write_series(
+    dir: &Path,
+    slices: usize,
+    phases: usize,
+    step_mm: f64,
+    uid: &str,
+    number: i32,
+    tag: &str,
+) -> Vec<Vec<std::path::PathBuf>> {
     let (u, v, n) = oblique();
     let mut paths = vec![Vec::new(); slices];
     // Instance numbers deliberately do not follow time: phases must be ordered by TriggerTime.
@@ -49,7 +63,11 @@ fn write_series(dir: &Path, slices: usize, phases: usize, step_mm: f64, uid: &st
             // Slices step along the normal and also slide in-plane (only the normal counts).
             let t = step_mm * s as f64;
             let slide = 2.0 * s as f64;
-            img.position = [12.0 + n[0] * t + u[0] * slide, -40.0 + n[1] * t + u[1] * slide, 7.0 + n[2] * t + u[2] * slide];
+            img.position = [
+                12.0 + n[0] * t + u[0] * slide,
+                -40.0 + n[1] * t + u[1] * slide,
+                7.0 + n[2] * t + u[2] * slide,
+            ];
             img.orientation = [u[0], u[1], u[2], v[0], v[1], v[2]];
             img.spacing = [1.4, 1.3];
             img.trigger_ms = Some(35.0 * p as f64 + 0.4 * s as f64);
@@ -72,7 +90,11 @@ fn check_pattern(study: &systole::study::Study) {
     for p in 0..d.phases {
         for s in 0..d.slices {
             let want: Vec<f32> = pattern(s, p).iter().map(|v| *v as f32).collect();
-            assert_eq!(study.cine.image(p, s), want.as_slice(), "image at phase {p}, slice {s}");
+            assert_eq!(
+                study.cine.image(p, s),
+                want.as_slice(),
+                "image at phase {p}, slice {s}"
+            );
         }
     }
 }
@@ -84,7 +106,10 @@ fn shuffled_oblique_series_is_ordered_by_position_and_time() {
     let loaded = load_study(dir.path(), &LoadOptions::default()).unwrap();
     let st = &loaded.study;
     let d = st.cine.dims();
-    assert_eq!((d.slices, d.phases, d.rows, d.columns), (4, 5, ROWS as usize, COLS as usize));
+    assert_eq!(
+        (d.slices, d.phases, d.rows, d.columns),
+        (4, 5, ROWS as usize, COLS as usize)
+    );
     check_pattern(st);
     let g = &st.cine.geometry;
     let sp = g.slice_spacing_mm().unwrap();
@@ -92,15 +117,29 @@ fn shuffled_oblique_series_is_ordered_by_position_and_time() {
     assert_eq!(g.pixel_spacing_mm, [1.4, 1.3]);
     let (u, v, _) = oblique();
     for i in 0..3 {
-        assert!((g.row_direction[i] - u[i]).abs() < 1e-5 && (g.column_direction[i] - v[i]).abs() < 1e-5);
+        assert!(
+            (g.row_direction[i] - u[i]).abs() < 1e-5 && (g.column_direction[i] - v[i]).abs() < 1e-5
+        );
     }
     let dist = g.slice_distances_mm();
-    assert!(dist.windows(2).all(|w| (w[1] - w[0] - 7.5).abs() < 1e-6), "{dist:?}");
-    let times: Vec<f64> = st.cine.trigger_times_ms().into_iter().map(|t| t.unwrap()).collect();
+    assert!(
+        dist.windows(2).all(|w| (w[1] - w[0] - 7.5).abs() < 1e-6),
+        "{dist:?}"
+    );
+    let times: Vec<f64> = st
+        .cine
+        .trigger_times_ms()
+        .into_iter()
+        .map(|t| t.unwrap())
+        .collect();
     for (p, t) in times.iter().enumerate() {
         assert!((t - (35.0 * p as f64 + 0.6)).abs() < 1e-9, "{times:?}");
     }
-    assert!(loaded.report.skipped.is_empty(), "{:?}", loaded.report.skipped);
+    assert!(
+        loaded.report.skipped.is_empty(),
+        "{:?}",
+        loaded.report.skipped
+    );
     // Metadata travels from the headers.
     let pt = &st.patient;
     assert_eq!(pt.id.as_deref(), Some("SYN001"));
@@ -115,7 +154,10 @@ fn shuffled_oblique_series_is_ordered_by_position_and_time() {
     // Every image is traced to its file and instance number.
     assert_eq!(st.images.len(), 20);
     for im in &st.images {
-        assert_eq!(im.instance_number, Some((1 + im.slice * 5 + (4 - im.phase)) as i32));
+        assert_eq!(
+            im.instance_number,
+            Some((1 + im.slice * 5 + (4 - im.phase)) as i32)
+        );
     }
 }
 
@@ -127,15 +169,31 @@ fn interleaved_series_default_to_the_largest_cine_and_can_be_picked() {
     let l = load_study(dir.path(), &LoadOptions::default()).unwrap();
     assert_eq!(l.study.series.len(), 2);
     assert_eq!(l.study.series[l.study.chosen_series].uid, "1.2.3.4.200");
-    assert_eq!((l.study.cine.dims().slices, l.study.cine.dims().phases), (3, 4));
+    assert_eq!(
+        (l.study.cine.dims().slices, l.study.cine.dims().phases),
+        (3, 4)
+    );
     for pick in ["1.2.3.4.300", "6"] {
-        let opts = LoadOptions { series: Some(pick.into()), ..Default::default() };
+        let opts = LoadOptions {
+            series: Some(pick.into()),
+            ..Default::default()
+        };
         let l = load_study(dir.path(), &opts).unwrap();
-        assert_eq!((l.study.cine.dims().slices, l.study.cine.dims().phases), (1, 6), "pick {pick}");
+        assert_eq!(
+            (l.study.cine.dims().slices, l.study.cine.dims().phases),
+            (1, 6),
+            "pick {pick}"
+        );
         check_pattern(&l.study);
     }
-    let opts = LoadOptions { series: Some("9.9.9".into()), ..Default::default() };
-    assert!(matches!(load_study(dir.path(), &opts), Err(Error::NoSuchSeries { .. })));
+    let opts = LoadOptions {
+        series: Some("9.9.9".into()),
+        ..Default::default()
+    };
+    assert!(matches!(
+        load_study(dir.path(), &opts),
+        Err(Error::NoSuchSeries { .. })
+    ));
 }
 
 #[test]
@@ -157,14 +215,46 @@ fn broken_and_foreign_files_are_skipped_with_reasons() {
     let d = l.study.cine.dims();
     // The slice that lost a phase is left out whole; the others keep their data.
     assert_eq!((d.slices, d.phases), (2, 3));
-    assert_eq!(l.study.cine.image(0, 0), pattern(0, 0).iter().map(|v| *v as f32).collect::<Vec<_>>().as_slice());
-    assert_eq!(l.study.cine.image(2, 1), pattern(2, 2).iter().map(|v| *v as f32).collect::<Vec<_>>().as_slice());
-    let reason = |p: &Path| l.report.skipped.iter().find(|s| s.path == p).map(|s| s.reason.clone());
-    assert!(reason(victim).is_some_and(|r| r.contains("PixelData")), "{:?}", l.report.skipped);
+    assert_eq!(
+        l.study.cine.image(0, 0),
+        pattern(0, 0)
+            .iter()
+            .map(|v| *v as f32)
+            .collect::<Vec<_>>()
+            .as_slice()
+    );
+    assert_eq!(
+        l.study.cine.image(2, 1),
+        pattern(2, 2)
+            .iter()
+            .map(|v| *v as f32)
+            .collect::<Vec<_>>()
+            .as_slice()
+    );
+    let reason = |p: &Path| {
+        l.report
+            .skipped
+            .iter()
+            .find(|s| s.path == p)
+            .map(|s| s.reason.clone())
+    };
+    assert!(
+        reason(victim).is_some_and(|r| r.contains("PixelData")),
+        "{:?}",
+        l.report.skipped
+    );
     assert!(reason(&cut).is_some(), "{:?}", l.report.skipped);
-    assert!(reason(&notes).is_some_and(|r| r.contains("DICOM")), "{:?}", l.report.skipped);
+    assert!(
+        reason(&notes).is_some_and(|r| r.contains("DICOM")),
+        "{:?}",
+        l.report.skipped
+    );
     for other in &paths[1][..2] {
-        assert!(reason(other).is_some_and(|r| r.contains("phases")), "{:?}", l.report.skipped);
+        assert!(
+            reason(other).is_some_and(|r| r.contains("phases")),
+            "{:?}",
+            l.report.skipped
+        );
     }
 }
 
@@ -197,7 +287,10 @@ fn monochrome1_is_inverted_before_the_rescale() {
     for s in 0..2 {
         for p in 0..2 {
             // 12 bits stored: MONOCHROME1 value v shows as 4095 - v.
-            let want: Vec<f32> = pattern(s, p).iter().map(|v| (4095.0 - *v as f32) * 2.0 - 100.0).collect();
+            let want: Vec<f32> = pattern(s, p)
+                .iter()
+                .map(|v| (4095.0 - *v as f32) * 2.0 - 100.0)
+                .collect();
             assert_eq!(l.study.cine.image(p, s), want.as_slice());
         }
     }
@@ -210,7 +303,10 @@ fn stored_bits_are_masked_and_signed_values_sign_extended() {
     let dir = tempfile::tempdir().unwrap();
     // 12 bits stored in 16: 0x0FFB is -5 when signed; 0xF123 has junk above bit 11.
     let stored: Vec<u16> = vec![0x0FFB, 0x0800, 0x07FF, 0xF123, 0x0001, 0x0000];
-    for (signed, want) in [(1u16, vec![-5.0f32, -2048.0, 2047.0, 0x123 as f32, 1.0, 0.0]), (0, vec![4091.0, 2048.0, 2047.0, 291.0, 1.0, 0.0])] {
+    for (signed, want) in [
+        (1u16, vec![-5.0f32, -2048.0, 2047.0, 0x123 as f32, 1.0, 0.0]),
+        (0, vec![4091.0, 2048.0, 2047.0, 291.0, 1.0, 0.0]),
+    ] {
         let sub = dir.path().join(format!("s{signed}"));
         std::fs::create_dir_all(&sub).unwrap();
         for p in 0..2 {
@@ -219,11 +315,19 @@ fn stored_bits_are_masked_and_signed_values_sign_extended() {
             img.trigger_ms = Some(p as f64 * 20.0);
             img.instance = p + 1;
             let mut o = img.object();
-            o.put(DataElement::new(tags::PIXEL_REPRESENTATION, VR::US, PrimitiveValue::from(signed)));
+            o.put(DataElement::new(
+                tags::PIXEL_REPRESENTATION,
+                VR::US,
+                PrimitiveValue::from(signed),
+            ));
             common::write_object(o, &sub.join(format!("{p}.dcm")), "1.2.840.10008.1.2.1");
         }
         let l = load_study(&sub, &LoadOptions::default()).unwrap();
-        assert_eq!(l.study.cine.image(1, 0), want.as_slice(), "signed = {signed}");
+        assert_eq!(
+            l.study.cine.image(1, 0),
+            want.as_slice(),
+            "signed = {signed}"
+        );
     }
 }
 
@@ -233,8 +337,16 @@ fn enhanced_multiframe_object_is_laid_out_from_functional_groups() {
     let base = Img::new(ROWS, COLS);
     // Frames stored in a scrambled order: (slice, phase).
     let order = [(1, 2), (0, 0), (1, 0), (0, 2), (0, 1), (1, 1)];
-    let frames: Vec<([f64; 3], f64, Vec<u16>)> =
-        order.iter().map(|&(s, p)| ([5.0, 3.0, -20.0 + 9.0 * s as f64], 60.0 * p as f64, pattern(s, p))).collect();
+    let frames: Vec<([f64; 3], f64, Vec<u16>)> = order
+        .iter()
+        .map(|&(s, p)| {
+            (
+                [5.0, 3.0, -20.0 + 9.0 * s as f64],
+                60.0 * p as f64,
+                pattern(s, p),
+            )
+        })
+        .collect();
     let path = dir.path().join("enhanced.dcm");
     write_multiframe(&path, &base, &frames);
     let l = load_study(&path, &LoadOptions::default()).unwrap();
@@ -242,8 +354,16 @@ fn enhanced_multiframe_object_is_laid_out_from_functional_groups() {
     assert_eq!((d.slices, d.phases), (2, 3));
     check_pattern(&l.study);
     assert!((l.study.cine.geometry.slice_spacing_mm().unwrap() - 9.0).abs() < 1e-9);
-    assert_eq!(l.study.cine.trigger_times_ms(), vec![Some(0.0), Some(60.0), Some(120.0)]);
-    let im = l.study.images.iter().find(|i| i.slice == 1 && i.phase == 2).unwrap();
+    assert_eq!(
+        l.study.cine.trigger_times_ms(),
+        vec![Some(0.0), Some(60.0), Some(120.0)]
+    );
+    let im = l
+        .study
+        .images
+        .iter()
+        .find(|i| i.slice == 1 && i.phase == 2)
+        .unwrap();
     assert_eq!(im.frame, 0);
 }
 
@@ -272,15 +392,34 @@ fn undecodable_pixel_data_leaves_out_only_its_slice() {
     // Structurally sound file, broken codec stream: the RLE header claims 9 segments.
     let bad = bad.unwrap();
     let mut bytes = std::fs::read(&bad).unwrap();
-    let at = bytes.windows(8).position(|w| w == [2, 0, 0, 0, 64, 0, 0, 0]).unwrap();
+    let at = bytes
+        .windows(8)
+        .position(|w| w == [2, 0, 0, 0, 64, 0, 0, 0])
+        .unwrap();
     bytes[at] = 9;
     std::fs::write(&bad, bytes).unwrap();
     let l = load_study(dir.path(), &LoadOptions::default()).unwrap();
     let d = l.study.cine.dims();
     assert_eq!((d.slices, d.phases), (1, 3));
-    assert_eq!(l.study.cine.image(2, 0), pattern(1, 2).iter().map(|v| *v as f32).collect::<Vec<_>>().as_slice());
-    let reason = l.report.skipped.iter().find(|s| s.path == bad).map(|s| s.reason.clone());
-    assert!(reason.is_some_and(|r| r.contains("decode")), "{:?}", l.report.skipped);
+    assert_eq!(
+        l.study.cine.image(2, 0),
+        pattern(1, 2)
+            .iter()
+            .map(|v| *v as f32)
+            .collect::<Vec<_>>()
+            .as_slice()
+    );
+    let reason = l
+        .report
+        .skipped
+        .iter()
+        .find(|s| s.path == bad)
+        .map(|s| s.reason.clone());
+    assert!(
+        reason.is_some_and(|r| r.contains("decode")),
+        "{:?}",
+        l.report.skipped
+    );
 }
 
 #[test]
@@ -315,13 +454,28 @@ fn a_codec_panic_costs_only_its_file() {
         }
     }
     let l = load_study(dir.path(), &LoadOptions::default()).unwrap();
-    assert_eq!((l.study.cine.dims().slices, l.study.cine.dims().phases), (1, 3));
+    assert_eq!(
+        (l.study.cine.dims().slices, l.study.cine.dims().phases),
+        (1, 3)
+    );
     check_pattern(&l.study);
     let bad = bad.unwrap();
-    let reason = l.report.skipped.iter().find(|s| s.path == bad).map(|s| s.reason.clone());
-    assert!(reason.is_some_and(|r| r.contains("decode")), "{:?}", l.report.skipped);
+    let reason = l
+        .report
+        .skipped
+        .iter()
+        .find(|s| s.path == bad)
+        .map(|s| s.reason.clone());
+    assert!(
+        reason.is_some_and(|r| r.contains("decode")),
+        "{:?}",
+        l.report.skipped
+    );
     // The binary keeps the caught panic off stderr: the reason is in `skipped` instead.
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_systole")).args(["info", dir.path().to_str().unwrap(), "--json"]).output().unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_systole"))
+        .args(["info", dir.path().to_str().unwrap(), "--json"])
+        .output()
+        .unwrap();
     assert!(out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("panicked"), "{err}");
@@ -334,7 +488,11 @@ fn odd_paths_are_reported_never_a_panic_or_a_hang() {
     let dir = tempfile::tempdir().unwrap();
     for (s, p, img) in axial_grid(1, 3, 8.0, 30.0) {
         // One file name that is not UTF-8.
-        let name = if p == 1 { std::ffi::OsStr::from_bytes(b"image\xff.dcm").to_os_string() } else { format!("i{s}{p}.dcm").into() };
+        let name = if p == 1 {
+            std::ffi::OsStr::from_bytes(b"image\xff.dcm").to_os_string()
+        } else {
+            format!("i{s}{p}.dcm").into()
+        };
         img.write(&dir.path().join(name));
     }
     // A folder inside that cannot be read (as root it can: then only the rest is checked).
@@ -348,21 +506,53 @@ fn odd_paths_are_reported_never_a_panic_or_a_hang() {
     };
     mode(0o000);
     let unreadable = std::fs::read_dir(&locked).is_err();
-    let out = std::process::Command::new(exe).args(["info", dir.path().to_str().unwrap(), "--json"]).output().unwrap();
+    let out = std::process::Command::new(exe)
+        .args(["info", dir.path().to_str().unwrap(), "--json"])
+        .output()
+        .unwrap();
     mode(0o755);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     if unreadable {
         let skipped = v["skipped"].to_string();
-        assert!(skipped.contains("lost+found") && skipped.contains("not readable"), "{skipped}");
+        assert!(
+            skipped.contains("lost+found") && skipped.contains("not readable"),
+            "{skipped}"
+        );
     }
     assert_eq!(v["phases"], 3);
-    assert!(v["images"].as_array().unwrap().iter().any(|im| im["path"].as_str().unwrap().contains('\u{fffd}')), "lossy name shown");
+    assert!(
+        v["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|im| im["path"].as_str().unwrap().contains('\u{fffd}')),
+        "lossy name shown"
+    );
     // A FIFO as the study: a clear error at once, not a hang.
     let fifo = dir.path().join("fifo");
-    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
-    let out = std::process::Command::new("timeout").args(["20", exe, "info"]).arg(&fifo).output().unwrap();
-    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let out = std::process::Command::new("timeout")
+        .args(["20", exe, "info"])
+        .arg(&fifo)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stderr).contains("not a file or folder"));
 }
 
@@ -370,13 +560,22 @@ fn odd_paths_are_reported_never_a_panic_or_a_hang() {
 fn unusable_inputs_are_clear_errors() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("a.txt"), "hello").unwrap();
-    assert!(matches!(load_study(dir.path(), &LoadOptions::default()), Err(Error::NothingReadable { .. })));
+    assert!(matches!(
+        load_study(dir.path(), &LoadOptions::default()),
+        Err(Error::NothingReadable { .. })
+    ));
     // A single still image is not a cine.
     let mut img = Img::new(ROWS, COLS);
     img.pixels = pattern(0, 0);
     img.write(&dir.path().join("still.dcm"));
-    assert!(matches!(load_study(dir.path(), &LoadOptions::default()), Err(Error::NoCine(_))));
-    assert!(matches!(load_study(&dir.path().join("missing"), &LoadOptions::default()), Err(Error::NotFound(_))));
+    assert!(matches!(
+        load_study(dir.path(), &LoadOptions::default()),
+        Err(Error::NoCine(_))
+    ));
+    assert!(matches!(
+        load_study(&dir.path().join("missing"), &LoadOptions::default()),
+        Err(Error::NotFound(_))
+    ));
 }
 
 #[test]
@@ -387,7 +586,9 @@ fn jpeg_baseline_series_decodes_within_lossy_tolerance() {
     let dir = tempfile::tempdir().unwrap();
     // Smooth 8-bit images (JPEG baseline is 8-bit), 32 x 32 so the DCT has room.
     let smooth = |s: usize, p: usize| -> Vec<u8> {
-        (0..32 * 32).map(|i| (40 + 20 * s + 15 * p + (i % 32) * 2 + (i / 32)) as u8).collect()
+        (0..32 * 32)
+            .map(|i| (40 + 20 * s + 15 * p + (i % 32) * 2 + (i / 32)) as u8)
+            .collect()
     };
     for s in 0..2 {
         for p in 0..2 {
@@ -396,16 +597,40 @@ fn jpeg_baseline_series_decodes_within_lossy_tolerance() {
             img.trigger_ms = Some(40.0 * p as f64);
             img.instance = (s * 2 + p + 1) as i32;
             let mut o = img.object();
-            o.put(DataElement::new(tags::BITS_ALLOCATED, VR::US, PrimitiveValue::from(8u16)));
-            o.put(DataElement::new(tags::BITS_STORED, VR::US, PrimitiveValue::from(8u16)));
-            o.put(DataElement::new(tags::HIGH_BIT, VR::US, PrimitiveValue::from(7u16)));
-            o.put(DataElement::new(tags::PIXEL_DATA, VR::OB, PrimitiveValue::U8(smooth(s, p).into())));
+            o.put(DataElement::new(
+                tags::BITS_ALLOCATED,
+                VR::US,
+                PrimitiveValue::from(8u16),
+            ));
+            o.put(DataElement::new(
+                tags::BITS_STORED,
+                VR::US,
+                PrimitiveValue::from(8u16),
+            ));
+            o.put(DataElement::new(
+                tags::HIGH_BIT,
+                VR::US,
+                PrimitiveValue::from(7u16),
+            ));
+            o.put(DataElement::new(
+                tags::PIXEL_DATA,
+                VR::OB,
+                PrimitiveValue::U8(smooth(s, p).into()),
+            ));
             let mut f = o
-                .with_meta(dicom_object::FileMetaTableBuilder::new().transfer_syntax("1.2.840.10008.1.2.1"))
+                .with_meta(
+                    dicom_object::FileMetaTableBuilder::new()
+                        .transfer_syntax("1.2.840.10008.1.2.1"),
+                )
                 .unwrap();
-            f.transcode(&dicom_transfer_syntax_registry::entries::JPEG_BASELINE.erased()).unwrap();
-            assert_eq!(f.meta().transfer_syntax().trim_end_matches('\0'), "1.2.840.10008.1.2.4.50");
-            f.write_to_file(dir.path().join(format!("j{s}{p}.dcm"))).unwrap();
+            f.transcode(&dicom_transfer_syntax_registry::entries::JPEG_BASELINE.erased())
+                .unwrap();
+            assert_eq!(
+                f.meta().transfer_syntax().trim_end_matches('\0'),
+                "1.2.840.10008.1.2.4.50"
+            );
+            f.write_to_file(dir.path().join(format!("j{s}{p}.dcm")))
+                .unwrap();
         }
     }
     let l = load_study(dir.path(), &LoadOptions::default()).unwrap();
@@ -414,7 +639,12 @@ fn jpeg_baseline_series_decodes_within_lossy_tolerance() {
         for p in 0..2 {
             let got = l.study.cine.image(p, s);
             let want = smooth(s, p);
-            let err = got.iter().zip(&want).map(|(g, w)| (g - *w as f32).abs()).sum::<f32>() / want.len() as f32;
+            let err = got
+                .iter()
+                .zip(&want)
+                .map(|(g, w)| (g - *w as f32).abs())
+                .sum::<f32>()
+                / want.len() as f32;
             assert!(err < 3.0, "mean abs error {err} at slice {s} phase {p}");
         }
     }

@@ -18,20 +18,25 @@ use systole::phantom::{PhantomConfig, phantom};
 fn harness() -> Harness<'static, App> {
     let ctx = egui::Context::default();
     let app = App::new(LaunchOptions::default(), false, &ctx);
-    Harness::builder().with_size(egui::vec2(1400.0, 900.0)).build_ui_state(
-        |ui, app: &mut App| {
-            app.logic(ui.ctx());
-            ui::show(app, ui);
-        },
-        app,
-    )
+    Harness::builder()
+        .with_size(egui::vec2(1400.0, 900.0))
+        .build_ui_state(
+            |ui, app: &mut App| {
+                app.logic(ui.ctx());
+                ui::show(app, ui);
+            },
+            app,
+        )
 }
 
 /// Steps the UI until `done` holds (background jobs report through channels).
 fn wait_for(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&App) -> bool) {
     let t0 = Instant::now();
     while !done(h.state()) {
-        assert!(t0.elapsed() < Duration::from_secs(300), "timed out waiting for {what}");
+        assert!(
+            t0.elapsed() < Duration::from_secs(300),
+            "timed out waiting for {what}"
+        );
         h.step();
         std::thread::sleep(Duration::from_millis(20));
     }
@@ -55,14 +60,24 @@ fn opens_the_phantom_and_navigates_with_the_keys() {
     assert_eq!(h.state().view.as_ref().unwrap().slice, v0.slice - 1);
     h.key_press(egui::Key::ArrowLeft);
     h.run_steps(2);
-    assert_eq!(h.state().view.as_ref().unwrap().phase, d.phases - 1, "Left from phase 1 wraps to the last phase");
+    assert_eq!(
+        h.state().view.as_ref().unwrap().phase,
+        d.phases - 1,
+        "Left from phase 1 wraps to the last phase"
+    );
     h.key_press(egui::Key::ArrowRight);
     h.key_press(egui::Key::ArrowRight);
     h.run_steps(2);
     assert_eq!(h.state().view.as_ref().unwrap().phase, 1);
     // The phantom's own labels give measures at once; the panel shows them.
     assert_eq!(h.state().label_source, Some(LabelSource::Reference));
-    assert!(h.state().measures.as_ref().and_then(|m| m.lv.edv_ml).is_some());
+    assert!(
+        h.state()
+            .measures
+            .as_ref()
+            .and_then(|m| m.lv.edv_ml)
+            .is_some()
+    );
     h.get_by_label("LV EDV");
     // Help lists the shortcuts.
     h.key_press(egui::Key::F1);
@@ -76,13 +91,30 @@ fn segmenting_fills_the_measures_and_ed_can_be_overridden() {
     h.run_steps(2);
     h.get_by_label("Segment (S)").click();
     h.run_steps(2);
-    assert!(h.state().segmenting.is_some(), "segmentation runs in the background");
+    assert!(
+        h.state().segmenting.is_some(),
+        "segmentation runs in the background"
+    );
     wait_for(&mut h, "segmentation", |a| a.segmenting.is_none());
     let app = h.state();
-    assert_eq!(app.label_source, Some(LabelSource::Automatic), "{:?}", app.error);
+    assert_eq!(
+        app.label_source,
+        Some(LabelSource::Automatic),
+        "{:?}",
+        app.error
+    );
     let m = app.measures.clone().unwrap();
-    assert!(m.volumes.lv_ml.iter().all(Option::is_some), "every phase segmented");
-    assert!(app.contours.as_ref().unwrap().iter().all(|(_, c)| c.source == Source::Auto));
+    assert!(
+        m.volumes.lv_ml.iter().all(Option::is_some),
+        "every phase segmented"
+    );
+    assert!(
+        app.contours
+            .as_ref()
+            .unwrap()
+            .iter()
+            .all(|(_, c)| c.source == Source::Auto)
+    );
     let (edv, ef) = (m.lv.edv_ml.unwrap(), m.lv.ef_pct.unwrap());
     assert!(edv > 0.0 && (0.0..100.0).contains(&ef));
     // Override ED through the panel's ED selector: the measures follow at once.
@@ -100,7 +132,10 @@ fn segmenting_fills_the_measures_and_ed_can_be_overridden() {
 /// Screen position of image pixel coordinates, as the viewport last drew the image.
 fn screen_of(app: &App, p: [f64; 2]) -> egui::Pos2 {
     let (min, scale) = app.viewport_map.expect("the viewport was drawn");
-    egui::pos2(min.x + (p[0] as f32 + 0.5) * scale, min.y + (p[1] as f32 + 0.5) * scale)
+    egui::pos2(
+        min.x + (p[0] as f32 + 0.5) * scale,
+        min.y + (p[1] as f32 + 0.5) * scale,
+    )
 }
 
 /// Drags with the left button from `from` to `to` in a few steps, as a hand would.
@@ -122,16 +157,25 @@ fn drag(h: &mut Harness<'static, App>, from: egui::Pos2, to: egui::Pos2) {
 fn ready_to_nudge(h: &mut Harness<'static, App>) -> [f64; 2] {
     h.run_steps(2);
     let labels = h.state().labels.clone().unwrap();
-    h.state_mut().set_contours(ContourSet::from_labels(&labels, Source::Auto));
+    h.state_mut()
+        .set_contours(ContourSet::from_labels(&labels, Source::Auto));
     let ed = h.state().measures.as_ref().unwrap().ed_phase.unwrap();
     let slice = h.state().view.as_ref().unwrap().slice;
-    h.state_mut().commands.push(systole::app::Command::Go { phase: ed, slice });
+    h.state_mut()
+        .commands
+        .push(systole::app::Command::Go { phase: ed, slice });
     h.run_steps(2);
     h.get_by_label("Nudge").click();
     h.run_steps(2);
     let set = h.state().contours.as_ref().unwrap();
-    let c = set.get((ed, slice, Structure::LvEndo)).expect("an LV contour at ED on the mid slice");
-    c.points.iter().copied().max_by(|a, b| a[0].total_cmp(&b[0])).unwrap()
+    let c = set
+        .get((ed, slice, Structure::LvEndo))
+        .expect("an LV contour at ED on the mid slice");
+    c.points
+        .iter()
+        .copied()
+        .max_by(|a, b| a[0].total_cmp(&b[0]))
+        .unwrap()
 }
 
 #[test]
@@ -148,7 +192,10 @@ fn dragging_the_lv_contour_outwards_raises_lvedv_in_the_panel_and_undo_restores_
     assert!(edv1 > edv0 + 0.1, "LVEDV {edv0} -> {edv1}");
     h.get_by_label(&format!("{edv1:.1}"));
     let v = app.view.as_ref().unwrap();
-    assert!(app.contours.as_ref().unwrap().edited(v.phase, v.slice), "the image is marked as edited");
+    assert!(
+        app.contours.as_ref().unwrap().edited(v.phase, v.slice),
+        "the image is marked as edited"
+    );
     // The live measures equal a full recount of the labels rasterised from the contours.
     let full = app.contours.as_ref().unwrap().to_labels();
     assert_eq!(&full, app.labels.as_ref().unwrap());
@@ -156,7 +203,10 @@ fn dragging_the_lv_contour_outwards_raises_lvedv_in_the_panel_and_undo_restores_
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
     h.run_steps(2);
     assert_eq!(h.state().measures.as_ref().unwrap().lv.edv_ml, Some(edv0));
-    h.key_press_modifiers(egui::Modifiers::COMMAND | egui::Modifiers::SHIFT, egui::Key::Z);
+    h.key_press_modifiers(
+        egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
+        egui::Key::Z,
+    );
     h.run_steps(2);
     assert_eq!(h.state().measures.as_ref().unwrap().lv.edv_ml, Some(edv1));
 }
@@ -193,22 +243,59 @@ fn another_studys_or_a_broken_session_is_refused_and_never_overwritten() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("systole-session.json");
     for (what, text) in [
-        ("broken", "{\"format\": \"systole-session\", \"version\": 1, \"contours\": [".to_string()),
+        (
+            "broken",
+            "{\"format\": \"systole-session\", \"version\": 1, \"contours\": [".to_string(),
+        ),
         ("foreign", {
-            let other = phantom(&PhantomConfig { seed: 99, ..PhantomConfig::default() }).study;
-            let s = Session { contours: ContourSet::new(other.cine.dims()), overrides: Default::default() };
+            let other = phantom(&PhantomConfig {
+                seed: 99,
+                ..PhantomConfig::default()
+            })
+            .study;
+            let s = Session {
+                contours: ContourSet::new(other.cine.dims()),
+                overrides: Default::default(),
+            };
             session::to_text(&SessionFile::new(&other, &s, (None, None))).unwrap()
         }),
     ] {
         std::fs::write(&file, &text).unwrap();
         let mut h = harness_at(dir.path());
         let right = ready_to_nudge(&mut h);
-        assert!(h.state().session.blocked.is_some(), "{what}: saving is blocked");
-        assert!(h.state().error.as_deref().unwrap_or("").contains(if what == "broken" { "broken" } else { "another study" }), "{what}: {:?}", h.state().error);
+        assert!(
+            h.state().session.blocked.is_some(),
+            "{what}: saving is blocked"
+        );
+        assert!(
+            h.state()
+                .error
+                .as_deref()
+                .unwrap_or("")
+                .contains(if what == "broken" {
+                    "broken"
+                } else {
+                    "another study"
+                }),
+            "{what}: {:?}",
+            h.state().error
+        );
         let from = screen_of(h.state(), right);
         drag(&mut h, from, from + egui::vec2(20.0, 0.0));
-        assert!(h.state().contours.as_ref().unwrap().iter().any(|(_, c)| c.source == Source::Manual), "{what}: editing still works");
-        assert_eq!(std::fs::read_to_string(&file).unwrap(), text, "{what}: the file is untouched");
+        assert!(
+            h.state()
+                .contours
+                .as_ref()
+                .unwrap()
+                .iter()
+                .any(|(_, c)| c.source == Source::Manual),
+            "{what}: editing still works"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&file).unwrap(),
+            text,
+            "{what}: the file is untouched"
+        );
     }
 }
 
@@ -217,7 +304,9 @@ fn another_studys_or_a_broken_session_is_refused_and_never_overwritten() {
 #[test]
 #[ignore = "run by edit_survives_sigkill"]
 fn sigkill_child() {
-    let Some(dir) = std::env::var_os("SYSTOLE_SIGKILL_DIR") else { return };
+    let Some(dir) = std::env::var_os("SYSTOLE_SIGKILL_DIR") else {
+        return;
+    };
     let mut h = harness_at(std::path::Path::new(&dir));
     let right = ready_to_nudge(&mut h);
     let from = screen_of(h.state(), right);
@@ -235,7 +324,13 @@ fn edit_survives_sigkill() {
     use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "sigkill_child", "--ignored", "--nocapture", "--test-threads=1"])
+        .args([
+            "--exact",
+            "sigkill_child",
+            "--ignored",
+            "--nocapture",
+            "--test-threads=1",
+        ])
         .env("SYSTOLE_SIGKILL_DIR", dir.path())
         .stdout(std::process::Stdio::piped())
         .spawn()
@@ -254,15 +349,26 @@ fn edit_survives_sigkill() {
     }
     let status = child.wait().unwrap();
     use std::os::unix::process::ExitStatusExt;
-    assert_eq!(status.signal(), Some(9), "the child was killed, not finished");
+    assert_eq!(
+        status.signal(),
+        Some(9),
+        "the child was killed, not finished"
+    );
     let edv = edv.expect("the child reported its edit");
     let study = phantom(&PhantomConfig::default()).study;
     let s = session::read(&dir.path().join("systole-session.json"), &study).unwrap();
-    assert!(s.contours.iter().any(|(_, c)| c.source == Source::Manual), "the manual contour is on disk");
+    assert!(
+        s.contours.iter().any(|(_, c)| c.source == Source::Manual),
+        "the manual contour is on disk"
+    );
     let labels = s.contours.to_labels();
     let voxel_ml = study.cine.geometry.voxel_volume_ml().unwrap();
     let m = Engine::new(&labels, voxel_ml).measures(&Context::of(&study, BsaFormula::Mosteller));
-    assert!((m.lv.edv_ml.unwrap() - edv).abs() < 1e-9, "measures from the saved session {:?} equal what was on screen {edv}", m.lv.edv_ml);
+    assert!(
+        (m.lv.edv_ml.unwrap() - edv).abs() < 1e-9,
+        "measures from the saved session {:?} equal what was on screen {edv}",
+        m.lv.edv_ml
+    );
 }
 
 #[test]
@@ -273,25 +379,45 @@ fn file_export_writes_labels_contours_and_the_report_with_the_reviewer() {
     h.state_mut().session.conclusion = "Exported from the viewer.".into();
     let dir = tempfile::tempdir().unwrap();
     let app = h.state();
-    for kind in [Export::LabelsNifti, Export::ContoursCsv, Export::ContoursJson, Export::ReportPdf] {
+    for kind in [
+        Export::LabelsNifti,
+        Export::ContoursCsv,
+        Export::ContoursJson,
+        Export::ReportPdf,
+    ] {
         let path = dir.path().join(kind.default_name().0);
-        app.export(kind, &path).unwrap_or_else(|e| panic!("{kind:?}: {e}"));
+        app.export(kind, &path)
+            .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
     }
     let set = app.contours.as_ref().unwrap();
     let vertices: usize = set.iter().map(|(_, c)| c.points.len()).sum();
     let csv = std::fs::read_to_string(dir.path().join("contours.csv")).unwrap();
-    assert_eq!(csv.lines().count(), vertices + 1, "a header and one row per vertex");
-    let json: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.path().join("contours.json")).unwrap()).unwrap();
+    assert_eq!(
+        csv.lines().count(),
+        vertices + 1,
+        "a header and one row per vertex"
+    );
+    let json: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("contours.json")).unwrap()).unwrap();
     assert_eq!(json["contours"].as_array().unwrap().len(), set.len());
     let nii = std::fs::read(dir.path().join("labels.nii.gz")).unwrap();
     assert_eq!(&nii[..2], &[0x1f, 0x8b], "gzip-compressed NIfTI");
     let pdf = dir.path().join("report.pdf");
     assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF"));
-    let out = std::process::Command::new("pdftotext").args([pdf.to_str().unwrap(), "-"]).output().expect("pdftotext (poppler-utils)");
+    let out = std::process::Command::new("pdftotext")
+        .args([pdf.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils)");
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("Dr Export Test") && text.contains("Exported from the viewer."), "{text}");
+    assert!(
+        text.contains("Dr Export Test") && text.contains("Exported from the viewer."),
+        "{text}"
+    );
     let edv = app.measures.as_ref().unwrap().lv.edv_ml.unwrap();
-    assert!(text.contains(&format!("{edv:.1}")), "the report shows the viewer's LVEDV {edv:.1}");
+    assert!(
+        text.contains(&format!("{edv:.1}")),
+        "the report shows the viewer's LVEDV {edv:.1}"
+    );
 }
 
 #[test]
@@ -324,14 +450,27 @@ fn impossible_values_are_shown_as_a_problem_not_as_a_measurement() {
     let (ed, es) = (m.ed_phase.unwrap(), m.es_phase.unwrap());
     assert!(h.query_by_label("IMPOSSIBLE").is_none());
     // The reader swaps ED and ES by mistake: ESV > EDV.
-    h.state_mut().key_override = systole::study::KeyPhases { ed: Some(es), es: Some(ed) };
-    h.state_mut().commands.push(systole::app::Command::OverridesChanged);
+    h.state_mut().key_override = systole::study::KeyPhases {
+        ed: Some(es),
+        es: Some(ed),
+    };
+    h.state_mut()
+        .commands
+        .push(systole::app::Command::OverridesChanged);
     h.run_steps(3);
     let m = h.state().measures.clone().unwrap();
     assert!(m.lv.sv_ml.unwrap() < 0.0);
-    assert!(h.query_all_by_label("IMPOSSIBLE").count() >= 2, "LV SV and EF are marked");
+    assert!(
+        h.query_all_by_label("IMPOSSIBLE").count() >= 2,
+        "LV SV and EF are marked"
+    );
     // The reason is spelled out (the RV's stroke volume turns negative too).
     h.get_by_label_contains("LV stroke volume");
     assert!(h.query_all_by_label_contains("is negative").count() >= 1);
-    assert!(!m.flags.iter().any(|f| f.measure.starts_with("lv_sv") || f.measure == "lv_ef_pct"), "no reference-range rating of an impossible value");
+    assert!(
+        !m.flags
+            .iter()
+            .any(|f| f.measure.starts_with("lv_sv") || f.measure == "lv_ef_pct"),
+        "no reference-range rating of an impossible value"
+    );
 }

@@ -13,17 +13,23 @@ use systole::contour::set::{ContourSet, Source};
 
 /// The viewer on the built-in phantom, with our slice pipeline installed in the renderer.
 fn harness() -> Harness<'static, App> {
-    let rs = create_render_state(default_wgpu_setup(), egui_wgpu::RendererOptions::PREDICTABLE);
+    let rs = create_render_state(
+        default_wgpu_setup(),
+        egui_wgpu::RendererOptions::PREDICTABLE,
+    );
     render::install(&rs);
     let ctx = egui::Context::default();
     let app = App::new(LaunchOptions::default(), true, &ctx);
-    let mut h = Harness::builder().with_size(egui::vec2(1000.0, 640.0)).renderer(WgpuTestRenderer::from_render_state(rs)).build_ui_state(
-        |ui, app: &mut App| {
-            app.logic(ui.ctx());
-            ui::show(app, ui);
-        },
-        app,
-    );
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1000.0, 640.0))
+        .renderer(WgpuTestRenderer::from_render_state(rs))
+        .build_ui_state(
+            |ui, app: &mut App| {
+                app.logic(ui.ctx());
+                ui::show(app, ui);
+            },
+            app,
+        );
     h.run_steps(3);
     h
 }
@@ -52,12 +58,26 @@ fn zoomed_with_nearest_sampling_and_a_narrow_window() {
 fn a_hand_edited_contour_is_drawn_thicker_and_marked_in_the_matrix() {
     let mut h = harness();
     let labels = h.state().labels.clone().unwrap();
-    h.state_mut().set_contours(ContourSet::from_labels(&labels, Source::Auto));
+    h.state_mut()
+        .set_contours(ContourSet::from_labels(&labels, Source::Auto));
     let v = h.state().view.clone().unwrap();
     let key = (v.phase, v.slice, Structure::RvEndo);
-    let c = h.state().contours.as_ref().unwrap().get(key).cloned().unwrap();
+    let c = h
+        .state()
+        .contours
+        .as_ref()
+        .unwrap()
+        .get(key)
+        .cloned()
+        .unwrap();
     let moved: Vec<[f64; 2]> = c.points.iter().map(|p| [p[0] - 3.0, p[1]]).collect();
-    h.state_mut().edit_contours(vec![(key, Some(systole::contour::set::Contour { points: moved, source: Source::Manual }))]);
+    h.state_mut().edit_contours(vec![(
+        key,
+        Some(systole::contour::set::Contour {
+            points: moved,
+            source: Source::Manual,
+        }),
+    )]);
     h.get_by_label("Nudge").click();
     h.run_steps(2);
     h.snapshot("viewer_edited");

@@ -50,7 +50,11 @@ impl Pending {
     pub fn poll(&self) -> Answer {
         match self.rx.try_recv() {
             Ok(Some(p)) => Answer::Chosen(p),
-            Ok(None) | Err(TryRecvError::Disconnected) if self.started.elapsed() < DIALOG_GAVE_UP => Answer::Unavailable,
+            Ok(None) | Err(TryRecvError::Disconnected)
+                if self.started.elapsed() < DIALOG_GAVE_UP =>
+            {
+                Answer::Unavailable
+            }
             Ok(None) | Err(TryRecvError::Disconnected) => Answer::Cancelled,
             Err(TryRecvError::Empty) => Answer::Waiting,
         }
@@ -60,7 +64,10 @@ impl Pending {
 /// File name stem of a study path: `SCD0000101` for a folder, `patient001_frame01` for
 /// `patient001_frame01.nii.gz`.
 pub fn study_stem(path: &Path) -> String {
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "study".into());
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "study".into());
     let lower = name.to_ascii_lowercase();
     for ext in [".nii.gz", ".nii", ".dcm", ".ima"] {
         if lower.ends_with(ext) {
@@ -76,14 +83,21 @@ pub fn default_export_path(study: Option<&Path>, last_dir: Option<&Path>, kind: 
     let stem = study.map_or_else(|| "phantom".to_string(), study_stem);
     let (name, _) = kind.default_name();
     let file = format!("{stem}_{name}");
-    let dir = last_dir.map(Path::to_path_buf).or_else(|| study.and_then(|s| s.parent()).map(Path::to_path_buf)).unwrap_or_default();
+    let dir = last_dir
+        .map(Path::to_path_buf)
+        .or_else(|| study.and_then(|s| s.parent()).map(Path::to_path_buf))
+        .unwrap_or_default();
     dir.join(file)
 }
 
 impl App {
     /// The default path of an export of the open study.
     pub fn export_path(&self, kind: Export) -> PathBuf {
-        default_export_path(self.session.study_path.as_deref(), self.last_export_dir.as_deref(), kind)
+        default_export_path(
+            self.session.study_path.as_deref(),
+            self.last_export_dir.as_deref(),
+            kind,
+        )
     }
 
     /// Opens the system dialog for `purpose` in its own thread.
@@ -94,30 +108,46 @@ impl App {
             Purpose::Open => None,
             Purpose::Export(kind) => Some(self.export_path(kind)),
         };
-        let fallback = suggested.as_ref().map_or_else(String::new, |p| p.display().to_string());
+        let fallback = suggested
+            .as_ref()
+            .map_or_else(String::new, |p| p.display().to_string());
         // rfd's dialog blocks its own thread, never the UI's.
-        let _ = std::thread::Builder::new().name("systole-dialog".into()).spawn(move || {
-            let picked = match (purpose, suggested) {
-                (Purpose::Export(kind), Some(path)) => {
-                    let (_, ext) = kind.default_name();
-                    let mut d = rfd::FileDialog::new().set_title("Export").add_filter(ext, &[ext]);
-                    if let Some(name) = path.file_name() {
-                        d = d.set_file_name(name.to_string_lossy());
+        let _ = std::thread::Builder::new()
+            .name("systole-dialog".into())
+            .spawn(move || {
+                let picked = match (purpose, suggested) {
+                    (Purpose::Export(kind), Some(path)) => {
+                        let (_, ext) = kind.default_name();
+                        let mut d = rfd::FileDialog::new()
+                            .set_title("Export")
+                            .add_filter(ext, &[ext]);
+                        if let Some(name) = path.file_name() {
+                            d = d.set_file_name(name.to_string_lossy());
+                        }
+                        if let Some(dir) = path.parent().filter(|p| p.is_dir()) {
+                            d = d.set_directory(dir);
+                        }
+                        d.save_file()
                     }
-                    if let Some(dir) = path.parent().filter(|p| p.is_dir()) {
-                        d = d.set_directory(dir);
+                    _ => {
+                        let d = rfd::FileDialog::new().set_title("Open a CMR study");
+                        if folder {
+                            d.pick_folder()
+                        } else {
+                            d.add_filter("DICOM or NIfTI", &["dcm", "nii", "gz", "IMA"])
+                                .pick_file()
+                        }
                     }
-                    d.save_file()
-                }
-                _ => {
-                    let d = rfd::FileDialog::new().set_title("Open a CMR study");
-                    if folder { d.pick_folder() } else { d.add_filter("DICOM or NIfTI", &["dcm", "nii", "gz", "IMA"]).pick_file() }
-                }
-            };
-            let _ = tx.send(picked);
-            repaint.request_repaint();
+                };
+                let _ = tx.send(picked);
+                repaint.request_repaint();
+            });
+        self.dialog = Some(Pending {
+            purpose,
+            rx,
+            started: Instant::now(),
+            fallback,
         });
-        self.dialog = Some(Pending { purpose, rx, started: Instant::now(), fallback });
     }
 
     /// Picks up the system dialog's answer.
@@ -135,7 +165,11 @@ impl App {
                 let (purpose, text) = (pending.purpose, pending.fallback.clone());
                 self.dialog = None;
                 let note = "No system file dialog answered (it needs an xdg desktop portal or zenity): type the path instead.".to_string();
-                self.path_prompt = Some(PathPrompt { purpose, text, note: Some(note) });
+                self.path_prompt = Some(PathPrompt {
+                    purpose,
+                    text,
+                    note: Some(note),
+                });
             }
         }
     }
@@ -156,7 +190,9 @@ impl App {
 
     /// Shows the in-app path field, when open.
     pub fn path_prompt_window(&mut self, ctx: &egui::Context) {
-        let Some(prompt) = &mut self.path_prompt else { return };
+        let Some(prompt) = &mut self.path_prompt else {
+            return;
+        };
         let title = match prompt.purpose {
             Purpose::Open => "Open a study".to_string(),
             Purpose::Export(kind) => format!("Export {}", kind.title()),
@@ -167,10 +203,20 @@ impl App {
             if let Some(note) = &prompt.note {
                 ui.label(note);
             }
-            let field = ui.add(egui::TextEdit::singleline(&mut prompt.text).desired_width(420.0).hint_text("/path/to/study or file"));
+            let field = ui.add(
+                egui::TextEdit::singleline(&mut prompt.text)
+                    .desired_width(420.0)
+                    .hint_text("/path/to/study or file"),
+            );
             go |= field.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
             ui.horizontal(|ui| {
-                go |= ui.button(if prompt.purpose == Purpose::Open { "Open" } else { "Export" }).clicked();
+                go |= ui
+                    .button(if prompt.purpose == Purpose::Open {
+                        "Open"
+                    } else {
+                        "Export"
+                    })
+                    .clicked();
                 close |= ui.button("Cancel").clicked();
             });
         });
@@ -191,9 +237,18 @@ mod tests {
     #[test]
     fn export_names_come_from_the_study() {
         let study = Path::new("/data/sunnybrook/SCD0000101");
-        assert_eq!(default_export_path(Some(study), None, Export::ReportPdf), PathBuf::from("/data/sunnybrook/SCD0000101_report.pdf"));
+        assert_eq!(
+            default_export_path(Some(study), None, Export::ReportPdf),
+            PathBuf::from("/data/sunnybrook/SCD0000101_report.pdf")
+        );
         let nii = Path::new("/x/patient001_frame01.nii.gz");
-        assert_eq!(default_export_path(Some(nii), Some(Path::new("/out")), Export::LabelsNifti), PathBuf::from("/out/patient001_frame01_labels.nii.gz"));
-        assert_eq!(default_export_path(None, None, Export::ContoursCsv), PathBuf::from("phantom_contours.csv"));
+        assert_eq!(
+            default_export_path(Some(nii), Some(Path::new("/out")), Export::LabelsNifti),
+            PathBuf::from("/out/patient001_frame01_labels.nii.gz")
+        );
+        assert_eq!(
+            default_export_path(None, None, Export::ContoursCsv),
+            PathBuf::from("phantom_contours.csv")
+        );
     }
 }

@@ -2,10 +2,10 @@
 //! measures through the incremental engine, and the session file saved after every change.
 
 use super::{App, LabelSource};
+use crate::contour::Structure;
 use crate::contour::edit;
 use crate::contour::history::{Change, History};
 use crate::contour::set::{Contour, ContourSet, Key, Source};
-use crate::contour::Structure;
 use crate::io::session::{self, Overrides, Session, SessionFile};
 use crate::measure::Engine;
 use crate::study::KeyPhases;
@@ -29,7 +29,14 @@ pub enum Tool {
 }
 
 impl Tool {
-    pub const ALL: [Tool; 6] = [Tool::Navigate, Tool::Nudge, Tool::Draw, Tool::Freehand, Tool::BrushAdd, Tool::BrushErase];
+    pub const ALL: [Tool; 6] = [
+        Tool::Navigate,
+        Tool::Nudge,
+        Tool::Draw,
+        Tool::Freehand,
+        Tool::BrushAdd,
+        Tool::BrushErase,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -96,7 +103,16 @@ pub struct EditState {
 
 impl Default for EditState {
     fn default() -> EditState {
-        EditState { tool: Tool::Navigate, structure: Structure::LvEndo, radius_px: 6.0, draft: Vec::new(), history: History::default(), drag: None, brush_mask: None, drag_origin: None }
+        EditState {
+            tool: Tool::Navigate,
+            structure: Structure::LvEndo,
+            radius_px: 6.0,
+            draft: Vec::new(),
+            history: History::default(),
+            drag: None,
+            brush_mask: None,
+            drag_origin: None,
+        }
     }
 }
 
@@ -122,8 +138,12 @@ impl App {
     /// Reads the study's session (if any) after a study is installed.
     pub(super) fn restore_session(&mut self) {
         self.edit = EditState::default();
-        let (Some(cur), Some(path)) = (&self.current, self.session.study_path.clone()) else { return };
-        let Some(file) = session::find(&path, &cur.study, self.session.explicit.as_deref()) else { return };
+        let (Some(cur), Some(path)) = (&self.current, self.session.study_path.clone()) else {
+            return;
+        };
+        let Some(file) = session::find(&path, &cur.study, self.session.explicit.as_deref()) else {
+            return;
+        };
         match session::read(&file, &cur.study) {
             Ok(s) => {
                 let o = s.overrides.clone();
@@ -131,7 +151,10 @@ impl App {
                 self.weight_kg = o.weight_kg.or(self.weight_kg);
                 self.sex = o.sex.or(self.sex);
                 self.age_years = o.age_years.or(self.age_years);
-                self.key_override = KeyPhases { ed: o.ed_phase, es: o.es_phase };
+                self.key_override = KeyPhases {
+                    ed: o.ed_phase,
+                    es: o.es_phase,
+                };
                 self.session.reviewer = o.reviewer.unwrap_or_default();
                 self.session.conclusion = o.conclusion.unwrap_or_default();
                 self.session.saved_to = Some(file);
@@ -139,7 +162,9 @@ impl App {
             }
             Err(e) => {
                 self.session.blocked = Some(e.to_string());
-                self.error = Some(format!("{e}\nEdits in this window are not saved until the file is fixed or removed."));
+                self.error = Some(format!(
+                    "{e}\nEdits in this window are not saved until the file is fixed or removed."
+                ));
             }
         }
     }
@@ -182,13 +207,17 @@ impl App {
     }
 
     pub fn undo(&mut self) {
-        let Some(set) = self.contours.as_mut() else { return };
+        let Some(set) = self.contours.as_mut() else {
+            return;
+        };
         let keys = self.edit.history.undo(set);
         self.after_change(&keys, true);
     }
 
     pub fn redo(&mut self) {
-        let Some(set) = self.contours.as_mut() else { return };
+        let Some(set) = self.contours.as_mut() else {
+            return;
+        };
         let keys = self.edit.history.redo(set);
         self.after_change(&keys, true);
     }
@@ -198,7 +227,9 @@ impl App {
         if keys.is_empty() {
             return;
         }
-        let (Some(set), Some(labels)) = (&self.contours, &mut self.labels) else { return };
+        let (Some(set), Some(labels)) = (&self.contours, &mut self.labels) else {
+            return;
+        };
         let mut images: Vec<(usize, usize)> = keys.iter().map(|k| (k.0, k.1)).collect();
         images.sort_unstable();
         images.dedup();
@@ -217,22 +248,39 @@ impl App {
 
     /// Measures from the engine's counts (the incremental path).
     pub(super) fn measures_from_engine(&mut self) {
-        let (Some(engine), Some(ctx)) = (&self.engine, self.context()) else { return };
+        let (Some(engine), Some(ctx)) = (&self.engine, self.context()) else {
+            return;
+        };
         self.measures = Some(engine.measures(&ctx));
     }
 
     /// Builds the engine from scratch (a new study or contour set).
     pub(super) fn rebuild_engine(&mut self) {
         self.engine = None;
-        let (Some(cur), Some(labels)) = (&self.current, &self.labels) else { return };
-        let Some(voxel_ml) = cur.cine.geometry.voxel_volume_ml().filter(|v| v.is_finite() && *v > 0.0) else { return };
+        let (Some(cur), Some(labels)) = (&self.current, &self.labels) else {
+            return;
+        };
+        let Some(voxel_ml) = cur
+            .cine
+            .geometry
+            .voxel_volume_ml()
+            .filter(|v| v.is_finite() && *v > 0.0)
+        else {
+            return;
+        };
         self.engine = Some(Engine::new(labels, voxel_ml));
     }
 
     /// Automatic contours of one finished phase (manual contours stay unless
     /// `replace_manual`).
-    pub(super) fn merge_phase(&mut self, phase: &crate::pipeline::PhaseLabels, replace_manual: bool) {
-        let Some(d) = self.current.as_ref().map(|c| c.cine.dims()) else { return };
+    pub(super) fn merge_phase(
+        &mut self,
+        phase: &crate::pipeline::PhaseLabels,
+        replace_manual: bool,
+    ) {
+        let Some(d) = self.current.as_ref().map(|c| c.cine.dims()) else {
+            return;
+        };
         if phase.phase >= d.phases || phase.images.len() != d.slices {
             return;
         }
@@ -248,7 +296,11 @@ impl App {
                 }
             }
         }
-        if let Some(done) = self.seg_run.as_mut().and_then(|r| r.phases_done.get_mut(phase.phase)) {
+        if let Some(done) = self
+            .seg_run
+            .as_mut()
+            .and_then(|r| r.phases_done.get_mut(phase.phase))
+        {
             *done = true;
         }
         self.after_change(&changed, false);
@@ -267,13 +319,27 @@ impl App {
         let key = (phase, slice, self.edit.structure);
         let before = self.contours.as_ref().and_then(|s| s.get(key).cloned());
         self.edit.brush_mask = None;
-        self.edit.drag = Some(vec![Change { key, before: before.clone(), after: before }]);
+        self.edit.drag = Some(vec![Change {
+            key,
+            before: before.clone(),
+            after: before,
+        }]);
     }
 
     /// Sets the dragged contour live (not yet an undo step, not yet saved).
     fn drag_to(&mut self, new: Option<Contour>) {
-        let Some(key) = self.edit.drag.as_ref().and_then(|s| s.first()).map(|c| c.key) else { return };
-        let Some(set) = self.contours_mut() else { return };
+        let Some(key) = self
+            .edit
+            .drag
+            .as_ref()
+            .and_then(|s| s.first())
+            .map(|c| c.key)
+        else {
+            return;
+        };
+        let Some(set) = self.contours_mut() else {
+            return;
+        };
         if set.get(key) == new.as_ref() || set.set(key, new.clone()).is_err() {
             return;
         }
@@ -287,30 +353,56 @@ impl App {
     /// displacement so far) around `at` (where the drag started), image pixels. Computing
     /// from the start every time gives one smooth bulge however many events the drag has.
     pub fn nudge(&mut self, at: [f64; 2], delta: [f64; 2]) {
-        let Some(c) = self.edit.drag.as_ref().and_then(|s| s.first()).and_then(|c| c.before.clone()) else { return };
-        let moved = Contour { points: edit::nudge(&c.points, at, delta, self.edit.radius_px), source: Source::Manual };
+        let Some(c) = self
+            .edit
+            .drag
+            .as_ref()
+            .and_then(|s| s.first())
+            .and_then(|c| c.before.clone())
+        else {
+            return;
+        };
+        let moved = Contour {
+            points: edit::nudge(&c.points, at, delta, self.edit.radius_px),
+            source: Source::Manual,
+        };
         self.drag_to(Some(moved));
     }
 
     /// Brush stroke: paints (or erases) a disc at `at` into the stroke's pixels and traces
     /// the dragged contour from them.
     pub fn brush_stroke(&mut self, at: [f64; 2], add: bool) {
-        let Some(d) = self.current.as_ref().map(|c| c.cine.dims()) else { return };
-        let Some(start) = self.edit.drag.as_ref().and_then(|s| s.first()).map(|c| c.before.as_ref().map(|c| c.points.clone())) else { return };
+        let Some(d) = self.current.as_ref().map(|c| c.cine.dims()) else {
+            return;
+        };
+        let Some(start) = self
+            .edit
+            .drag
+            .as_ref()
+            .and_then(|s| s.first())
+            .map(|c| c.before.as_ref().map(|c| c.points.clone()))
+        else {
+            return;
+        };
         let mask = self.edit.brush_mask.get_or_insert_with(|| match &start {
             Some(p) => crate::contour::fill(p, d.rows, d.columns),
             None => vec![false; d.rows * d.columns],
         });
         edit::paint_disc(mask, d.columns, at, self.edit.radius_px, add);
         let new = crate::contour::trace::contour_of(mask, d.columns);
-        self.drag_to(new.map(|points| Contour { points, source: Source::Manual }));
+        self.drag_to(new.map(|points| Contour {
+            points,
+            source: Source::Manual,
+        }));
     }
 
     /// Ends a drag: one undo step (none if nothing moved), the anatomical rule applied,
     /// saved.
     pub fn end_drag(&mut self) {
         self.edit.brush_mask = None;
-        let Some(mut step) = self.edit.drag.take() else { return };
+        let Some(mut step) = self.edit.drag.take() else {
+            return;
+        };
         if step.iter().all(|c| c.before == c.after) {
             return;
         }
@@ -338,9 +430,15 @@ impl App {
             Structure::RvEndo => false,
             Structure::LvEpi => return None,
         };
-        let epi = self.contours.as_ref()?.get((key.0, key.1, Structure::LvEpi))?;
+        let epi = self
+            .contours
+            .as_ref()?
+            .get((key.0, key.1, Structure::LvEpi))?;
         let fixed = edit::constrain(&c.points, &epi.points, inside, d.rows, d.columns)?;
-        Some(fixed.map(|points| Contour { points, source: Source::Manual }))
+        Some(fixed.map(|points| Contour {
+            points,
+            source: Source::Manual,
+        }))
     }
 
     pub fn dragging(&self) -> bool {
@@ -349,18 +447,43 @@ impl App {
 
     /// Brush at `at` on the active structure of an image.
     pub fn brush(&mut self, phase: usize, slice: usize, at: [f64; 2], add: bool) {
-        let Some(d) = self.current.as_ref().map(|c| c.cine.dims()) else { return };
+        let Some(d) = self.current.as_ref().map(|c| c.cine.dims()) else {
+            return;
+        };
         let key = (phase, slice, self.edit.structure);
-        let old = self.contours.as_ref().and_then(|s| s.get(key)).map(|c| c.points.clone());
-        let new = edit::brush(old.as_deref(), at, self.edit.radius_px, add, d.rows, d.columns);
-        self.edit_contours(vec![(key, new.map(|points| Contour { points, source: Source::Manual }))]);
+        let old = self
+            .contours
+            .as_ref()
+            .and_then(|s| s.get(key))
+            .map(|c| c.points.clone());
+        let new = edit::brush(
+            old.as_deref(),
+            at,
+            self.edit.radius_px,
+            add,
+            d.rows,
+            d.columns,
+        );
+        self.edit_contours(vec![(
+            key,
+            new.map(|points| Contour {
+                points,
+                source: Source::Manual,
+            }),
+        )]);
     }
 
     /// Closes the drawn points into the active structure's contour on an image.
     pub fn finish_draft(&mut self, phase: usize, slice: usize) {
         let pts = std::mem::take(&mut self.edit.draft);
         if let Some(points) = edit::from_points(&pts) {
-            self.edit_contours(vec![((phase, slice, self.edit.structure), Some(Contour { points, source: Source::Manual }))]);
+            self.edit_contours(vec![(
+                (phase, slice, self.edit.structure),
+                Some(Contour {
+                    points,
+                    source: Source::Manual,
+                }),
+            )]);
         }
     }
 
@@ -374,7 +497,15 @@ impl App {
         let Some(set) = &self.contours else { return };
         let changes = Structure::ALL
             .into_iter()
-            .map(|st| ((to.0, to.1, st), set.get((from.0, from.1, st)).map(|c| Contour { points: c.points.clone(), source: Source::Manual })))
+            .map(|st| {
+                (
+                    (to.0, to.1, st),
+                    set.get((from.0, from.1, st)).map(|c| Contour {
+                        points: c.points.clone(),
+                        source: Source::Manual,
+                    }),
+                )
+            })
             .collect();
         self.edit_contours(changes);
     }
@@ -395,10 +526,17 @@ impl App {
         };
         match kind {
             Export::LabelsNifti => {
-                let labels = self.labels.as_ref().ok_or("there are no labels to export yet: segment or draw first")?;
-                crate::io::write_labels(path, &cur.cine, labels, crate::study::LabelOrder::Systole).map_err(|e| e.to_string())
+                let labels = self
+                    .labels
+                    .as_ref()
+                    .ok_or("there are no labels to export yet: segment or draw first")?;
+                crate::io::write_labels(path, &cur.cine, labels, crate::study::LabelOrder::Systole)
+                    .map_err(|e| e.to_string())
             }
-            Export::ContoursCsv => crate::io::write_atomic(path, crate::io::export::contours_csv(set).as_bytes()).map_err(|e| e.to_string()),
+            Export::ContoursCsv => {
+                crate::io::write_atomic(path, crate::io::export::contours_csv(set).as_bytes())
+                    .map_err(|e| e.to_string())
+            }
             Export::ContoursJson => {
                 let text = crate::io::export::contours_json(set).map_err(|e| e.to_string())?;
                 crate::io::write_atomic(path, text.as_bytes()).map_err(|e| e.to_string())
@@ -411,10 +549,20 @@ impl App {
     }
 
     /// The PDF report of the study as reviewed here (about 10 ms for a 20-phase study).
-    pub fn report_pdf(&self, paper: crate::report::Paper, anonymize: bool) -> Result<Vec<u8>, String> {
+    pub fn report_pdf(
+        &self,
+        paper: crate::report::Paper,
+        anonymize: bool,
+    ) -> Result<Vec<u8>, String> {
         let cur = self.current.as_ref().ok_or("no study is open")?;
-        let labels = self.labels.as_ref().ok_or("there are no contours to report yet: segment first")?;
-        let m = self.measures.as_ref().ok_or("there are no measures to report yet")?;
+        let labels = self
+            .labels
+            .as_ref()
+            .ok_or("there are no contours to report yet: segment first")?;
+        let m = self
+            .measures
+            .as_ref()
+            .ok_or("there are no measures to report yet")?;
         let nonempty = |s: &str| (!s.trim().is_empty()).then(|| s.to_string());
         let options = crate::report::ReportOptions {
             paper,
@@ -428,7 +576,8 @@ impl App {
             sex: self.sex,
             age_years: self.age_years,
         };
-        let model = crate::report::build(&cur.study, labels, self.contours.as_ref(), m, &options).map_err(|e| e.to_string())?;
+        let model = crate::report::build(&cur.study, labels, self.contours.as_ref(), m, &options)
+            .map_err(|e| e.to_string())?;
         crate::report::pdf::render(&model).map_err(|e| e.to_string())
     }
 
@@ -440,10 +589,16 @@ impl App {
             ed_phase: self.key_override.ed,
             es_phase: self.key_override.es,
             // Only what differs from the study is an override.
-            height_cm: self.height_cm.filter(|h| study.is_none_or(|p| p.height_cm != Some(*h))),
-            weight_kg: self.weight_kg.filter(|w| study.is_none_or(|p| p.weight_kg != Some(*w))),
+            height_cm: self
+                .height_cm
+                .filter(|h| study.is_none_or(|p| p.height_cm != Some(*h))),
+            weight_kg: self
+                .weight_kg
+                .filter(|w| study.is_none_or(|p| p.weight_kg != Some(*w))),
             sex: self.sex.filter(|s| study.is_none_or(|p| p.sex != Some(*s))),
-            age_years: self.age_years.filter(|a| study.is_none_or(|p| p.age_years != Some(*a))),
+            age_years: self
+                .age_years
+                .filter(|a| study.is_none_or(|p| p.age_years != Some(*a))),
             reviewer: nonempty(&self.session.reviewer),
             conclusion: nonempty(&self.session.conclusion),
         }
@@ -456,11 +611,30 @@ impl App {
         if self.session.blocked.is_some() || self.launch.screenshot.is_some() {
             return;
         }
-        let (Some(cur), Some(path)) = (&self.current, &self.session.study_path) else { return };
-        let contours = self.contours.clone().unwrap_or_else(|| ContourSet::new(cur.cine.dims()));
-        let key = self.measures.as_ref().map_or((None, None), |m| (m.ed_phase, m.es_phase));
-        let identity = self.session.identity.get_or_insert_with(|| session::StudyIdentity::of(&cur.study)).clone();
-        let file = SessionFile::with_identity(identity, &Session { contours, overrides: self.overrides() }, key);
+        let (Some(cur), Some(path)) = (&self.current, &self.session.study_path) else {
+            return;
+        };
+        let contours = self
+            .contours
+            .clone()
+            .unwrap_or_else(|| ContourSet::new(cur.cine.dims()));
+        let key = self
+            .measures
+            .as_ref()
+            .map_or((None, None), |m| (m.ed_phase, m.es_phase));
+        let identity = self
+            .session
+            .identity
+            .get_or_insert_with(|| session::StudyIdentity::of(&cur.study))
+            .clone();
+        let file = SessionFile::with_identity(
+            identity,
+            &Session {
+                contours,
+                overrides: self.overrides(),
+            },
+            key,
+        );
         match session::write(&file, path, self.session.explicit.as_deref()) {
             Ok(p) => self.session.saved_to = Some(p),
             Err(e) => self.error = Some(e.to_string()),

@@ -29,20 +29,30 @@ pub struct Job<M> {
 impl<M> Job<M> {
     pub fn fraction(&self) -> f32 {
         let t = self.handles.total.load(Ordering::Relaxed);
-        if t == 0 { 0.0 } else { self.handles.done.load(Ordering::Relaxed) as f32 / t as f32 }
+        if t == 0 {
+            0.0
+        } else {
+            self.handles.done.load(Ordering::Relaxed) as f32 / t as f32
+        }
     }
 }
 
-fn spawn<M: Send + 'static>(name: &str, ctx: egui::Context, work: impl FnOnce(Sender<M>, &Handles, &egui::Context) + Send + 'static) -> Job<M> {
+fn spawn<M: Send + 'static>(
+    name: &str,
+    ctx: egui::Context,
+    work: impl FnOnce(Sender<M>, &Handles, &egui::Context) + Send + 'static,
+) -> Job<M> {
     let (tx, rx) = channel();
     let handles = Handles::default();
     let inner = handles.clone();
     // If the thread cannot be spawned, `tx` is dropped with the closure and the UI sees a
     // closed channel.
-    let _ = std::thread::Builder::new().name(name.to_string()).spawn(move || {
-        work(tx, &inner, &ctx);
-        ctx.request_repaint();
-    });
+    let _ = std::thread::Builder::new()
+        .name(name.to_string())
+        .spawn(move || {
+            work(tx, &inner, &ctx);
+            ctx.request_repaint();
+        });
     Job { rx, handles }
 }
 
@@ -52,9 +62,16 @@ pub enum LoadMsg {
 }
 
 /// Loads a study; `progress` counts files scanned and images decoded.
-pub fn load(path: PathBuf, progress: Arc<crate::io::LoadProgress>, ctx: egui::Context) -> Job<LoadMsg> {
+pub fn load(
+    path: PathBuf,
+    progress: Arc<crate::io::LoadProgress>,
+    ctx: egui::Context,
+) -> Job<LoadMsg> {
     spawn("systole-load", ctx, move |tx, _job, _| {
-        let options = LoadOptions { progress: Some(progress), ..LoadOptions::default() };
+        let options = LoadOptions {
+            progress: Some(progress),
+            ..LoadOptions::default()
+        };
         let msg = match load_study(&path, &options) {
             Ok(l) => LoadMsg::Done(Box::new(l)),
             Err(e) => LoadMsg::Failed(e.to_string()),
@@ -75,7 +92,9 @@ pub enum SegMsg {
 /// The network, loaded once per process.
 fn segmenter() -> Result<&'static Segmenter, String> {
     static SEG: OnceLock<Result<Segmenter, String>> = OnceLock::new();
-    SEG.get_or_init(|| Segmenter::builtin().map_err(|e| e.to_string())).as_ref().map_err(Clone::clone)
+    SEG.get_or_init(|| Segmenter::builtin().map_err(|e| e.to_string()))
+        .as_ref()
+        .map_err(Clone::clone)
 }
 
 /// Segments the whole cine through the library's one path ([`segment_phases`], as

@@ -54,7 +54,9 @@ pub enum LabelSource {
 #[derive(Debug, Clone)]
 pub enum Command {
     Open(PathBuf),
-    OpenDialog { folder: bool },
+    OpenDialog {
+        folder: bool,
+    },
     OpenPhantom,
     Segment,
     /// Segment again and replace manual contours too.
@@ -70,7 +72,10 @@ pub enum Command {
     ExportPath(editing::Export),
     /// Type the path of a study to open (File -> Open path).
     OpenPath,
-    Go { phase: usize, slice: usize },
+    Go {
+        phase: usize,
+        slice: usize,
+    },
 }
 
 /// The loaded study and everything derived from it.
@@ -179,7 +184,10 @@ impl App {
             current: None,
             contours: None,
             edit: editing::EditState::default(),
-            session: editing::SessionState { explicit: launch.session.clone(), ..Default::default() },
+            session: editing::SessionState {
+                explicit: launch.session.clone(),
+                ..Default::default()
+            },
             engine: None,
             seg_run: None,
             seg_replace_manual: false,
@@ -202,7 +210,11 @@ impl App {
             commands: Vec::new(),
             recent: recent::Recent::load(),
             wgpu,
-            screenshot_state: if launch.screenshot.is_some() { ScreenshotState::Waiting { frames: 0 } } else { ScreenshotState::Off },
+            screenshot_state: if launch.screenshot.is_some() {
+                ScreenshotState::Waiting { frames: 0 }
+            } else {
+                ScreenshotState::Off
+            },
             launch: launch.clone(),
             exit: Arc::default(),
             shown: None,
@@ -227,7 +239,17 @@ impl App {
     pub fn open_study(&mut self, study: Study, name: &str) {
         let id = self.next_study_id;
         self.next_study_id += 1;
-        self.install(OpenStudy { cine: Arc::new(study.cine.clone()), study, id, name: name.to_string(), skipped: Vec::new(), inputs: Vec::new() }, None);
+        self.install(
+            OpenStudy {
+                cine: Arc::new(study.cine.clone()),
+                study,
+                id,
+                name: name.to_string(),
+                skipped: Vec::new(),
+                inputs: Vec::new(),
+            },
+            None,
+        );
     }
 
     /// Like [`App::open_study`] for a study read from `path`: its session file is restored
@@ -238,36 +260,65 @@ impl App {
     }
 
     /// Installs a study read from `path`, named after it.
-    fn install_at(&mut self, study: Study, path: PathBuf, skipped: Vec<String>, inputs: Vec<PathBuf>) {
+    fn install_at(
+        &mut self,
+        study: Study,
+        path: PathBuf,
+        skipped: Vec<String>,
+        inputs: Vec<PathBuf>,
+    ) {
         let id = self.next_study_id;
         self.next_study_id += 1;
-        let name = path.file_name().map_or_else(|| path.display().to_string(), |n| n.to_string_lossy().into_owned());
-        self.install(OpenStudy { cine: Arc::new(study.cine.clone()), study, id, name, skipped, inputs }, Some(path));
+        let name = path.file_name().map_or_else(
+            || path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        self.install(
+            OpenStudy {
+                cine: Arc::new(study.cine.clone()),
+                study,
+                id,
+                name,
+                skipped,
+                inputs,
+            },
+            Some(path),
+        );
     }
 
     fn open_phantom(&mut self) {
         let p = phantom(&PhantomConfig::default());
-        self.install(OpenStudy {
-            cine: Arc::new(p.study.cine.clone()),
-            study: p.study,
-            id: 0,
-            name: "Phantom (synthetic)".into(),
-            skipped: Vec::new(),
-            inputs: Vec::new(),
-        }, None);
+        self.install(
+            OpenStudy {
+                cine: Arc::new(p.study.cine.clone()),
+                study: p.study,
+                id: 0,
+                name: "Phantom (synthetic)".into(),
+                skipped: Vec::new(),
+                inputs: Vec::new(),
+            },
+            None,
+        );
     }
 
     fn start_load(&mut self, path: PathBuf, ctx: &egui::Context) {
         if let Some((_, job)) = &self.loading {
-            job.handles.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+            job.handles
+                .cancel
+                .store(true, std::sync::atomic::Ordering::Relaxed);
         }
         self.load_progress = Arc::default();
-        self.loading = Some((path.clone(), jobs::load(path, self.load_progress.clone(), ctx.clone())));
+        self.loading = Some((
+            path.clone(),
+            jobs::load(path, self.load_progress.clone(), ctx.clone()),
+        ));
     }
 
     fn install(&mut self, loaded: OpenStudy, path: Option<PathBuf>) {
         if let Some(job) = &self.segmenting {
-            job.handles.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+            job.handles
+                .cancel
+                .store(true, std::sync::atomic::Ordering::Relaxed);
         }
         self.segmenting = None;
         self.seg_run = None;
@@ -280,7 +331,11 @@ impl App {
             view.phase = p.min(d.phases.saturating_sub(1));
         }
         self.view = Some(view);
-        self.labels = loaded.study.reference_labels.clone().filter(LabelStack::any_annotated);
+        self.labels = loaded
+            .study
+            .reference_labels
+            .clone()
+            .filter(LabelStack::any_annotated);
         self.label_source = self.labels.as_ref().map(|_| LabelSource::Reference);
         self.height_cm = loaded.study.patient.height_cm;
         self.weight_kg = loaded.study.patient.weight_kg;
@@ -289,7 +344,11 @@ impl App {
         self.key_override = KeyPhases::default();
         self.current = Some(loaded);
         self.contours = None;
-        self.session = editing::SessionState { study_path: path, explicit: self.launch.session.clone(), ..Default::default() };
+        self.session = editing::SessionState {
+            study_path: path,
+            explicit: self.launch.session.clone(),
+            ..Default::default()
+        };
         self.labels_version += 1;
         self.shown = None;
         self.outlines = None;
@@ -304,7 +363,10 @@ impl App {
         ctx.height_cm = self.height_cm;
         ctx.weight_kg = self.weight_kg;
         ctx.sex = self.sex;
-        ctx.stated = KeyPhases { ed: self.key_override.ed.or(ctx.stated.ed), es: self.key_override.es.or(ctx.stated.es) };
+        ctx.stated = KeyPhases {
+            ed: self.key_override.ed.or(ctx.stated.ed),
+            es: self.key_override.es.or(ctx.stated.es),
+        };
         Some(ctx)
     }
 
@@ -319,11 +381,18 @@ impl App {
     pub fn shown_image(&mut self) -> Option<Arc<ImageData>> {
         let cur = self.current.as_ref()?;
         let view = self.view.as_ref()?;
-        let key = ImageKey { study: cur.id, phase: view.phase, slice: view.slice, labels_version: self.labels_version };
+        let key = ImageKey {
+            study: cur.id,
+            phase: view.phase,
+            slice: view.slice,
+            labels_version: self.labels_version,
+        };
         if self.shown.as_ref().is_none_or(|s| s.key != key) {
             let d = cur.cine.dims();
             let labels = match &self.labels {
-                Some(l) if !l.annotated(view.phase, view.slice).is_empty() => l.image(view.phase, view.slice).to_vec(),
+                Some(l) if !l.annotated(view.phase, view.slice).is_empty() => {
+                    l.image(view.phase, view.slice).to_vec()
+                }
                 _ => vec![0; d.pixels_per_image()],
             };
             self.shown = Some(Arc::new(ImageData {
@@ -339,9 +408,14 @@ impl App {
 
     /// Contour segments of the shown image, cached per image.
     pub fn outlines(&mut self) -> &[(Structure, Vec<[[f32; 2]; 2]>)] {
-        let Some(img) = self.shown_image() else { return &[] };
+        let Some(img) = self.shown_image() else {
+            return &[];
+        };
         if self.outlines.as_ref().is_none_or(|(k, _)| *k != img.key) {
-            let v = Structure::ALL.iter().map(|&s| (s, outline(&img.labels, img.columns as usize, s))).collect();
+            let v = Structure::ALL
+                .iter()
+                .map(|&s| (s, outline(&img.labels, img.columns as usize, s)))
+                .collect();
             self.outlines = Some((img.key, v));
         }
         self.outlines.as_ref().map_or(&[], |(_, v)| v.as_slice())
@@ -350,13 +424,20 @@ impl App {
     /// Outline segments of the study's expert contours on the image on screen (every
     /// structure), empty where there are none.
     pub fn reference_outlines(&self) -> Vec<Vec<[[f32; 2]; 2]>> {
-        let (Some(cur), Some(v)) = (&self.current, &self.view) else { return Vec::new() };
-        let Some(reference) = &cur.study.reference_labels else { return Vec::new() };
+        let (Some(cur), Some(v)) = (&self.current, &self.view) else {
+            return Vec::new();
+        };
+        let Some(reference) = &cur.study.reference_labels else {
+            return Vec::new();
+        };
         if reference.annotated(v.phase, v.slice).is_empty() {
             return Vec::new();
         }
         let img = reference.image(v.phase, v.slice);
-        Structure::ALL.iter().map(|&s| outline(img, cur.cine.dims().columns, s)).collect()
+        Structure::ALL
+            .iter()
+            .map(|&s| outline(img, cur.cine.dims().columns, s))
+            .collect()
     }
 
     /// Applies queued commands and finished background work (the logic step).
@@ -373,21 +454,38 @@ impl App {
         match cmd {
             Command::Open(p) => self.start_load(p, ctx),
             Command::OpenPhantom => self.open_phantom(),
-            Command::OpenDialog { folder } => self.start_dialog(dialogs::Purpose::Open, folder, ctx),
-            Command::OpenPath => self.path_prompt = Some(dialogs::PathPrompt { purpose: dialogs::Purpose::Open, text: String::new(), note: None }),
+            Command::OpenDialog { folder } => {
+                self.start_dialog(dialogs::Purpose::Open, folder, ctx)
+            }
+            Command::OpenPath => {
+                self.path_prompt = Some(dialogs::PathPrompt {
+                    purpose: dialogs::Purpose::Open,
+                    text: String::new(),
+                    note: None,
+                })
+            }
             Command::Segment | Command::SegmentReplacingManual => {
                 if self.segmenting.is_none()
                     && let (Some(cur), Some(v)) = (&self.current, &self.view)
                 {
                     self.seg_replace_manual = matches!(cmd, Command::SegmentReplacingManual);
-                    self.seg_run = Some(SegRun { phases_done: vec![false; cur.cine.dims().phases], ended: None });
+                    self.seg_run = Some(SegRun {
+                        phases_done: vec![false; cur.cine.dims().phases],
+                        ended: None,
+                    });
                     self.segmenting = Some(jobs::segment(cur.cine.clone(), v.phase, ctx.clone()));
                 }
             }
-            Command::ExportDialog(kind) => self.start_dialog(dialogs::Purpose::Export(kind), false, ctx),
+            Command::ExportDialog(kind) => {
+                self.start_dialog(dialogs::Purpose::Export(kind), false, ctx)
+            }
             Command::ExportPath(kind) => {
                 let text = self.export_path(kind).display().to_string();
-                self.path_prompt = Some(dialogs::PathPrompt { purpose: dialogs::Purpose::Export(kind), text, note: None });
+                self.path_prompt = Some(dialogs::PathPrompt {
+                    purpose: dialogs::Purpose::Export(kind),
+                    text,
+                    note: None,
+                });
             }
             Command::Undo => self.undo(),
             Command::Redo => self.redo(),
@@ -397,7 +495,9 @@ impl App {
             }
             Command::CancelSegment => {
                 if let Some(job) = &self.segmenting {
-                    job.handles.cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+                    job.handles
+                        .cancel
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
                 }
             }
             Command::Go { phase, slice } => {
@@ -476,7 +576,12 @@ impl App {
         if self.launch.screenshot.is_none() {
             self.recent.add(&path);
         }
-        let skipped = loaded.report.skipped.iter().map(|s| format!("{}: {}", s.path.display(), s.reason)).collect();
+        let skipped = loaded
+            .report
+            .skipped
+            .iter()
+            .map(|s| format!("{}: {}", s.path.display(), s.reason))
+            .collect();
         self.install_at(loaded.study, path, skipped, loaded.report.inputs);
         if self.launch.segment {
             self.commands.push(Command::Segment);
@@ -484,7 +589,9 @@ impl App {
     }
 
     fn advance_playback(&mut self, ctx: &egui::Context) {
-        let (Some(cur), Some(v)) = (&self.current, &mut self.view) else { return };
+        let (Some(cur), Some(v)) = (&self.current, &mut self.view) else {
+            return;
+        };
         if !v.playing {
             return;
         }
@@ -498,15 +605,22 @@ impl App {
     }
 
     fn screenshot_logic(&mut self, ctx: &egui::Context) {
-        let ScreenshotState::Waiting { frames } = self.screenshot_state else { return };
+        let ScreenshotState::Waiting { frames } = self.screenshot_state else {
+            return;
+        };
         if let Some(e) = &self.error {
             *self.exit.lock().unwrap_or_else(|p| p.into_inner()) = Some(Err(e.clone()));
             self.screenshot_state = ScreenshotState::Done;
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             return;
         }
-        let ready = self.current.is_some() && self.loading.is_none() && self.segmenting.is_none() && !(self.launch.segment && self.commands.iter().any(|c| matches!(c, Command::Segment)));
-        let ready = ready && (!self.launch.segment || self.label_source == Some(LabelSource::Automatic));
+        let ready = self.current.is_some()
+            && self.loading.is_none()
+            && self.segmenting.is_none()
+            && !(self.launch.segment
+                && self.commands.iter().any(|c| matches!(c, Command::Segment)));
+        let ready =
+            ready && (!self.launch.segment || self.label_source == Some(LabelSource::Automatic));
         if !ready {
             ctx.request_repaint_after(std::time::Duration::from_millis(50));
             return;
@@ -517,7 +631,9 @@ impl App {
             ctx.request_repaint();
             return;
         }
-        let Some(path) = self.launch.screenshot.clone() else { return };
+        let Some(path) = self.launch.screenshot.clone() else {
+            return;
+        };
         if let Some(out) = self.launch.measures_json.clone()
             && let Err(e) = self.write_measures_json(&out)
         {
@@ -541,9 +657,16 @@ impl App {
 impl App {
     /// Writes the measures the panel shows now, as `systole measure --json` does.
     pub fn write_measures_json(&self, path: &std::path::Path) -> Result<(), String> {
-        let m = self.measures.as_ref().ok_or("there are no measures to write: the study has no contours")?;
-        let warnings = self.current.as_ref().map_or(&[][..], |c| c.study.warnings.as_slice());
-        let text = serde_json::to_string_pretty(&m.to_json_with_warnings(warnings)).map_err(|e| e.to_string())?;
+        let m = self
+            .measures
+            .as_ref()
+            .ok_or("there are no measures to write: the study has no contours")?;
+        let warnings = self
+            .current
+            .as_ref()
+            .map_or(&[][..], |c| c.study.warnings.as_slice());
+        let text = serde_json::to_string_pretty(&m.to_json_with_warnings(warnings))
+            .map_err(|e| e.to_string())?;
         crate::io::write_atomic(path, text.as_bytes()).map_err(|e| format!("{e}"))
     }
 }
@@ -578,7 +701,9 @@ impl eframe::App for App {
 pub fn run(launch: LaunchOptions) -> Result<(), String> {
     let options = eframe::NativeOptions {
         renderer: eframe::Renderer::Wgpu,
-        viewport: egui::ViewportBuilder::default().with_inner_size([1400.0, 900.0]).with_title("Systole"),
+        viewport: egui::ViewportBuilder::default()
+            .with_inner_size([1400.0, 900.0])
+            .with_title("Systole"),
         ..Default::default()
     };
     let exit: Arc<std::sync::Mutex<Option<Result<(), String>>>> = Arc::default();

@@ -68,7 +68,14 @@ mod tests {
         let again = Recent::load_from(Some(file));
         assert_eq!(again.paths.len(), MAX);
         assert_eq!(again.paths[0], PathBuf::from("/study/5"));
-        assert_eq!(again.paths.iter().filter(|p| p.as_path() == Path::new("/study/5")).count(), 1);
+        assert_eq!(
+            again
+                .paths
+                .iter()
+                .filter(|p| p.as_path() == Path::new("/study/5"))
+                .count(),
+            1
+        );
         let _ = std::fs::remove_dir_all(dir);
     }
 }

@@ -69,7 +69,14 @@ pub struct SliceResources {
     pipeline: wgpu::RenderPipeline,
     layout: wgpu::BindGroupLayout,
     uniforms: wgpu::Buffer,
-    textures: Option<(ImageKey, u32, u32, wgpu::Texture, wgpu::Texture, wgpu::BindGroup)>,
+    textures: Option<(
+        ImageKey,
+        u32,
+        u32,
+        wgpu::Texture,
+        wgpu::Texture,
+        wgpu::BindGroup,
+    )>,
     /// Number of texture uploads so far (the viewer's tests read it).
     pub uploads: u64,
 }
@@ -84,7 +91,11 @@ pub fn install(render_state: &egui_wgpu::RenderState) {
     let tex_entry = |binding, sample_type| wgpu::BindGroupLayoutEntry {
         binding,
         visibility: wgpu::ShaderStages::FRAGMENT,
-        ty: wgpu::BindingType::Texture { sample_type, view_dimension: wgpu::TextureViewDimension::D2, multisampled: false },
+        ty: wgpu::BindingType::Texture {
+            sample_type,
+            view_dimension: wgpu::TextureViewDimension::D2,
+            multisampled: false,
+        },
         count: None,
     };
     let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
@@ -93,7 +104,11 @@ pub fn install(render_state: &egui_wgpu::RenderState) {
             wgpu::BindGroupLayoutEntry {
                 binding: 0,
                 visibility: wgpu::ShaderStages::VERTEX_FRAGMENT,
-                ty: wgpu::BindingType::Buffer { ty: wgpu::BufferBindingType::Uniform, has_dynamic_offset: false, min_binding_size: None },
+                ty: wgpu::BindingType::Buffer {
+                    ty: wgpu::BufferBindingType::Uniform,
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
                 count: None,
             },
             tex_entry(1, wgpu::TextureSampleType::Float { filterable: false }),
@@ -108,7 +123,12 @@ pub fn install(render_state: &egui_wgpu::RenderState) {
     let pipeline = device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
         label: Some("systole slice"),
         layout: Some(&pipeline_layout),
-        vertex: wgpu::VertexState { module: &module, entry_point: Some("vs_main"), compilation_options: Default::default(), buffers: &[] },
+        vertex: wgpu::VertexState {
+            module: &module,
+            entry_point: Some("vs_main"),
+            compilation_options: Default::default(),
+            buffers: &[],
+        },
         fragment: Some(wgpu::FragmentState {
             module: &module,
             entry_point: Some("fs_main"),
@@ -131,7 +151,13 @@ pub fn install(render_state: &egui_wgpu::RenderState) {
         .renderer
         .write()
         .callback_resources
-        .insert(SliceResources { pipeline, layout, uniforms, textures: None, uploads: 0 });
+        .insert(SliceResources {
+            pipeline,
+            layout,
+            uniforms,
+            textures: None,
+            uploads: 0,
+        });
 }
 
 /// The per-frame callback: the image (shared, not copied) and this frame's uniforms.
@@ -140,10 +166,20 @@ pub struct SliceCallback {
     pub uniforms: SliceUniforms,
 }
 
-fn texture(device: &wgpu::Device, w: u32, h: u32, format: wgpu::TextureFormat, label: &str) -> wgpu::Texture {
+fn texture(
+    device: &wgpu::Device,
+    w: u32,
+    h: u32,
+    format: wgpu::TextureFormat,
+    label: &str,
+) -> wgpu::Texture {
     device.create_texture(&wgpu::TextureDescriptor {
         label: Some(label),
-        size: wgpu::Extent3d { width: w, height: h, depth_or_array_layers: 1 },
+        size: wgpu::Extent3d {
+            width: w,
+            height: h,
+            depth_or_array_layers: 1,
+        },
         mip_level_count: 1,
         sample_count: 1,
         dimension: wgpu::TextureDimension::D2,
@@ -153,12 +189,32 @@ fn texture(device: &wgpu::Device, w: u32, h: u32, format: wgpu::TextureFormat, l
     })
 }
 
-fn upload(queue: &wgpu::Queue, tex: &wgpu::Texture, bytes: &[u8], bytes_per_row: u32, w: u32, h: u32) {
+fn upload(
+    queue: &wgpu::Queue,
+    tex: &wgpu::Texture,
+    bytes: &[u8],
+    bytes_per_row: u32,
+    w: u32,
+    h: u32,
+) {
     queue.write_texture(
-        wgpu::TexelCopyTextureInfo { texture: tex, mip_level: 0, origin: wgpu::Origin3d::ZERO, aspect: wgpu::TextureAspect::All },
+        wgpu::TexelCopyTextureInfo {
+            texture: tex,
+            mip_level: 0,
+            origin: wgpu::Origin3d::ZERO,
+            aspect: wgpu::TextureAspect::All,
+        },
         bytes,
-        wgpu::TexelCopyBufferLayout { offset: 0, bytes_per_row: Some(bytes_per_row), rows_per_image: Some(h) },
-        wgpu::Extent3d { width: w, height: h, depth_or_array_layers: 1 },
+        wgpu::TexelCopyBufferLayout {
+            offset: 0,
+            bytes_per_row: Some(bytes_per_row),
+            rows_per_image: Some(h),
+        },
+        wgpu::Extent3d {
+            width: w,
+            height: h,
+            depth_or_array_layers: 1,
+        },
     );
 }
 
@@ -171,31 +227,47 @@ impl egui_wgpu::CallbackTrait for SliceCallback {
         _encoder: &mut wgpu::CommandEncoder,
         resources: &mut egui_wgpu::CallbackResources,
     ) -> Vec<wgpu::CommandBuffer> {
-        let Some(res) = resources.get_mut::<SliceResources>() else { return Vec::new() };
+        let Some(res) = resources.get_mut::<SliceResources>() else {
+            return Vec::new();
+        };
         queue.write_buffer(&res.uniforms, 0, &self.uniforms.bytes());
         let img = &self.image;
         let (w, h) = (img.columns.max(1), img.rows.max(1));
         if img.intensity.len() != (w * h) as usize || img.labels.len() != (w * h) as usize {
             return Vec::new();
         }
-        let same = matches!(&res.textures, Some((k, tw, th, ..)) if *k == img.key && *tw == w && *th == h);
+        let same =
+            matches!(&res.textures, Some((k, tw, th, ..)) if *k == img.key && *tw == w && *th == h);
         if !same {
             let size_ok = matches!(&res.textures, Some((_, tw, th, ..)) if *tw == w && *th == h);
             if !size_ok {
-                let ti = texture(device, w, h, wgpu::TextureFormat::R32Float, "systole intensity");
+                let ti = texture(
+                    device,
+                    w,
+                    h,
+                    wgpu::TextureFormat::R32Float,
+                    "systole intensity",
+                );
                 let tl = texture(device, w, h, wgpu::TextureFormat::R8Uint, "systole labels");
                 let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
                     label: Some("systole slice"),
                     layout: &res.layout,
                     entries: &[
-                        wgpu::BindGroupEntry { binding: 0, resource: res.uniforms.as_entire_binding() },
+                        wgpu::BindGroupEntry {
+                            binding: 0,
+                            resource: res.uniforms.as_entire_binding(),
+                        },
                         wgpu::BindGroupEntry {
                             binding: 1,
-                            resource: wgpu::BindingResource::TextureView(&ti.create_view(&Default::default())),
+                            resource: wgpu::BindingResource::TextureView(
+                                &ti.create_view(&Default::default()),
+                            ),
                         },
                         wgpu::BindGroupEntry {
                             binding: 2,
-                            resource: wgpu::BindingResource::TextureView(&tl.create_view(&Default::default())),
+                            resource: wgpu::BindingResource::TextureView(
+                                &tl.create_view(&Default::default()),
+                            ),
                         },
                     ],
                 });
@@ -212,9 +284,18 @@ impl egui_wgpu::CallbackTrait for SliceCallback {
         Vec::new()
     }
 
-    fn paint(&self, _info: egui::PaintCallbackInfo, pass: &mut wgpu::RenderPass<'static>, resources: &egui_wgpu::CallbackResources) {
-        let Some(res) = resources.get::<SliceResources>() else { return };
-        let Some((.., bind)) = &res.textures else { return };
+    fn paint(
+        &self,
+        _info: egui::PaintCallbackInfo,
+        pass: &mut wgpu::RenderPass<'static>,
+        resources: &egui_wgpu::CallbackResources,
+    ) {
+        let Some(res) = resources.get::<SliceResources>() else {
+            return;
+        };
+        let Some((.., bind)) = &res.textures else {
+            return;
+        };
         pass.set_pipeline(&res.pipeline);
         pass.set_bind_group(0, bind, &[]);
         pass.draw(0..6, 0..1);
@@ -241,7 +322,11 @@ pub fn cpu_image(img: &ImageData, u: &SliceUniforms) -> egui::ColorImage {
                 rgb[k] += (c[k] - rgb[k]) * u.label_opacity;
             }
         }
-        pixels.push(egui::Color32::from_rgb((rgb[0] * 255.0) as u8, (rgb[1] * 255.0) as u8, (rgb[2] * 255.0) as u8));
+        pixels.push(egui::Color32::from_rgb(
+            (rgb[0] * 255.0) as u8,
+            (rgb[1] * 255.0) as u8,
+            (rgb[2] * 255.0) as u8,
+        ));
     }
     egui::ColorImage::new([w, h], pixels)
 }

@@ -18,7 +18,10 @@ pub fn colour(s: Structure) -> Color32 {
 
 /// Editing shortcuts (the navigation keys are in ui.rs).
 pub const SHORTCUTS: [(&str, &str); 9] = [
-    ("1 / 2 / 3", "edit LV endocardium / LV epicardium / RV endocardium"),
+    (
+        "1 / 2 / 3",
+        "edit LV endocardium / LV epicardium / RV endocardium",
+    ),
     ("N, D, F", "nudge, draw (click points), freehand tool"),
     ("B / E", "brush: add / erase"),
     ("Esc", "navigate tool; drop a contour being drawn"),
@@ -40,7 +43,9 @@ pub fn keyboard(app: &mut App, ctx: &egui::Context) {
     let mut delete = false;
     let mut finish = false;
     ctx.input_mut(|i| {
-        if i.consume_key(egui::Modifiers::COMMAND | egui::Modifiers::SHIFT, Key::Z) || i.consume_key(egui::Modifiers::COMMAND, Key::Y) {
+        if i.consume_key(egui::Modifiers::COMMAND | egui::Modifiers::SHIFT, Key::Z)
+            || i.consume_key(egui::Modifiers::COMMAND, Key::Y)
+        {
             redo = true;
         }
         if i.consume_key(egui::Modifiers::COMMAND, Key::Z) {
@@ -50,12 +55,22 @@ pub fn keyboard(app: &mut App, ctx: &egui::Context) {
         if !plain {
             return;
         }
-        for (k, s) in [(Key::Num1, Structure::LvEndo), (Key::Num2, Structure::LvEpi), (Key::Num3, Structure::RvEndo)] {
+        for (k, s) in [
+            (Key::Num1, Structure::LvEndo),
+            (Key::Num2, Structure::LvEpi),
+            (Key::Num3, Structure::RvEndo),
+        ] {
             if i.key_pressed(k) {
                 app.edit.structure = s;
             }
         }
-        for (k, t) in [(Key::N, Tool::Nudge), (Key::D, Tool::Draw), (Key::F, Tool::Freehand), (Key::B, Tool::BrushAdd), (Key::E, Tool::BrushErase)] {
+        for (k, t) in [
+            (Key::N, Tool::Nudge),
+            (Key::D, Tool::Draw),
+            (Key::F, Tool::Freehand),
+            (Key::B, Tool::BrushAdd),
+            (Key::E, Tool::BrushErase),
+        ] {
             if i.key_pressed(k) {
                 app.edit.tool = t;
                 app.edit.draft.clear();
@@ -92,14 +107,21 @@ pub fn keyboard(app: &mut App, ctx: &egui::Context) {
 
 /// The tool panel: structure, tool, radius, image actions, undo/redo, session status.
 pub fn panel(app: &mut App, ui: &mut egui::Ui) {
-    let Some(d) = app.current.as_ref().map(|c| c.cine.dims()) else { return };
-    let Some((phase, slice)) = app.view.as_ref().map(|v| (v.phase, v.slice)) else { return };
+    let Some(d) = app.current.as_ref().map(|c| c.cine.dims()) else {
+        return;
+    };
+    let Some((phase, slice)) = app.view.as_ref().map(|v| (v.phase, v.slice)) else {
+        return;
+    };
     ui.horizontal_wrapped(|ui| {
         for s in Structure::ALL {
             // Selected: dark text on the structure's colour, readable in either theme.
             let selected = app.edit.structure == s;
             let text = if selected {
-                egui::RichText::new(s.title()).color(Color32::BLACK).background_color(colour(s)).strong()
+                egui::RichText::new(s.title())
+                    .color(Color32::BLACK)
+                    .background_color(colour(s))
+                    .strong()
             } else {
                 egui::RichText::new(s.title()).color(colour(s))
             };
@@ -111,35 +133,75 @@ pub fn panel(app: &mut App, ui: &mut egui::Ui) {
     ui.horizontal_wrapped(|ui| {
         for t in Tool::ALL {
             let selected = app.edit.tool == t;
-            let text = if selected { egui::RichText::new(t.title()).strong().color(Color32::WHITE) } else { egui::RichText::new(t.title()) };
+            let text = if selected {
+                egui::RichText::new(t.title())
+                    .strong()
+                    .color(Color32::WHITE)
+            } else {
+                egui::RichText::new(t.title())
+            };
             if ui.selectable_label(selected, text).clicked() {
                 app.edit.tool = t;
                 app.edit.draft.clear();
             }
         }
     });
-    ui.add(egui::Slider::new(&mut app.edit.radius_px, 1.0..=60.0).logarithmic(true).fixed_decimals(1).text("radius px"));
+    ui.add(
+        egui::Slider::new(&mut app.edit.radius_px, 1.0..=60.0)
+            .logarithmic(true)
+            .fixed_decimals(1)
+            .text("radius px"),
+    );
     ui.horizontal_wrapped(|ui| {
-        if ui.button("Delete contour").on_hover_text("Remove this structure's contour on this image (Delete)").clicked() {
+        if ui
+            .button("Delete contour")
+            .on_hover_text("Remove this structure's contour on this image (Delete)")
+            .clicked()
+        {
             app.delete_contour(phase, slice);
         }
         let mut copy = |ui: &mut egui::Ui, label: &str, from: Option<(usize, usize)>| {
-            if ui.add_enabled(from.is_some(), egui::Button::new(label)).on_hover_text("Copy all contours of that image here").clicked()
+            if ui
+                .add_enabled(from.is_some(), egui::Button::new(label))
+                .on_hover_text("Copy all contours of that image here")
+                .clicked()
                 && let Some(f) = from
             {
                 app.copy_image(f, (phase, slice));
             }
         };
-        copy(ui, "From prev. phase", Some(((phase + d.phases - 1) % d.phases.max(1), slice)));
-        copy(ui, "From next phase", Some(((phase + 1) % d.phases.max(1), slice)));
-        copy(ui, "From slice above", slice.checked_sub(1).map(|s| (phase, s)));
-        copy(ui, "From slice below", (slice + 1 < d.slices).then_some((phase, slice + 1)));
+        copy(
+            ui,
+            "From prev. phase",
+            Some(((phase + d.phases - 1) % d.phases.max(1), slice)),
+        );
+        copy(
+            ui,
+            "From next phase",
+            Some(((phase + 1) % d.phases.max(1), slice)),
+        );
+        copy(
+            ui,
+            "From slice above",
+            slice.checked_sub(1).map(|s| (phase, s)),
+        );
+        copy(
+            ui,
+            "From slice below",
+            (slice + 1 < d.slices).then_some((phase, slice + 1)),
+        );
     });
     ui.horizontal(|ui| {
-        if ui.add_enabled(app.edit.history.can_undo(), egui::Button::new("Undo")).clicked() {
+        if ui
+            .add_enabled(app.edit.history.can_undo(), egui::Button::new("Undo"))
+            .clicked()
+        {
             app.commands.push(Command::Undo);
         }
-        if ui.add_enabled(app.edit.history.can_redo(), egui::Button::new("Redo")).clicked() {
+        if ui
+            .add_enabled(app.edit.history.can_redo(), egui::Button::new("Redo"))
+            .clicked()
+        {
             app.commands.push(Command::Redo);
         }
         if ui.button("Segment again, replacing manual").clicked() {
@@ -147,14 +209,26 @@ pub fn panel(app: &mut App, ui: &mut egui::Ui) {
         }
     });
     let l = ui.label("Reviewer");
-    if ui.text_edit_singleline(&mut app.session.reviewer).labelled_by(l.id).lost_focus() {
+    if ui
+        .text_edit_singleline(&mut app.session.reviewer)
+        .labelled_by(l.id)
+        .lost_focus()
+    {
         app.commands.push(Command::OverridesChanged);
     }
     let l = ui.label("Conclusion");
-    if ui.add(egui::TextEdit::multiline(&mut app.session.conclusion).desired_rows(2)).labelled_by(l.id).lost_focus() {
+    if ui
+        .add(egui::TextEdit::multiline(&mut app.session.conclusion).desired_rows(2))
+        .labelled_by(l.id)
+        .lost_focus()
+    {
         app.commands.push(Command::OverridesChanged);
     }
-    let status = match (&app.session.blocked, &app.session.saved_to, &app.session.study_path) {
+    let status = match (
+        &app.session.blocked,
+        &app.session.saved_to,
+        &app.session.study_path,
+    ) {
         (Some(_), _, _) => "Session NOT saved: its file is broken or another study's".to_string(),
         (None, Some(p), _) => format!("Saved to {}", p.display()),
         (None, None, Some(_)) => "Session: saved after the first change".to_string(),
@@ -166,7 +240,9 @@ pub fn panel(app: &mut App, ui: &mut egui::Ui) {
 /// Left-button interaction in the viewport for the active tool. `to_image` maps a screen
 /// position to image pixel coordinates.
 pub fn interact(app: &mut App, resp: &egui::Response, to_image: &dyn Fn(Pos2) -> [f64; 2]) {
-    let Some((phase, slice)) = app.view.as_ref().map(|v| (v.phase, v.slice)) else { return };
+    let Some((phase, slice)) = app.view.as_ref().map(|v| (v.phase, v.slice)) else {
+        return;
+    };
     let primary = egui::PointerButton::Primary;
     let pos = resp.interact_pointer_pos();
     match app.edit.tool {
@@ -175,7 +251,11 @@ pub fn interact(app: &mut App, resp: &egui::Response, to_image: &dyn Fn(Pos2) ->
             if resp.drag_started_by(primary) {
                 app.begin_drag(phase, slice);
                 // Where the button went down: the centre of the whole drag's bulge.
-                app.edit.drag_origin = resp.ctx.input(|i| i.pointer.press_origin()).or(pos).map(to_image);
+                app.edit.drag_origin = resp
+                    .ctx
+                    .input(|i| i.pointer.press_origin())
+                    .or(pos)
+                    .map(to_image);
             }
             if resp.dragged_by(primary)
                 && let (Some(p), Some(origin)) = (pos, app.edit.drag_origin)
@@ -230,8 +310,16 @@ pub fn interact(app: &mut App, resp: &egui::Response, to_image: &dyn Fn(Pos2) ->
 
 /// Draws the editable contours of the shown image (manual ones thicker), the contour
 /// being drawn, and the tool's radius around the pointer.
-pub fn draw(app: &App, painter: &egui::Painter, to_screen: &dyn Fn([f64; 2]) -> Pos2, scale: f32, hover: Option<Pos2>) {
-    let Some((phase, slice)) = app.view.as_ref().map(|v| (v.phase, v.slice)) else { return };
+pub fn draw(
+    app: &App,
+    painter: &egui::Painter,
+    to_screen: &dyn Fn([f64; 2]) -> Pos2,
+    scale: f32,
+    hover: Option<Pos2>,
+) {
+    let Some((phase, slice)) = app.view.as_ref().map(|v| (v.phase, v.slice)) else {
+        return;
+    };
     if let Some(set) = &app.contours {
         for (s, c) in set.image(phase, slice) {
             let width = if c.source == Source::Manual { 2.5 } else { 1.5 };
@@ -248,8 +336,15 @@ pub fn draw(app: &App, painter: &egui::Painter, to_screen: &dyn Fn([f64; 2]) -> 
         painter.add(egui::Shape::line(pts, Stroke::new(1.5, colour)));
     }
     if let Some(h) = hover
-        && matches!(app.edit.tool, Tool::Nudge | Tool::BrushAdd | Tool::BrushErase)
+        && matches!(
+            app.edit.tool,
+            Tool::Nudge | Tool::BrushAdd | Tool::BrushErase
+        )
     {
-        painter.circle_stroke(h, app.edit.radius_px as f32 * scale, Stroke::new(1.0, colour.gamma_multiply(0.8)));
+        painter.circle_stroke(
+            h,
+            app.edit.radius_px as f32 * scale,
+            Stroke::new(1.0, colour.gamma_multiply(0.8)),
+        );
     }
 }

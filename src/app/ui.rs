@@ -33,40 +33,53 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     super::tools::keyboard(app, ui.ctx());
     keyboard(app, ui.ctx());
     menu(app, ui);
-    egui::Panel::left("study").default_size(230.0).show(ui, |ui| {
-        egui::ScrollArea::vertical().show(ui, |ui| study_panel(app, ui));
-    });
-    egui::Panel::right("measures").default_size(330.0).show(ui, |ui| {
-        measures_panel(app, ui);
-        ui.separator();
-        curve(app, ui);
-    });
+    egui::Panel::left("study")
+        .default_size(230.0)
+        .show(ui, |ui| {
+            egui::ScrollArea::vertical().show(ui, |ui| study_panel(app, ui));
+        });
+    egui::Panel::right("measures")
+        .default_size(330.0)
+        .show(ui, |ui| {
+            measures_panel(app, ui);
+            ui.separator();
+            curve(app, ui);
+        });
     // Tall enough for every slice's row of thumbnails, at most 320 points (then it scrolls).
     let rows = app.current.as_ref().map_or(0, |c| c.cine.dims().slices) as f32;
     let matrix_h = (24.0 + (THUMB as f32 + 1.0) * rows).min(320.0);
-    egui::Panel::bottom("matrix").resizable(true).min_size(matrix_h).show(ui, |ui| {
-        egui::ScrollArea::both().max_height(320.0).show(ui, |ui| matrix(app, ui));
-    });
+    egui::Panel::bottom("matrix")
+        .resizable(true)
+        .min_size(matrix_h)
+        .show(ui, |ui| {
+            egui::ScrollArea::both()
+                .max_height(320.0)
+                .show(ui, |ui| matrix(app, ui));
+        });
     egui::CentralPanel::no_frame().show(ui, |ui| viewport(app, ui));
     if app.show_help {
         let mut open = true;
-        egui::Window::new("Help").open(&mut open).show(ui.ctx(), |ui| {
-            egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
-                for &(k, v) in SHORTCUTS.iter().chain(super::tools::SHORTCUTS.iter()) {
-                    ui.strong(k);
-                    ui.label(v);
-                    ui.end_row();
-                }
+        egui::Window::new("Help")
+            .open(&mut open)
+            .show(ui.ctx(), |ui| {
+                egui::Grid::new("shortcuts").striped(true).show(ui, |ui| {
+                    for &(k, v) in SHORTCUTS.iter().chain(super::tools::SHORTCUTS.iter()) {
+                        ui.strong(k);
+                        ui.label(v);
+                        ui.end_row();
+                    }
+                });
             });
-        });
         app.show_help = open;
     }
     app.path_prompt_window(ui.ctx());
     if let Some(e) = app.error.clone() {
         let mut open = true;
-        egui::Window::new("Problem").open(&mut open).show(ui.ctx(), |ui| {
-            ui.label(e);
-        });
+        egui::Window::new("Problem")
+            .open(&mut open)
+            .show(ui.ctx(), |ui| {
+                ui.label(e);
+            });
         if !open {
             app.error = None;
         }
@@ -77,7 +90,9 @@ fn keyboard(app: &mut App, ctx: &egui::Context) {
     if ctx.egui_wants_keyboard_input() {
         return;
     }
-    let (Some(cur), Some(v)) = (&app.current, &mut app.view) else { return };
+    let (Some(cur), Some(v)) = (&app.current, &mut app.view) else {
+        return;
+    };
     let d = cur.cine.dims();
     ctx.input(|i| {
         // Every press counts, however many arrive in one frame.
@@ -121,7 +136,11 @@ fn menu(app: &mut App, ui: &mut egui::Ui) {
                 if ui.button("Open file...").clicked() {
                     app.commands.push(Command::OpenDialog { folder: false });
                 }
-                if ui.button("Open path...").on_hover_text("Type or paste the path of a folder or file").clicked() {
+                if ui
+                    .button("Open path...")
+                    .on_hover_text("Type or paste the path of a folder or file")
+                    .clicked()
+                {
                     app.commands.push(Command::OpenPath);
                 }
                 if ui.button("Open the phantom").clicked() {
@@ -129,9 +148,18 @@ fn menu(app: &mut App, ui: &mut egui::Ui) {
                 }
                 ui.separator();
                 for (label, kind) in [
-                    ("Export labels (NIfTI)...", super::editing::Export::LabelsNifti),
-                    ("Export contours (CSV)...", super::editing::Export::ContoursCsv),
-                    ("Export contours (JSON)...", super::editing::Export::ContoursJson),
+                    (
+                        "Export labels (NIfTI)...",
+                        super::editing::Export::LabelsNifti,
+                    ),
+                    (
+                        "Export contours (CSV)...",
+                        super::editing::Export::ContoursCsv,
+                    ),
+                    (
+                        "Export contours (JSON)...",
+                        super::editing::Export::ContoursJson,
+                    ),
                     ("Export report (PDF)...", super::editing::Export::ReportPdf),
                 ] {
                     if ui.button(label).clicked() {
@@ -139,7 +167,12 @@ fn menu(app: &mut App, ui: &mut egui::Ui) {
                     }
                 }
                 ui.menu_button("Export to path", |ui| {
-                    for kind in [super::editing::Export::LabelsNifti, super::editing::Export::ContoursCsv, super::editing::Export::ContoursJson, super::editing::Export::ReportPdf] {
+                    for kind in [
+                        super::editing::Export::LabelsNifti,
+                        super::editing::Export::ContoursCsv,
+                        super::editing::Export::ContoursJson,
+                        super::editing::Export::ReportPdf,
+                    ] {
                         if ui.button(kind.title()).clicked() {
                             app.commands.push(Command::ExportPath(kind));
                         }
@@ -162,7 +195,9 @@ fn menu(app: &mut App, ui: &mut egui::Ui) {
                     ui.checkbox(&mut v.show_labels, "Labels overlay (L)");
                     ui.checkbox(&mut v.show_contours, "Contours (C)");
                     ui.checkbox(&mut v.linear, "Linear interpolation");
-                    ui.add(egui::Slider::new(&mut v.label_opacity, 0.0..=1.0).text("overlay opacity"));
+                    ui.add(
+                        egui::Slider::new(&mut v.label_opacity, 0.0..=1.0).text("overlay opacity"),
+                    );
                     if ui.button("Reset view (R)").clicked() {
                         v.reset();
                     }
@@ -181,7 +216,13 @@ fn menu(app: &mut App, ui: &mut egui::Ui) {
         });
     });
     // Files dropped on the window open like File -> Open.
-    let dropped: Vec<std::path::PathBuf> = ui.ctx().input(|i| i.raw.dropped_files.iter().map(|f| f.path().to_path_buf()).collect());
+    let dropped: Vec<std::path::PathBuf> = ui.ctx().input(|i| {
+        i.raw
+            .dropped_files
+            .iter()
+            .map(|f| f.path().to_path_buf())
+            .collect()
+    });
     if let Some(p) = dropped.into_iter().next() {
         app.commands.push(Command::Open(p));
     }
@@ -192,10 +233,15 @@ fn study_panel(app: &mut App, ui: &mut egui::Ui) {
     if let Some((path, _)) = &app.loading {
         ui.label(format!("Loading {}", path.display()));
         let f = app.load_progress.fraction();
-        let text = if f > 0.0 { format!("{:.0} %", 100.0 * f) } else { "reading...".into() };
+        let text = if f > 0.0 {
+            format!("{:.0} %", 100.0 * f)
+        } else {
+            "reading...".into()
+        };
         ui.add(egui::ProgressBar::new(f).text(text).animate(true));
         // The counters move in another thread: keep repainting while loading.
-        ui.ctx().request_repaint_after(std::time::Duration::from_millis(100));
+        ui.ctx()
+            .request_repaint_after(std::time::Duration::from_millis(100));
     }
     let Some(cur) = &app.current else {
         ui.label("No study open.");
@@ -210,36 +256,69 @@ fn study_panel(app: &mut App, ui: &mut egui::Ui) {
             ui.end_row();
         };
         row("Name", cur.name.clone());
-        row("Patient", s.patient.name.clone().unwrap_or_else(|| "-".into()));
+        row(
+            "Patient",
+            s.patient.name.clone().unwrap_or_else(|| "-".into()),
+        );
         row("ID", s.patient.id.clone().unwrap_or_else(|| "-".into()));
-        row("Date", s.info.study_date.as_deref().map_or_else(|| "-".into(), crate::study::display_date));
+        row(
+            "Date",
+            s.info
+                .study_date
+                .as_deref()
+                .map_or_else(|| "-".into(), crate::study::display_date),
+        );
         row("Cine", format!("{} slices x {} phases", d.slices, d.phases));
         row("Matrix", format!("{} x {}", d.columns, d.rows));
         let g = &cur.cine.geometry;
-        row("Pixel", format!("{:.2} x {:.2} mm", g.pixel_spacing_mm[1], g.pixel_spacing_mm[0]));
-        row("Slice gap", g.slice_spacing_mm().map_or("-".into(), |v| format!("{v:.1} mm")));
+        row(
+            "Pixel",
+            format!(
+                "{:.2} x {:.2} mm",
+                g.pixel_spacing_mm[1], g.pixel_spacing_mm[0]
+            ),
+        );
+        row(
+            "Slice gap",
+            g.slice_spacing_mm()
+                .map_or("-".into(), |v| format!("{v:.1} mm")),
+        );
     });
     ui.separator();
     ui.label("Series");
     for (i, ser) in s.series.iter().enumerate() {
-        let name = ser.description.clone().or_else(|| ser.number.map(|n| format!("series #{n}"))).unwrap_or_else(|| format!("series {}", i + 1));
-        let text = format!("{}{name}: {} x {}", if i == s.chosen_series { "> " } else { "  " }, ser.positions, ser.phases);
+        let name = ser
+            .description
+            .clone()
+            .or_else(|| ser.number.map(|n| format!("series #{n}")))
+            .unwrap_or_else(|| format!("series {}", i + 1));
+        let text = format!(
+            "{}{name}: {} x {}",
+            if i == s.chosen_series { "> " } else { "  " },
+            ser.positions,
+            ser.phases
+        );
         ui.label(text);
     }
     if !cur.skipped.is_empty() {
         ui.collapsing(format!("{} files skipped", cur.skipped.len()), |ui| {
-            egui::ScrollArea::vertical().max_height(200.0).show(ui, |ui| {
-                for s in &cur.skipped {
-                    ui.label(s);
-                }
-            });
+            egui::ScrollArea::vertical()
+                .max_height(200.0)
+                .show(ui, |ui| {
+                    for s in &cur.skipped {
+                        ui.label(s);
+                    }
+                });
         });
     }
     ui.separator();
     ui.heading("Contours");
     let src = match (app.label_source, &app.contours) {
         (Some(LabelSource::Automatic), Some(set)) => {
-            let manual = set.iter().filter(|(_, c)| c.source == crate::contour::set::Source::Manual).count();
+            let manual = set
+                .iter()
+                .filter(|(_, c)| c.source == crate::contour::set::Source::Manual)
+                .count();
             format!("editable: {} contours, {manual} manual", set.len())
         }
         (Some(LabelSource::Reference), _) => "reference (from the study)".to_string(),
@@ -249,13 +328,21 @@ fn study_panel(app: &mut App, ui: &mut egui::Ui) {
     reference_section(app, ui);
     match &app.segmenting {
         Some(job) => {
-            ui.add(egui::ProgressBar::new(job.fraction()).show_percentage().text("segmenting"));
+            ui.add(
+                egui::ProgressBar::new(job.fraction())
+                    .show_percentage()
+                    .text("segmenting"),
+            );
             if ui.button("Cancel").clicked() {
                 app.commands.push(Command::CancelSegment);
             }
         }
         None => {
-            if ui.button("Segment (S)").on_hover_text("Automatic contours; manual contours are kept").clicked() {
+            if ui
+                .button("Segment (S)")
+                .on_hover_text("Automatic contours; manual contours are kept")
+                .clicked()
+            {
                 app.commands.push(Command::Segment);
             }
         }
@@ -266,12 +353,21 @@ fn study_panel(app: &mut App, ui: &mut egui::Ui) {
     if let Some(v) = &mut app.view {
         ui.separator();
         ui.horizontal(|ui| {
-            if ui.button(if v.playing { "Pause" } else { "Play" }).clicked() {
+            if ui
+                .button(if v.playing { "Pause" } else { "Play" })
+                .clicked()
+            {
                 v.playing = !v.playing;
             }
             ui.add(egui::Slider::new(&mut v.speed, 0.25..=4.0).text("speed"));
         });
-        ui.label(format!("Slice {} / {}   Phase {} / {}", v.slice + 1, d.slices, v.phase + 1, d.phases));
+        ui.label(format!(
+            "Slice {} / {}   Phase {} / {}",
+            v.slice + 1,
+            d.slices,
+            v.phase + 1,
+            d.phases
+        ));
     }
 }
 
@@ -281,31 +377,63 @@ fn reference_section(app: &mut App, ui: &mut egui::Ui) {
     if app.label_source != Some(LabelSource::Automatic) {
         return;
     }
-    let (Some(cur), Some(v), Some(ours)) = (&app.current, &mut app.view, &app.labels) else { return };
-    let Some(reference) = cur.study.reference_labels.as_ref().filter(|l| l.any_annotated()) else { return };
-    ui.checkbox(&mut v.show_reference, "Expert contours (white)").on_hover_text("The study's own contours, kept beside the automatic and edited ones");
-    let Some(voxel_ml) = cur.cine.geometry.voxel_volume_ml().filter(|x| x.is_finite() && *x > 0.0) else { return };
+    let (Some(cur), Some(v), Some(ours)) = (&app.current, &mut app.view, &app.labels) else {
+        return;
+    };
+    let Some(reference) = cur
+        .study
+        .reference_labels
+        .as_ref()
+        .filter(|l| l.any_annotated())
+    else {
+        return;
+    };
+    ui.checkbox(&mut v.show_reference, "Expert contours (white)")
+        .on_hover_text("The study's own contours, kept beside the automatic and edited ones");
+    let Some(voxel_ml) = cur
+        .cine
+        .geometry
+        .voxel_volume_ml()
+        .filter(|x| x.is_finite() && *x > 0.0)
+    else {
+        return;
+    };
     let Some(c) = crate::measure::compare_phase(ours, reference, v.phase, voxel_ml) else {
         ui.label(format!("No expert contours on phase {}.", v.phase + 1));
         return;
     };
-    ui.collapsing(format!("Compared with the expert, phase {}", v.phase + 1), |ui| {
-        let dice = |x: Option<f64>| x.map_or("-".into(), |d| format!("{d:.3}"));
-        ui.label(format!("Dice  LV {}  Myo {}  RV {}", dice(c.dice[0]), dice(c.dice[1]), dice(c.dice[2])));
-        egui::Grid::new("expert-slices").striped(true).num_columns(3).show(ui, |ui| {
-            ui.label("slice");
-            ui.label("LV mL (ours - expert)");
-            ui.label("RV mL (ours - expert)");
-            ui.end_row();
-            let diff = |x: Option<(f64, f64)>| x.map_or("-".into(), |(a, b)| format!("{a:.1} - {b:.1} = {:+.1}", a - b));
-            for sv in &c.slices {
-                ui.label(format!("{}", sv.slice + 1));
-                ui.monospace(diff(sv.lv_ml));
-                ui.monospace(diff(sv.rv_ml));
-                ui.end_row();
-            }
-        });
-    });
+    ui.collapsing(
+        format!("Compared with the expert, phase {}", v.phase + 1),
+        |ui| {
+            let dice = |x: Option<f64>| x.map_or("-".into(), |d| format!("{d:.3}"));
+            ui.label(format!(
+                "Dice  LV {}  Myo {}  RV {}",
+                dice(c.dice[0]),
+                dice(c.dice[1]),
+                dice(c.dice[2])
+            ));
+            egui::Grid::new("expert-slices")
+                .striped(true)
+                .num_columns(3)
+                .show(ui, |ui| {
+                    ui.label("slice");
+                    ui.label("LV mL (ours - expert)");
+                    ui.label("RV mL (ours - expert)");
+                    ui.end_row();
+                    let diff = |x: Option<(f64, f64)>| {
+                        x.map_or("-".into(), |(a, b)| {
+                            format!("{a:.1} - {b:.1} = {:+.1}", a - b)
+                        })
+                    };
+                    for sv in &c.slices {
+                        ui.label(format!("{}", sv.slice + 1));
+                        ui.monospace(diff(sv.lv_ml));
+                        ui.monospace(diff(sv.rv_ml));
+                        ui.end_row();
+                    }
+                });
+        },
+    );
 }
 
 fn fmt(v: Option<f64>, digits: usize) -> String {
@@ -318,13 +446,31 @@ fn measures_panel(app: &mut App, ui: &mut egui::Ui) {
     ui.horizontal(|ui| {
         let l = ui.label("Height cm");
         let mut h = app.height_cm.unwrap_or(0.0);
-        if ui.add(egui::DragValue::new(&mut h).range(0.0..=250.0).speed(0.5).custom_formatter(unknown_as_dash)).labelled_by(l.id).changed() {
+        if ui
+            .add(
+                egui::DragValue::new(&mut h)
+                    .range(0.0..=250.0)
+                    .speed(0.5)
+                    .custom_formatter(unknown_as_dash),
+            )
+            .labelled_by(l.id)
+            .changed()
+        {
             app.height_cm = (h > 0.0).then_some(h);
             changed = true;
         }
         let l = ui.label("Weight kg");
         let mut w = app.weight_kg.unwrap_or(0.0);
-        if ui.add(egui::DragValue::new(&mut w).range(0.0..=400.0).speed(0.5).custom_formatter(unknown_as_dash)).labelled_by(l.id).changed() {
+        if ui
+            .add(
+                egui::DragValue::new(&mut w)
+                    .range(0.0..=400.0)
+                    .speed(0.5)
+                    .custom_formatter(unknown_as_dash),
+            )
+            .labelled_by(l.id)
+            .changed()
+        {
             app.weight_kg = (w > 0.0).then_some(w);
             changed = true;
         }
@@ -353,7 +499,16 @@ fn measures_panel(app: &mut App, ui: &mut egui::Ui) {
             .on_hover_text("Selects the reference ranges (Petersen et al. 2017 give them by sex)");
         let l = ui.label("Age y");
         let mut a = app.age_years.unwrap_or(0.0);
-        if ui.add(egui::DragValue::new(&mut a).range(0.0..=120.0).speed(0.5).custom_formatter(unknown_as_dash)).labelled_by(l.id).changed() {
+        if ui
+            .add(
+                egui::DragValue::new(&mut a)
+                    .range(0.0..=120.0)
+                    .speed(0.5)
+                    .custom_formatter(unknown_as_dash),
+            )
+            .labelled_by(l.id)
+            .changed()
+        {
             app.age_years = (a > 0.0).then_some(a);
             changed = true;
         }
@@ -363,28 +518,41 @@ fn measures_panel(app: &mut App, ui: &mut egui::Ui) {
         let m = app.measures.as_ref();
         ui.horizontal(|ui| {
             for (name, is_ed) in [("ED phase", true), ("ES phase", false)] {
-                let auto = if is_ed { m.and_then(|m| m.ed_phase) } else { m.and_then(|m| m.es_phase) };
-                let slot = if is_ed { &mut app.key_override.ed } else { &mut app.key_override.es };
+                let auto = if is_ed {
+                    m.and_then(|m| m.ed_phase)
+                } else {
+                    m.and_then(|m| m.es_phase)
+                };
+                let slot = if is_ed {
+                    &mut app.key_override.ed
+                } else {
+                    &mut app.key_override.es
+                };
                 let label = match (*slot, auto) {
                     (Some(p), _) => format!("{} (set)", p + 1),
                     (None, Some(p)) => format!("{} (auto)", p + 1),
                     (None, None) => "-".to_string(),
                 };
                 let caption = ui.label(name);
-                egui::ComboBox::from_id_salt(name).selected_text(label).show_ui(ui, |ui| {
-                    if ui.selectable_label(slot.is_none(), "automatic").clicked() {
-                        *slot = None;
-                        changed = true;
-                    }
-                    for p in 0..phases {
-                        if ui.selectable_label(*slot == Some(p), format!("phase {}", p + 1)).clicked() {
-                            *slot = Some(p);
+                egui::ComboBox::from_id_salt(name)
+                    .selected_text(label)
+                    .show_ui(ui, |ui| {
+                        if ui.selectable_label(slot.is_none(), "automatic").clicked() {
+                            *slot = None;
                             changed = true;
                         }
-                    }
-                })
-                .response
-                .labelled_by(caption.id);
+                        for p in 0..phases {
+                            if ui
+                                .selectable_label(*slot == Some(p), format!("phase {}", p + 1))
+                                .clicked()
+                            {
+                                *slot = Some(p);
+                                changed = true;
+                            }
+                        }
+                    })
+                    .response
+                    .labelled_by(caption.id);
             }
         });
     }
@@ -419,35 +587,59 @@ fn measures_panel(app: &mut App, ui: &mut egui::Ui) {
 /// The discs behind the volumes: LV, myocardium and RV per slice at ED and ES, each
 /// slice's share of the LV EDV, so that a basal slice's weight is plain to see.
 fn slice_table(app: &App, ui: &mut egui::Ui) {
-    let (Some(engine), Some(m), Some(cur)) = (&app.engine, &app.measures, &app.current) else { return };
-    let (Some(ed), Some(es)) = (m.ed_phase, m.es_phase) else { return };
+    let (Some(engine), Some(m), Some(cur)) = (&app.engine, &app.measures, &app.current) else {
+        return;
+    };
+    let (Some(ed), Some(es)) = (m.ed_phase, m.es_phase) else {
+        return;
+    };
     let (at_ed, at_es) = (engine.slice_table(ed), engine.slice_table(es));
     let positions = cur.cine.geometry.slice_distances_mm();
     let lv_edv = m.lv.edv_ml.filter(|v| *v > 0.0);
-    egui::CollapsingHeader::new("Per slice at ED and ES").default_open(false).show(ui, |ui| {
-        egui::Grid::new("slice-table").striped(true).num_columns(7).show(ui, |ui| {
-            for h in ["slice", "mm", "LV ED mL", "LV ES mL", "% LVEDV", "Myo ED mL", "RV ED / ES mL"] {
-                ui.small(h);
-            }
-            ui.end_row();
-            let f = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.1}"));
-            for (s, (e, x)) in at_ed.iter().zip(&at_es).enumerate() {
-                ui.monospace(format!("{}", s + 1));
-                ui.monospace(positions.get(s).map_or("-".into(), |p| format!("{p:.0}")));
-                ui.monospace(f(e[0]));
-                ui.monospace(f(x[0]));
-                ui.monospace(e[0].zip(lv_edv).map_or("-".into(), |(v, t)| format!("{:.0}", 100.0 * v / t)));
-                ui.monospace(f(e[1]));
-                ui.monospace(format!("{} / {}", f(e[2]), f(x[2])));
-                ui.end_row();
-            }
+    egui::CollapsingHeader::new("Per slice at ED and ES")
+        .default_open(false)
+        .show(ui, |ui| {
+            egui::Grid::new("slice-table")
+                .striped(true)
+                .num_columns(7)
+                .show(ui, |ui| {
+                    for h in [
+                        "slice",
+                        "mm",
+                        "LV ED mL",
+                        "LV ES mL",
+                        "% LVEDV",
+                        "Myo ED mL",
+                        "RV ED / ES mL",
+                    ] {
+                        ui.small(h);
+                    }
+                    ui.end_row();
+                    let f = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.1}"));
+                    for (s, (e, x)) in at_ed.iter().zip(&at_es).enumerate() {
+                        ui.monospace(format!("{}", s + 1));
+                        ui.monospace(positions.get(s).map_or("-".into(), |p| format!("{p:.0}")));
+                        ui.monospace(f(e[0]));
+                        ui.monospace(f(x[0]));
+                        ui.monospace(
+                            e[0].zip(lv_edv)
+                                .map_or("-".into(), |(v, t)| format!("{:.0}", 100.0 * v / t)),
+                        );
+                        ui.monospace(f(e[1]));
+                        ui.monospace(format!("{} / {}", f(e[2]), f(x[2])));
+                        ui.end_row();
+                    }
+                });
         });
-    });
 }
 
 /// Height and weight fields: 0 means "not stated", shown as a dash until the user drags.
 fn unknown_as_dash(v: f64, _: std::ops::RangeInclusive<usize>) -> String {
-    if v > 0.0 { format!("{v:.1}") } else { "-".into() }
+    if v > 0.0 {
+        format!("{v:.1}")
+    } else {
+        "-".into()
+    }
 }
 
 fn flag_of(m: &Measures, name: &str) -> Option<Level> {
@@ -466,50 +658,92 @@ fn measures_table(m: &Measures, provisional: bool, ui: &mut egui::Ui) {
         ("RV ESV", "rv_esv_ml", m.rv.esv_ml, 1, "mL"),
         ("RV SV", "rv_sv_ml", m.rv.sv_ml, 1, "mL"),
         ("RV EF", "rv_ef_pct", m.rv.ef_pct, 1, "%"),
-        ("CO", "lv_cardiac_output_l_min", m.lv_cardiac_output_l_min, 2, "L/min"),
+        (
+            "CO",
+            "lv_cardiac_output_l_min",
+            m.lv_cardiac_output_l_min,
+            2,
+            "L/min",
+        ),
         ("BSA", "bsa_m2", m.bsa_m2, 2, "m²"),
-        ("LV EDV / BSA", "lv_edv_ml_m2_index", ratio(m.lv.edv_ml, m.bsa_m2), 1, "mL/m²"),
-        ("RV EDV / BSA", "rv_edv_ml_m2_index", ratio(m.rv.edv_ml, m.bsa_m2), 1, "mL/m²"),
-        ("LV mass / BSA", "lv_mass_g_m2_index", ratio(m.lv_mass_g, m.bsa_m2), 1, "g/m²"),
+        (
+            "LV EDV / BSA",
+            "lv_edv_ml_m2_index",
+            ratio(m.lv.edv_ml, m.bsa_m2),
+            1,
+            "mL/m²",
+        ),
+        (
+            "RV EDV / BSA",
+            "rv_edv_ml_m2_index",
+            ratio(m.rv.edv_ml, m.bsa_m2),
+            1,
+            "mL/m²",
+        ),
+        (
+            "LV mass / BSA",
+            "lv_mass_g_m2_index",
+            ratio(m.lv_mass_g, m.bsa_m2),
+            1,
+            "g/m²",
+        ),
     ];
-    egui::Grid::new("measures").striped(true).num_columns(5).show(ui, |ui| {
-        ui.small("measure");
-        ui.small("value");
-        ui.small("unit");
-        ui.small("range");
-        ui.small("flag");
-        ui.end_row();
-        for (label, key, value, digits, unit) in rows {
-            ui.label(label);
-            let text = fmt(value, digits);
-            if let Some(p) = problems.iter().find(|p| p.measure == key) {
-                ui.colored_label(Color32::from_rgb(255, 80, 80), egui::RichText::new(text).monospace().strikethrough()).on_hover_text(&p.reason);
-                ui.small(unit);
-                ui.label("");
-                ui.colored_label(Color32::from_rgb(255, 80, 80), "IMPOSSIBLE");
-                ui.end_row();
-                continue;
-            }
-            if provisional {
-                ui.colored_label(Color32::GRAY, egui::RichText::new(text).monospace().italics());
-            } else {
-                ui.monospace(text);
-            }
-            ui.small(unit);
-            match m.flags.iter().find(|f| f.measure == key) {
-                Some(f) => ui.small(format!("{:.0}-{:.0}", f.low, f.high)).on_hover_text(f.source),
-                None => ui.small("-").on_hover_text("no reference range for this measure and sex"),
-            };
-            match flag_of(m, key) {
-                Some(Level::Low) => ui.colored_label(Color32::from_rgb(80, 150, 255), "LOW"),
-                Some(Level::High) => ui.colored_label(Color32::from_rgb(255, 110, 80), "HIGH"),
-                Some(Level::Normal) => ui.label("normal"),
-                None => ui.label(""),
-            };
+    egui::Grid::new("measures")
+        .striped(true)
+        .num_columns(5)
+        .show(ui, |ui| {
+            ui.small("measure");
+            ui.small("value");
+            ui.small("unit");
+            ui.small("range");
+            ui.small("flag");
             ui.end_row();
-        }
-    });
-    ui.label(format!("ED phase {}  ES phase {}", fmt(m.ed_phase.map(|p| p as f64 + 1.0), 0), fmt(m.es_phase.map(|p| p as f64 + 1.0), 0)));
+            for (label, key, value, digits, unit) in rows {
+                ui.label(label);
+                let text = fmt(value, digits);
+                if let Some(p) = problems.iter().find(|p| p.measure == key) {
+                    ui.colored_label(
+                        Color32::from_rgb(255, 80, 80),
+                        egui::RichText::new(text).monospace().strikethrough(),
+                    )
+                    .on_hover_text(&p.reason);
+                    ui.small(unit);
+                    ui.label("");
+                    ui.colored_label(Color32::from_rgb(255, 80, 80), "IMPOSSIBLE");
+                    ui.end_row();
+                    continue;
+                }
+                if provisional {
+                    ui.colored_label(
+                        Color32::GRAY,
+                        egui::RichText::new(text).monospace().italics(),
+                    );
+                } else {
+                    ui.monospace(text);
+                }
+                ui.small(unit);
+                match m.flags.iter().find(|f| f.measure == key) {
+                    Some(f) => ui
+                        .small(format!("{:.0}-{:.0}", f.low, f.high))
+                        .on_hover_text(f.source),
+                    None => ui
+                        .small("-")
+                        .on_hover_text("no reference range for this measure and sex"),
+                };
+                match flag_of(m, key) {
+                    Some(Level::Low) => ui.colored_label(Color32::from_rgb(80, 150, 255), "LOW"),
+                    Some(Level::High) => ui.colored_label(Color32::from_rgb(255, 110, 80), "HIGH"),
+                    Some(Level::Normal) => ui.label("normal"),
+                    None => ui.label(""),
+                };
+                ui.end_row();
+            }
+        });
+    ui.label(format!(
+        "ED phase {}  ES phase {}",
+        fmt(m.ed_phase.map(|p| p as f64 + 1.0), 0),
+        fmt(m.es_phase.map(|p| p as f64 + 1.0), 0)
+    ));
     for p in &problems {
         ui.colored_label(Color32::from_rgb(255, 80, 80), &p.reason);
     }
@@ -522,20 +756,30 @@ fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
 fn curve(app: &mut App, ui: &mut egui::Ui) {
     use egui_plot::{Legend, Line, Plot, PlotPoints, VLine};
     let Some(m) = &app.measures else { return };
-    let pts = |v: &[Option<f64>]| -> PlotPoints { v.iter().enumerate().filter_map(|(p, x)| x.map(|x| [p as f64 + 1.0, x])).collect() };
+    let pts = |v: &[Option<f64>]| -> PlotPoints {
+        v.iter()
+            .enumerate()
+            .filter_map(|(p, x)| x.map(|x| [p as f64 + 1.0, x]))
+            .collect()
+    };
     let lv = pts(&m.volumes.lv_ml);
     let rv = pts(&m.volumes.rv_ml);
     let (ed, es) = (m.ed_phase, m.es_phase);
-    Plot::new("volume-curve").height(180.0).legend(Legend::default()).x_axis_label("phase").y_axis_label("mL").show(ui, |p| {
-        p.line(Line::new("LV", lv).color(LV_ENDO));
-        p.line(Line::new("RV", rv).color(RV_ENDO));
-        if let Some(e) = ed {
-            p.vline(VLine::new("ED", e as f64 + 1.0).color(Color32::LIGHT_BLUE));
-        }
-        if let Some(e) = es {
-            p.vline(VLine::new("ES", e as f64 + 1.0).color(Color32::LIGHT_RED));
-        }
-    });
+    Plot::new("volume-curve")
+        .height(180.0)
+        .legend(Legend::default())
+        .x_axis_label("phase")
+        .y_axis_label("mL")
+        .show(ui, |p| {
+            p.line(Line::new("LV", lv).color(LV_ENDO));
+            p.line(Line::new("RV", rv).color(RV_ENDO));
+            if let Some(e) = ed {
+                p.vline(VLine::new("ED", e as f64 + 1.0).color(Color32::LIGHT_BLUE));
+            }
+            if let Some(e) = es {
+                p.vline(VLine::new("ES", e as f64 + 1.0).color(Color32::LIGHT_RED));
+            }
+        });
 }
 
 /// Thumbnail edge in points (and atlas pixels).
@@ -545,30 +789,55 @@ const THUMB: usize = 18;
 /// green dot where an image has contours, an orange square where they were edited by
 /// hand, the current image outlined; a click goes there.
 fn matrix(app: &mut App, ui: &mut egui::Ui) {
-    let (Some(cur), Some(v)) = (&app.current, &app.view) else { return };
+    let (Some(cur), Some(v)) = (&app.current, &app.view) else {
+        return;
+    };
     let d = cur.cine.dims();
     let atlas_stale = app.thumbs.as_ref().is_none_or(|(id, _)| *id != cur.id);
     if atlas_stale {
         let img = thumbnail_atlas(&cur.cine, v.window_center, v.window_width);
-        let tex = ui.ctx().load_texture("systole-thumbnails", img, egui::TextureOptions::LINEAR);
+        let tex = ui
+            .ctx()
+            .load_texture("systole-thumbnails", img, egui::TextureOptions::LINEAR);
         app.thumbs = Some((cur.id, tex));
     }
     let Some(v) = &app.view else { return };
     let cell = Vec2::splat(THUMB as f32 + 1.0);
-    let size = Vec2::new(24.0 + cell.x * d.phases as f32, 14.0 + cell.y * d.slices as f32);
+    let size = Vec2::new(
+        24.0 + cell.x * d.phases as f32,
+        14.0 + cell.y * d.slices as f32,
+    );
     let (rect, resp) = ui.allocate_exact_size(size, Sense::click());
     let painter = ui.painter_at(rect);
     let origin = rect.min + Vec2::new(24.0, 14.0);
-    let (ed, es) = app.measures.as_ref().map_or((None, None), |m| (m.ed_phase, m.es_phase));
+    let (ed, es) = app
+        .measures
+        .as_ref()
+        .map_or((None, None), |m| (m.ed_phase, m.es_phase));
     let tex = app.thumbs.as_ref().map(|(_, t)| t.id());
     for p in 0..d.phases {
         let x = origin.x + cell.x * p as f32;
-        let tag = if Some(p) == ed { "ED" } else if Some(p) == es { "ES" } else { "" };
+        let tag = if Some(p) == ed {
+            "ED"
+        } else if Some(p) == es {
+            "ES"
+        } else {
+            ""
+        };
         if !tag.is_empty() {
-            painter.text(Pos2::new(x + cell.x / 2.0, rect.min.y), egui::Align2::CENTER_TOP, tag, egui::FontId::proportional(10.0), Color32::WHITE);
+            painter.text(
+                Pos2::new(x + cell.x / 2.0, rect.min.y),
+                egui::Align2::CENTER_TOP,
+                tag,
+                egui::FontId::proportional(10.0),
+                Color32::WHITE,
+            );
         }
         for s in 0..d.slices {
-            let r = Rect::from_min_size(Pos2::new(x, origin.y + cell.y * s as f32), Vec2::splat(THUMB as f32));
+            let r = Rect::from_min_size(
+                Pos2::new(x, origin.y + cell.y * s as f32),
+                Vec2::splat(THUMB as f32),
+            );
             if let Some(t) = tex {
                 let uv = Rect::from_min_size(
                     Pos2::new(p as f32 / d.phases as f32, s as f32 / d.slices as f32),
@@ -577,21 +846,45 @@ fn matrix(app: &mut App, ui: &mut egui::Ui) {
                 painter.image(t, r, uv, Color32::WHITE);
             }
             if Some(p) == ed || Some(p) == es {
-                painter.rect_stroke(r, 0.0, Stroke::new(1.0, Color32::from_gray(140)), egui::StrokeKind::Inside);
+                painter.rect_stroke(
+                    r,
+                    0.0,
+                    Stroke::new(1.0, Color32::from_gray(140)),
+                    egui::StrokeKind::Inside,
+                );
             }
             if p == v.phase && s == v.slice {
-                painter.rect_stroke(r, 0.0, Stroke::new(2.0, Color32::from_rgb(90, 140, 230)), egui::StrokeKind::Inside);
+                painter.rect_stroke(
+                    r,
+                    0.0,
+                    Stroke::new(2.0, Color32::from_rgb(90, 140, 230)),
+                    egui::StrokeKind::Inside,
+                );
             }
             let corner = r.right_top() + Vec2::new(-4.0, 4.0);
             if app.contours.as_ref().is_some_and(|c| c.edited(p, s)) {
-                painter.rect_filled(Rect::from_center_size(corner, Vec2::splat(5.0)), 0.0, EDITED);
-            } else if app.labels.as_ref().is_some_and(|l| !l.annotated(p, s).is_empty()) {
+                painter.rect_filled(
+                    Rect::from_center_size(corner, Vec2::splat(5.0)),
+                    0.0,
+                    EDITED,
+                );
+            } else if app
+                .labels
+                .as_ref()
+                .is_some_and(|l| !l.annotated(p, s).is_empty())
+            {
                 painter.circle_filled(corner, 2.0, LV_EPI);
             }
         }
     }
     for s in 0..d.slices {
-        painter.text(Pos2::new(rect.min.x, origin.y + cell.y * (s as f32 + 0.5)), egui::Align2::LEFT_CENTER, format!("{}", s + 1), egui::FontId::proportional(9.0), Color32::GRAY);
+        painter.text(
+            Pos2::new(rect.min.x, origin.y + cell.y * (s as f32 + 0.5)),
+            egui::Align2::LEFT_CENTER,
+            format!("{}", s + 1),
+            egui::FontId::proportional(9.0),
+            Color32::GRAY,
+        );
     }
     if resp.clicked()
         && let Some(pos) = resp.interact_pointer_pos()
@@ -608,12 +901,19 @@ fn matrix(app: &mut App, ui: &mut egui::Ui) {
 
 /// One grey image holding a THUMB x THUMB thumbnail of every image (phase across, slice
 /// down): the central 60 % of each image (where the heart is), box-filtered, windowed.
-pub fn thumbnail_atlas(cine: &crate::study::CineStack, center: f32, width: f32) -> egui::ColorImage {
+pub fn thumbnail_atlas(
+    cine: &crate::study::CineStack,
+    center: f32,
+    width: f32,
+) -> egui::ColorImage {
     let d = cine.dims();
     let (w, h) = (d.phases * THUMB, d.slices * THUMB);
     let mut px = vec![Color32::BLACK; w * h];
     let side = ((d.rows.min(d.columns) as f32) * 0.6).max(1.0);
-    let (r0, c0) = ((d.rows as f32 - side) / 2.0, (d.columns as f32 - side) / 2.0);
+    let (r0, c0) = (
+        (d.rows as f32 - side) / 2.0,
+        (d.columns as f32 - side) / 2.0,
+    );
     let step = side / THUMB as f32;
     let lo = center - width / 2.0;
     for p in 0..d.phases {
@@ -624,8 +924,10 @@ pub fn thumbnail_atlas(cine: &crate::study::CineStack, center: f32, width: f32) 
                     // Average a 2 x 2 grid of samples inside the thumbnail pixel's footprint.
                     let mut sum = 0.0;
                     for (dy, dx) in [(0.25, 0.25), (0.25, 0.75), (0.75, 0.25), (0.75, 0.75)] {
-                        let r = ((r0 + (ty as f32 + dy) * step) as usize).min(d.rows.saturating_sub(1));
-                        let c = ((c0 + (tx as f32 + dx) * step) as usize).min(d.columns.saturating_sub(1));
+                        let r =
+                            ((r0 + (ty as f32 + dy) * step) as usize).min(d.rows.saturating_sub(1));
+                        let c = ((c0 + (tx as f32 + dx) * step) as usize)
+                            .min(d.columns.saturating_sub(1));
                         sum += img.get(r * d.columns + c).copied().unwrap_or(0.0);
                     }
                     let g = ((sum / 4.0 - lo) / width.max(1e-6)).clamp(0.0, 1.0) * 255.0;
@@ -643,7 +945,13 @@ fn empty_state(ui: &mut egui::Ui, rect: Rect) {
                 drop a DICOM folder or a NIfTI file on this window,\n\
                 or type its path with File -> Open path...\n\n\
                 File -> Open the phantom shows a synthetic heart.";
-    ui.painter().text(rect.center(), egui::Align2::CENTER_CENTER, text, egui::FontId::proportional(16.0), Color32::LIGHT_GRAY);
+    ui.painter().text(
+        rect.center(),
+        egui::Align2::CENTER_CENTER,
+        text,
+        egui::FontId::proportional(16.0),
+        Color32::LIGHT_GRAY,
+    );
 }
 
 fn viewport(app: &mut App, ui: &mut egui::Ui) {
@@ -661,7 +969,17 @@ fn viewport(app: &mut App, ui: &mut egui::Ui) {
     if resp.hovered() {
         // One slice per wheel event (not per scrolled point), as clinical viewers step.
         let (scroll, ctrl) = ui.ctx().input(|i| {
-            let dy: f32 = i.events.iter().map(|e| if let egui::Event::MouseWheel { delta, .. } = e { delta.y } else { 0.0 }).sum();
+            let dy: f32 = i
+                .events
+                .iter()
+                .map(|e| {
+                    if let egui::Event::MouseWheel { delta, .. } = e {
+                        delta.y
+                    } else {
+                        0.0
+                    }
+                })
+                .sum();
             (dy, i.modifiers.ctrl || i.modifiers.command)
         });
         if let (Some(view), Some(d)) = (&mut app.view, d)
@@ -703,28 +1021,67 @@ fn viewport(app: &mut App, ui: &mut egui::Ui) {
         show_labels: v.show_labels,
     };
     if app.wgpu {
-        ui.painter().add(eframe::egui_wgpu::Callback::new_paint_callback(rect, SliceCallback { image: img.clone(), uniforms }));
+        ui.painter()
+            .add(eframe::egui_wgpu::Callback::new_paint_callback(
+                rect,
+                SliceCallback {
+                    image: img.clone(),
+                    uniforms,
+                },
+            ));
     } else {
-        let stale = app.cpu_texture.as_ref().is_none_or(|(k, u, _)| *k != img.key || u.window_center != uniforms.window_center || u.window_width != uniforms.window_width || u.show_labels != uniforms.show_labels || u.label_opacity != uniforms.label_opacity);
+        let stale = app.cpu_texture.as_ref().is_none_or(|(k, u, _)| {
+            *k != img.key
+                || u.window_center != uniforms.window_center
+                || u.window_width != uniforms.window_width
+                || u.show_labels != uniforms.show_labels
+                || u.label_opacity != uniforms.label_opacity
+        });
         if stale {
-            let tex = ui.ctx().load_texture("systole-slice", cpu_image(&img, &uniforms), egui::TextureOptions::LINEAR);
+            let tex = ui.ctx().load_texture(
+                "systole-slice",
+                cpu_image(&img, &uniforms),
+                egui::TextureOptions::LINEAR,
+            );
             app.cpu_texture = Some((img.key, uniforms, tex));
         }
         if let Some((_, _, tex)) = &app.cpu_texture {
-            ui.painter_at(rect).image(tex.id(), Rect::from_min_size(min, size), Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0)), Color32::WHITE);
+            ui.painter_at(rect).image(
+                tex.id(),
+                Rect::from_min_size(min, size),
+                Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0)),
+                Color32::WHITE,
+            );
         }
     }
     app.viewport_map = Some((min, scale));
-    let to_image = |p: Pos2| [((p.x - min.x) / scale - 0.5) as f64, ((p.y - min.y) / scale - 0.5) as f64];
+    let to_image = |p: Pos2| {
+        [
+            ((p.x - min.x) / scale - 0.5) as f64,
+            ((p.y - min.y) / scale - 0.5) as f64,
+        ]
+    };
     super::tools::interact(app, &resp, &to_image);
     let editable = app.contours.is_some();
     if v.show_contours && editable {
-        let to_screen = |p: [f64; 2]| Pos2::new(min.x + (p[0] as f32 + 0.5) * scale, min.y + (p[1] as f32 + 0.5) * scale);
-        super::tools::draw(app, &ui.painter_at(rect), &to_screen, scale, resp.hover_pos());
+        let to_screen = |p: [f64; 2]| {
+            Pos2::new(
+                min.x + (p[0] as f32 + 0.5) * scale,
+                min.y + (p[1] as f32 + 0.5) * scale,
+            )
+        };
+        super::tools::draw(
+            app,
+            &ui.painter_at(rect),
+            &to_screen,
+            scale,
+            resp.hover_pos(),
+        );
     }
     if v.show_contours && !editable {
         let painter = ui.painter_at(rect);
-        let to_screen = |p: [f32; 2]| Pos2::new(min.x + (p[0] + 0.5) * scale, min.y + (p[1] + 0.5) * scale);
+        let to_screen =
+            |p: [f32; 2]| Pos2::new(min.x + (p[0] + 0.5) * scale, min.y + (p[1] + 0.5) * scale);
         for (structure, segments) in app.outlines() {
             let colour = match structure {
                 Structure::LvEndo => LV_ENDO,
@@ -739,16 +1096,23 @@ fn viewport(app: &mut App, ui: &mut egui::Ui) {
     }
     if v.show_reference && app.label_source == Some(LabelSource::Automatic) {
         let painter = ui.painter_at(rect);
-        let to_screen = |p: [f32; 2]| Pos2::new(min.x + (p[0] + 0.5) * scale, min.y + (p[1] + 0.5) * scale);
+        let to_screen =
+            |p: [f32; 2]| Pos2::new(min.x + (p[0] + 0.5) * scale, min.y + (p[1] + 0.5) * scale);
         for segments in app.reference_outlines() {
             for s in segments {
-                painter.line_segment([to_screen(s[0]), to_screen(s[1])], Stroke::new(1.0, Color32::WHITE));
+                painter.line_segment(
+                    [to_screen(s[0]), to_screen(s[1])],
+                    Stroke::new(1.0, Color32::WHITE),
+                );
             }
         }
     }
     // Where the image lies and when: position along the slice normal, trigger time.
     let (pos, time) = app.current.as_ref().map_or((None, None), |c| {
-        (c.cine.geometry.slice_distances_mm().get(v.slice).copied(), c.cine.trigger_times_ms().get(v.phase).copied().flatten())
+        (
+            c.cine.geometry.slice_distances_mm().get(v.slice).copied(),
+            c.cine.trigger_times_ms().get(v.phase).copied().flatten(),
+        )
     });
     let label = format!(
         "slice {} ({})  phase {} ({})\nW {:.0} L {:.0}  zoom {:.1}x",
@@ -760,5 +1124,11 @@ fn viewport(app: &mut App, ui: &mut egui::Ui) {
         v.window_center,
         v.zoom
     );
-    ui.painter_at(rect).text(rect.left_top() + Vec2::new(8.0, 8.0), egui::Align2::LEFT_TOP, label, egui::FontId::monospace(12.0), Color32::LIGHT_GRAY);
+    ui.painter_at(rect).text(
+        rect.left_top() + Vec2::new(8.0, 8.0),
+        egui::Align2::LEFT_TOP,
+        label,
+        egui::FontId::monospace(12.0),
+        Color32::LIGHT_GRAY,
+    );
 }

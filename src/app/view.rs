@@ -61,7 +61,8 @@ impl ViewState {
 
     /// Up/Down arrow or mouse wheel: next or previous slice, stopping at the ends.
     pub fn step_slice(&mut self, delta: isize, slices: usize) {
-        self.slice = (self.slice as isize + delta).clamp(0, slices.saturating_sub(1) as isize) as usize;
+        self.slice =
+            (self.slice as isize + delta).clamp(0, slices.saturating_sub(1) as isize) as usize;
     }
 
     /// Left/Right arrow: previous or next phase, wrapping around the cycle.
@@ -98,7 +99,11 @@ fn display_range(cine: &CineStack) -> (f32, f32) {
 /// (the acquired temporal resolution), else 40 ms.
 pub fn phase_interval_s(cine: &CineStack, speed: f32) -> f64 {
     let t: Vec<f64> = cine.trigger_times_ms().into_iter().flatten().collect();
-    let mut steps: Vec<f64> = t.windows(2).map(|w| w[1] - w[0]).filter(|d| *d > 0.0 && d.is_finite()).collect();
+    let mut steps: Vec<f64> = t
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .filter(|d| *d > 0.0 && d.is_finite())
+        .collect();
     steps.sort_by(f64::total_cmp);
     let ms = steps.get(steps.len() / 2).copied().unwrap_or(40.0);
     ms / 1000.0 / f64::from(speed.max(0.05))
@@ -161,13 +166,22 @@ mod tests {
         assert_eq!(v.zoom, 16.0);
         v.pan = [3.0, 4.0];
         v.reset();
-        assert_eq!((v.zoom, v.pan, v.window_center, v.window_width), (1.0, [0.0, 0.0], c, w));
+        assert_eq!(
+            (v.zoom, v.pan, v.window_center, v.window_width),
+            (1.0, [0.0, 0.0], c, w)
+        );
     }
 
     #[test]
     fn playback_runs_at_the_acquired_temporal_resolution() {
         let p = phantom(&PhantomConfig::default());
-        let t: Vec<f64> = p.study.cine.trigger_times_ms().into_iter().flatten().collect();
+        let t: Vec<f64> = p
+            .study
+            .cine
+            .trigger_times_ms()
+            .into_iter()
+            .flatten()
+            .collect();
         assert!(t.len() > 2, "the phantom states trigger times");
         let step = (t[1] - t[0]) / 1000.0;
         assert!((phase_interval_s(&p.study.cine, 1.0) - step).abs() < 1e-9);

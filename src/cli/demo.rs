@@ -24,18 +24,32 @@ pub struct DemoArgs {
 
 pub fn run(args: &DemoArgs) -> Result<String, CliError> {
     if !(5.0..=85.0).contains(&args.ef) {
-        return Err(CliError::input(format!("--ef {} is outside 5..85 %", args.ef)));
+        return Err(CliError::input(format!(
+            "--ef {} is outside 5..85 %",
+            args.ef
+        )));
     }
-    std::fs::create_dir_all(&args.out).map_err(|e| CliError::input(format!("{e}: {}", args.out.display())))?;
-    let cfg = PhantomConfig { seed: args.seed, phases: args.phases as usize, lv_ef_pct: args.ef, ..Default::default() };
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| CliError::input(format!("{e}: {}", args.out.display())))?;
+    let cfg = PhantomConfig {
+        seed: args.seed,
+        phases: args.phases as usize,
+        lv_ef_pct: args.ef,
+        ..Default::default()
+    };
     let p = phantom(&cfg);
     let cine = &p.study.cine;
     let d = cine.dims();
     let image = args.out.join("demo_cine.nii.gz");
     let labels = args.out.join("demo_labels.nii.gz");
     let volumes = args.out.join("demo_volumes.json");
-    nifti::write(&image, [d.columns, d.rows, d.slices, d.phases], &cine.geometry.affine_ras(), nifti::Voxels::F32(cine.data()))
-        .map_err(CliError::input)?;
+    nifti::write(
+        &image,
+        [d.columns, d.rows, d.slices, d.phases],
+        &cine.geometry.affine_ras(),
+        nifti::Voxels::F32(cine.data()),
+    )
+    .map_err(CliError::input)?;
     if let Some(l) = &p.study.reference_labels {
         write_labels(&labels, cine, l, LabelOrder::Systole).map_err(CliError::input)?;
     }

@@ -6,7 +6,9 @@
 use super::measure::{BsaArg, measure_labels};
 use super::{CliError, LabelOrderArg};
 use crate::io::{LoadOptions, acdc, is_nifti_name, load_study, sunnybrook};
-use crate::measure::{Agreement, Context, Measures, agreement, dice, hausdorff_3d_mm, slice_distances_2d};
+use crate::measure::{
+    Agreement, Context, Measures, agreement, dice, hausdorff_3d_mm, slice_distances_2d,
+};
 use crate::study::{KeyPhases, Label, LabelStack, Study};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -84,23 +86,46 @@ pub struct StudyEval {
 }
 
 /// The measures compared clinically.
-const CLINICAL: [&str; 8] = ["lv_edv_ml", "lv_esv_ml", "lv_ef_pct", "lv_mass_g", "rv_edv_ml", "rv_esv_ml", "rv_ef_pct", "lv_sv_ml"];
+const CLINICAL: [&str; 8] = [
+    "lv_edv_ml",
+    "lv_esv_ml",
+    "lv_ef_pct",
+    "lv_mass_g",
+    "rv_edv_ml",
+    "rv_esv_ml",
+    "rv_ef_pct",
+    "lv_sv_ml",
+];
 
 fn scalar(m: &Measures, name: &str) -> Option<f64> {
-    m.scalars().into_iter().find(|(k, _)| *k == name).and_then(|(_, v)| v)
+    m.scalars()
+        .into_iter()
+        .find(|(k, _)| *k == name)
+        .and_then(|(_, v)| v)
 }
 
 /// Compares `pred` with the study's reference labels.
-pub fn evaluate(name: &str, study: &Study, truth: &LabelStack, pred: &LabelStack, ctx: &Context) -> Result<StudyEval, CliError> {
+pub fn evaluate(
+    name: &str,
+    study: &Study,
+    truth: &LabelStack,
+    pred: &LabelStack,
+    ctx: &Context,
+) -> Result<StudyEval, CliError> {
     let d = study.cine.dims();
     let g = &study.cine.geometry;
-    let spacing = [g.slice_spacing_mm().unwrap_or(1.0), g.pixel_spacing_mm[0], g.pixel_spacing_mm[1]];
+    let spacing = [
+        g.slice_spacing_mm().unwrap_or(1.0),
+        g.pixel_spacing_mm[0],
+        g.pixel_spacing_mm[1],
+    ];
     let shape = [d.slices, d.rows, d.columns];
     let n = d.slices * d.pixels_per_image();
     let mut scores = Vec::new();
     for label in Label::STRUCTURES {
-        let phases: Vec<usize> =
-            (0..d.phases).filter(|&p| (0..d.slices).any(|s| truth.annotated(p, s).contains(label))).collect();
+        let phases: Vec<usize> = (0..d.phases)
+            .filter(|&p| (0..d.slices).any(|s| truth.annotated(p, s).contains(label)))
+            .collect();
         let mut sc = StructureScore {
             structure: label,
             phases: phases.clone(),
@@ -124,9 +149,11 @@ pub fn evaluate(name: &str, study: &Study, truth: &LabelStack, pred: &LabelStack
             let (a, b) = (&a[..], &b[..]);
             let v = label as u8;
             sc.dice.push(dice(a, b, v));
-            sc.hausdorff_3d_mm.push(hausdorff_3d_mm(a, b, v, shape, spacing));
+            sc.hausdorff_3d_mm
+                .push(hausdorff_3d_mm(a, b, v, shape, spacing));
             let s2 = slice_distances_2d(a, b, v, shape, g.pixel_spacing_mm);
-            sc.mean_contour_distance_2d_mm.push(s2.mean_contour_distance_mm);
+            sc.mean_contour_distance_2d_mm
+                .push(s2.mean_contour_distance_mm);
             sc.hausdorff_2d_mm.push(s2.hausdorff_mm);
         }
         if !sc.phases.is_empty() {
@@ -135,9 +162,21 @@ pub fn evaluate(name: &str, study: &Study, truth: &LabelStack, pred: &LabelStack
     }
     let truth_m = measure_labels(study, truth, ctx)?;
     // The prediction is measured at the reference's ED and ES phases.
-    let pred_ctx = Context { stated: KeyPhases { ed: truth_m.ed_phase, es: truth_m.es_phase }, ..*ctx };
+    let pred_ctx = Context {
+        stated: KeyPhases {
+            ed: truth_m.ed_phase,
+            es: truth_m.es_phase,
+        },
+        ..*ctx
+    };
     let pred_m = measure_labels(study, pred, &pred_ctx)?;
-    Ok(StudyEval { name: name.to_string(), group: study.group.clone(), scores, pred: pred_m, truth: truth_m })
+    Ok(StudyEval {
+        name: name.to_string(),
+        group: study.group.clone(),
+        scores,
+        pred: pred_m,
+        truth: truth_m,
+    })
 }
 
 fn reference_labels(study: &Study, path: &Path) -> Result<LabelStack, CliError> {
@@ -151,11 +190,15 @@ fn reference_labels(study: &Study, path: &Path) -> Result<LabelStack, CliError> 
 /// Loads the prediction for a truth study: a label NIfTI on its grid, or a study.
 fn load_pred(pred: &Path, truth_study: &Study, args: &EvalArgs) -> Result<LabelStack, CliError> {
     if pred.is_file() && is_nifti_name(pred) {
-        crate::io::load_labels(pred, truth_study.cine.dims(), args.pred_order.into()).map_err(CliError::input)
+        crate::io::load_labels(pred, truth_study.cine.dims(), args.pred_order.into())
+            .map_err(CliError::input)
     } else {
         let p = load_study(pred, &LoadOptions::default()).map_err(CliError::input)?;
         if p.study.cine.dims() != truth_study.cine.dims() {
-            return Err(CliError::input(format!("prediction grid differs from the reference: {}", pred.display())));
+            return Err(CliError::input(format!(
+                "prediction grid differs from the reference: {}",
+                pred.display()
+            )));
         }
         reference_labels(&p.study, pred)
     }
@@ -175,28 +218,46 @@ fn one(name: &str, truth: &Path, pred: Source<'_>, args: &EvalArgs) -> Result<St
         Source::Network(seg) => {
             let opts = crate::segment::SegmentOptions {
                 largest_component: !args.keep_all_components,
-                heart_margin_px: if args.whole_images { None } else { Some(crate::segment::DEFAULT_HEART_MARGIN_PX) },
+                heart_margin_px: if args.whole_images {
+                    None
+                } else {
+                    Some(crate::segment::DEFAULT_HEART_MARGIN_PX)
+                },
                 ..Default::default()
             };
             super::segment::segment_study(&t.study, seg, false, &opts, &mut |_| {})?.0
         }
     };
-    evaluate(name, &t.study, &truth_labels, &pred_labels, &Context::of(&t.study, args.bsa.formula()))
+    evaluate(
+        name,
+        &t.study,
+        &truth_labels,
+        &pred_labels,
+        &Context::of(&t.study, args.bsa.formula()),
+    )
 }
 
 /// The "val" list of a split file.
 fn split_names(path: &Path) -> Result<Vec<String>, CliError> {
-    let text = std::fs::read_to_string(path).map_err(|e| CliError::input(format!("cannot read {}: {e}", path.display())))?;
-    let v: Value = serde_json::from_str(&text).map_err(|e| CliError::input(format!("{} is not JSON: {e}", path.display())))?;
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| CliError::input(format!("cannot read {}: {e}", path.display())))?;
+    let v: Value = serde_json::from_str(&text)
+        .map_err(|e| CliError::input(format!("{} is not JSON: {e}", path.display())))?;
     v["val"]
         .as_array()
-        .map(|a| a.iter().filter_map(|x| x.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
         .ok_or_else(|| CliError::input(format!("{} has no \"val\" list", path.display())))
 }
 
 /// Study folders directly under `dir`, by name (batch mode), or empty.
 fn study_children(dir: &Path) -> Vec<(String, PathBuf)> {
-    let Ok(rd) = std::fs::read_dir(dir) else { return Vec::new() };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
     let mut v: Vec<(String, PathBuf)> = rd
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| acdc::is_patient_folder(p) || sunnybrook::is_patient_folder(p))
@@ -216,7 +277,10 @@ fn pred_for(pred: &Path, name: &str) -> Option<PathBuf> {
 }
 
 pub fn run(args: &EvalArgs) -> Result<String, CliError> {
-    let mut children = if args.truth.is_dir() && !acdc::is_patient_folder(&args.truth) && !sunnybrook::is_patient_folder(&args.truth) {
+    let mut children = if args.truth.is_dir()
+        && !acdc::is_patient_folder(&args.truth)
+        && !sunnybrook::is_patient_folder(&args.truth)
+    {
         study_children(&args.truth)
     } else {
         Vec::new()
@@ -225,14 +289,26 @@ pub fn run(args: &EvalArgs) -> Result<String, CliError> {
         let names = split_names(split)?;
         children.retain(|(n, _)| names.contains(n));
         if children.is_empty() {
-            return Err(CliError::input(format!("no study in {} is listed in {}", args.truth.display(), split.display())));
+            return Err(CliError::input(format!(
+                "no study in {} is listed in {}",
+                args.truth.display(),
+                split.display()
+            )));
         }
     }
-    let segmenter = if args.segment { Some(super::segment::load_segmenter(args.model.as_deref())?) } else { None };
+    let segmenter = if args.segment {
+        Some(super::segment::load_segmenter(args.model.as_deref())?)
+    } else {
+        None
+    };
     let mut evals = Vec::new();
     let mut missing = Vec::new();
     if children.is_empty() {
-        let name = args.truth.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = args
+            .truth
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let pred = match (&segmenter, &args.pred) {
             (Some(seg), _) => Source::Network(seg),
             (None, Some(p)) => Source::Path(p),
@@ -272,8 +348,13 @@ use crate::measure::json_number as num;
 fn study_json(e: &StudyEval) -> Value {
     let diffs: serde_json::Map<String, Value> = CLINICAL
         .iter()
-        .map(|k| ((*k).to_string(), json!({"pred": num(scalar(&e.pred, k)), "truth": num(scalar(&e.truth, k)),
-            "diff": num(scalar(&e.pred, k).zip(scalar(&e.truth, k)).map(|(a, b)| a - b))})))
+        .map(|k| {
+            (
+                (*k).to_string(),
+                json!({"pred": num(scalar(&e.pred, k)), "truth": num(scalar(&e.truth, k)),
+            "diff": num(scalar(&e.pred, k).zip(scalar(&e.truth, k)).map(|(a, b)| a - b))}),
+            )
+        })
         .collect();
     json!({
         "name": e.name,
@@ -292,16 +373,25 @@ fn study_json(e: &StudyEval) -> Value {
 fn summarize(evals: &[StudyEval]) -> Value {
     let mut structures = serde_json::Map::new();
     for label in Label::STRUCTURES {
-        let s: Vec<&StructureScore> = evals.iter().flat_map(|e| e.scores.iter().filter(move |s| s.structure == label)).collect();
+        let s: Vec<&StructureScore> = evals
+            .iter()
+            .flat_map(|e| e.scores.iter().filter(move |s| s.structure == label))
+            .collect();
         if s.is_empty() {
             continue;
         }
         let dice = mean(s.iter().flat_map(|x| x.dice.iter().map(|d| Some(*d))));
         let hd = mean(s.iter().flat_map(|x| x.hausdorff_3d_mm.iter().copied()));
-        let mcd = mean(s.iter().flat_map(|x| x.mean_contour_distance_2d_mm.iter().copied()));
+        let mcd = mean(
+            s.iter()
+                .flat_map(|x| x.mean_contour_distance_2d_mm.iter().copied()),
+        );
         let hd2 = mean(s.iter().flat_map(|x| x.hausdorff_2d_mm.iter().copied()));
-        structures.insert(format!("{label:?}"), json!({"dice": num(dice), "hausdorff_3d_mm": num(hd),
-            "mean_contour_distance_2d_mm": num(mcd), "hausdorff_2d_mm": num(hd2)}));
+        structures.insert(
+            format!("{label:?}"),
+            json!({"dice": num(dice), "hausdorff_3d_mm": num(hd),
+            "mean_contour_distance_2d_mm": num(mcd), "hausdorff_2d_mm": num(hd2)}),
+        );
     }
     let clinical: serde_json::Map<String, Value> = CLINICAL
         .iter()
@@ -338,11 +428,23 @@ fn summarize(evals: &[StudyEval]) -> Value {
 fn text(evals: &[StudyEval], summary: &Value, missing: &[String]) -> String {
     let f = |v: &Value, d: usize| v.as_f64().map_or("-".into(), |x| format!("{x:.d$}"));
     let mut s = String::new();
-    let _ = writeln!(s, "{:<14} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}", "study", "LV Dice", "Myo Dice", "RV Dice", "LV HD", "Myo HD", "RV HD");
+    let _ = writeln!(
+        s,
+        "{:<14} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
+        "study", "LV Dice", "Myo Dice", "RV Dice", "LV HD", "Myo HD", "RV HD"
+    );
     for e in evals {
         let get = |l: Label| e.scores.iter().find(|x| x.structure == l);
-        let d = |l| get(l).and_then(StructureScore::mean_dice).map_or("-".into(), |x| format!("{x:.3}"));
-        let h = |l| get(l).and_then(StructureScore::mean_hd).map_or("-".into(), |x| format!("{x:.1}"));
+        let d = |l| {
+            get(l)
+                .and_then(StructureScore::mean_dice)
+                .map_or("-".into(), |x| format!("{x:.3}"))
+        };
+        let h = |l| {
+            get(l)
+                .and_then(StructureScore::mean_hd)
+                .map_or("-".into(), |x| format!("{x:.1}"))
+        };
         let _ = writeln!(
             s,
             "{:<14} {:>8} {:>8} {:>8} {:>8} {:>8} {:>8}",
@@ -355,22 +457,52 @@ fn text(evals: &[StudyEval], summary: &Value, missing: &[String]) -> String {
             h(Label::RvBloodPool)
         );
     }
-    let _ = writeln!(s, "\nSummary over {} studies (Dice; 3-D Hausdorff mm; 2-D mean contour distance mm):", evals.len());
+    let _ = writeln!(
+        s,
+        "\nSummary over {} studies (Dice; 3-D Hausdorff mm; 2-D mean contour distance mm):",
+        evals.len()
+    );
     if let Some(st) = summary["structures"].as_object() {
         for (k, v) in st {
-            let _ = writeln!(s, "  {k:<12} Dice {}  HD {}  MCD {}", f(&v["dice"], 3), f(&v["hausdorff_3d_mm"], 1), f(&v["mean_contour_distance_2d_mm"], 2));
+            let _ = writeln!(
+                s,
+                "  {k:<12} Dice {}  HD {}  MCD {}",
+                f(&v["dice"], 3),
+                f(&v["hausdorff_3d_mm"], 1),
+                f(&v["mean_contour_distance_2d_mm"], 2)
+            );
         }
     }
-    if let Some(g) = summary["dice_per_group"].as_object().filter(|g| !g.is_empty()) {
+    if let Some(g) = summary["dice_per_group"]
+        .as_object()
+        .filter(|g| !g.is_empty())
+    {
         let _ = writeln!(s, "Dice per group (LV, Myo, RV):");
         for (k, v) in g {
-            let _ = writeln!(s, "  {k:<12} {} {} {}", f(&v["LvBloodPool"], 3), f(&v["Myocardium"], 3), f(&v["RvBloodPool"], 3));
+            let _ = writeln!(
+                s,
+                "  {k:<12} {} {} {}",
+                f(&v["LvBloodPool"], 3),
+                f(&v["Myocardium"], 3),
+                f(&v["RvBloodPool"], 3)
+            );
         }
     }
-    let _ = writeln!(s, "Clinical agreement (prediction - reference): bias, SD, mean |diff|, r, n");
+    let _ = writeln!(
+        s,
+        "Clinical agreement (prediction - reference): bias, SD, mean |diff|, r, n"
+    );
     if let Some(c) = summary["clinical"].as_object() {
         for (k, v) in c {
-            let _ = writeln!(s, "  {k:<12} {:>7} {:>7} {:>7} {:>6} {}", f(&v["bias"], 1), f(&v["sd"], 1), f(&v["mean_abs_diff"], 1), f(&v["r"], 3), v["n"]);
+            let _ = writeln!(
+                s,
+                "  {k:<12} {:>7} {:>7} {:>7} {:>6} {}",
+                f(&v["bias"], 1),
+                f(&v["sd"], 1),
+                f(&v["mean_abs_diff"], 1),
+                f(&v["r"], 3),
+                v["n"]
+            );
         }
     }
     if !missing.is_empty() {

@@ -17,7 +17,8 @@ pub struct InfoArgs {
 
 /// Runs `info`; returns what to print on stdout.
 pub fn run(args: &InfoArgs) -> Result<String, CliError> {
-    let loaded = load_study(&args.study.path, &args.study.load_options()).map_err(CliError::input)?;
+    let loaded =
+        load_study(&args.study.path, &args.study.load_options()).map_err(CliError::input)?;
     if args.json {
         let v = to_json(&loaded.study, &loaded.report);
         serde_json::to_string_pretty(&v).map_err(CliError::input)
@@ -30,9 +31,13 @@ use crate::measure::json_number as num;
 
 /// Phases (0-based) that carry any reference annotation.
 fn labelled_phases(study: &Study) -> Vec<usize> {
-    let Some(l) = &study.reference_labels else { return Vec::new() };
+    let Some(l) = &study.reference_labels else {
+        return Vec::new();
+    };
     let d = l.dims();
-    (0..d.phases).filter(|&p| (0..d.slices).any(|s| !l.annotated(p, s).is_empty())).collect()
+    (0..d.phases)
+        .filter(|&p| (0..d.slices).any(|s| !l.annotated(p, s).is_empty()))
+        .collect()
 }
 
 pub fn to_json(study: &Study, report: &LoadReport) -> Value {
@@ -108,16 +113,26 @@ pub fn to_text(study: &Study, report: &LoadReport) -> String {
             se.uid
         );
     }
-    let _ = writeln!(s, "Cine: {} slices x {} phases, {} x {} pixels", d.slices, d.phases, d.rows, d.columns);
+    let _ = writeln!(
+        s,
+        "Cine: {} slices x {} phases, {} x {} pixels",
+        d.slices, d.phases, d.rows, d.columns
+    );
     let _ = writeln!(
         s,
         "Pixel spacing: {:.3} x {:.3} mm (row, column); slice spacing {} mm; thickness {} mm",
         g.pixel_spacing_mm[0],
         g.pixel_spacing_mm[1],
-        g.slice_spacing_mm().map_or("-".into(), |v| format!("{v:.2}")),
-        g.slice_thickness_mm.map_or("-".into(), |v| format!("{v:.2}")),
+        g.slice_spacing_mm()
+            .map_or("-".into(), |v| format!("{v:.2}")),
+        g.slice_thickness_mm
+            .map_or("-".into(), |v| format!("{v:.2}")),
     );
-    let times: Vec<String> = c.phases.iter().map(|ph| ph.trigger_time_ms.map_or("-".into(), |t| format!("{t:.0}"))).collect();
+    let times: Vec<String> = c
+        .phases
+        .iter()
+        .map(|ph| ph.trigger_time_ms.map_or("-".into(), |t| format!("{t:.0}")))
+        .collect();
     let _ = writeln!(s, "Trigger times (ms): {}", times.join(" "));
     if c.phases.iter().any(|ph| ph.source_frame.is_some()) {
         let f: Vec<String> = c.phases.iter().map(|ph| opt(&ph.source_frame)).collect();
@@ -147,16 +162,31 @@ pub fn to_text(study: &Study, report: &LoadReport) -> String {
         let _ = writeln!(s, "Group: {gr}");
     }
     if study.key_phases.ed.is_some() || study.key_phases.es.is_some() {
-        let _ = writeln!(s, "Stated ED phase {}  ES phase {}", opt(&study.key_phases.ed), opt(&study.key_phases.es));
+        let _ = writeln!(
+            s,
+            "Stated ED phase {}  ES phase {}",
+            opt(&study.key_phases.ed),
+            opt(&study.key_phases.es)
+        );
     }
     match &study.reference_labels {
         Some(l) if l.any_annotated() => {
             let phases = labelled_phases(study);
             let voxels: Vec<String> = Label::STRUCTURES
                 .iter()
-                .map(|lab| format!("{lab:?} {}", phases.iter().map(|&ph| l.count(ph, *lab)).sum::<usize>()))
+                .map(|lab| {
+                    format!(
+                        "{lab:?} {}",
+                        phases.iter().map(|&ph| l.count(ph, *lab)).sum::<usize>()
+                    )
+                })
                 .collect();
-            let _ = writeln!(s, "Reference labels: phases {:?}; voxels {}", phases, voxels.join(", "));
+            let _ = writeln!(
+                s,
+                "Reference labels: phases {:?}; voxels {}",
+                phases,
+                voxels.join(", ")
+            );
         }
         _ => {
             let _ = writeln!(s, "Reference labels: none");

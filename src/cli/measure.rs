@@ -37,25 +37,35 @@ impl BsaArg {
 
 /// Measures of `labels` on `study`'s grid, with the study's stated ED/ES, sex, height,
 /// weight and heart rate.
-pub fn measure_labels(study: &Study, labels: &LabelStack, ctx: &Context) -> Result<Measures, CliError> {
+pub fn measure_labels(
+    study: &Study,
+    labels: &LabelStack,
+    ctx: &Context,
+) -> Result<Measures, CliError> {
     let voxel_ml = study
         .cine
         .geometry
         .voxel_volume_ml()
         .filter(|v| v.is_finite() && *v > 0.0)
-        .ok_or_else(|| CliError::input("the study's voxel volume is unknown (no slice spacing or thickness)"))?;
+        .ok_or_else(|| {
+            CliError::input("the study's voxel volume is unknown (no slice spacing or thickness)")
+        })?;
     Ok(Engine::new(labels, voxel_ml).measures(ctx))
 }
 
 pub fn run(args: &MeasureArgs) -> Result<String, CliError> {
-    let loaded = load_study(&args.study.path, &args.study.load_options()).map_err(CliError::input)?;
+    let loaded =
+        load_study(&args.study.path, &args.study.load_options()).map_err(CliError::input)?;
     let study = &loaded.study;
     let m = match super::session::load(&args.study.path, study, &args.session)? {
         // --labels names the labels to measure explicitly: they win over a session.
         Some((_, s)) if args.study.labels.is_none() => {
             let (labels, ctx) = super::session::labels_and_context(study, &s, args.bsa.formula());
             if !labels.any_annotated() {
-                return Err(CliError::input(format!("the session has no contours to measure: {}", args.study.path.display())));
+                return Err(CliError::input(format!(
+                    "the session has no contours to measure: {}",
+                    args.study.path.display()
+                )));
             }
             measure_labels(study, &labels, &ctx)?
         }
@@ -70,7 +80,8 @@ pub fn run(args: &MeasureArgs) -> Result<String, CliError> {
         }
     };
     if args.json {
-        serde_json::to_string_pretty(&m.to_json_with_warnings(&study.warnings)).map_err(CliError::input)
+        serde_json::to_string_pretty(&m.to_json_with_warnings(&study.warnings))
+            .map_err(CliError::input)
     } else {
         Ok(to_text(&m) + &warnings_text(&study.warnings))
     }
@@ -87,12 +98,34 @@ fn fmt(v: Option<f64>, digits: usize) -> String {
 
 pub fn to_text(m: &Measures) -> String {
     let mut s = String::new();
-    let _ = writeln!(s, "ED phase {}  ES phase {}", fmt(m.ed_phase.map(|p| p as f64), 0), fmt(m.es_phase.map(|p| p as f64), 0));
-    let _ = writeln!(s, "{:<4} {:>9} {:>9} {:>9} {:>7}", "", "EDV mL", "ESV mL", "SV mL", "EF %");
+    let _ = writeln!(
+        s,
+        "ED phase {}  ES phase {}",
+        fmt(m.ed_phase.map(|p| p as f64), 0),
+        fmt(m.es_phase.map(|p| p as f64), 0)
+    );
+    let _ = writeln!(
+        s,
+        "{:<4} {:>9} {:>9} {:>9} {:>7}",
+        "", "EDV mL", "ESV mL", "SV mL", "EF %"
+    );
     for (name, v) in [("LV", &m.lv), ("RV", &m.rv)] {
-        let _ = writeln!(s, "{name:<4} {:>9} {:>9} {:>9} {:>7}", fmt(v.edv_ml, 1), fmt(v.esv_ml, 1), fmt(v.sv_ml, 1), fmt(v.ef_pct, 1));
+        let _ = writeln!(
+            s,
+            "{name:<4} {:>9} {:>9} {:>9} {:>7}",
+            fmt(v.edv_ml, 1),
+            fmt(v.esv_ml, 1),
+            fmt(v.sv_ml, 1),
+            fmt(v.ef_pct, 1)
+        );
     }
-    let _ = writeln!(s, "LV mass {} g   cardiac output {} L/min   BSA {} m2", fmt(m.lv_mass_g, 1), fmt(m.lv_cardiac_output_l_min, 2), fmt(m.bsa_m2, 2));
+    let _ = writeln!(
+        s,
+        "LV mass {} g   cardiac output {} L/min   BSA {} m2",
+        fmt(m.lv_mass_g, 1),
+        fmt(m.lv_cardiac_output_l_min, 2),
+        fmt(m.bsa_m2, 2)
+    );
     for (k, v) in m.scalars().into_iter().filter(|(k, _)| k.contains("index")) {
         let _ = writeln!(s, "  {k} {}", fmt(v, 1));
     }
@@ -107,7 +140,11 @@ pub fn to_text(m: &Measures) -> String {
             Level::Normal => "normal",
             Level::High => "HIGH",
         };
-        let _ = writeln!(s, "  {} {:.1} {level} (range {:.1}-{:.1}; {})", f.measure, f.value, f.low, f.high, f.source);
+        let _ = writeln!(
+            s,
+            "  {} {:.1} {level} (range {:.1}-{:.1}; {})",
+            f.measure, f.value, f.low, f.high, f.source
+        );
     }
     s
 }

@@ -24,7 +24,10 @@ pub struct CliError {
 impl CliError {
     /// Unusable input (missing path, nothing readable, no cine): exit code 2.
     pub fn input(e: impl std::fmt::Display) -> Self {
-        CliError { message: e.to_string().replace('\n', " "), exit_code: 2 }
+        CliError {
+            message: e.to_string().replace('\n', " "),
+            exit_code: 2,
+        }
     }
 }
 

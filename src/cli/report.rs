@@ -51,12 +51,15 @@ pub enum PaperArg {
 
 pub fn run(args: &ReportArgs) -> Result<String, CliError> {
     let t0 = Instant::now();
-    let loaded = load_study(&args.study.path, &args.study.load_options()).map_err(CliError::input)?;
+    let loaded =
+        load_study(&args.study.path, &args.study.load_options()).map_err(CliError::input)?;
     let study = &loaded.study;
     // Refused before anything is computed: writing over the study, its labels or a session.
     let mut inputs = loaded.report.inputs.clone();
     inputs.extend(args.session.session.iter().cloned());
-    if let Some(p) = crate::io::session::find(&args.study.path, study, args.session.session.as_deref()) {
+    if let Some(p) =
+        crate::io::session::find(&args.study.path, study, args.session.session.as_deref())
+    {
         inputs.push(p);
     }
     crate::io::check_output(&args.out, &inputs).map_err(CliError::input)?;
@@ -65,12 +68,24 @@ pub fn run(args: &ReportArgs) -> Result<String, CliError> {
     let mut age_years = None;
     let mut model_name = report::builtin_model_name();
     let (labels, contours, ctx, source) = if args.study.labels.is_some() {
-        let labels = study.reference_labels.clone().filter(|l| l.any_annotated()).ok_or_else(|| CliError::input("the label file has no labels"))?;
-        (labels, None, Context::of(study, args.bsa.formula()), "label file")
+        let labels = study
+            .reference_labels
+            .clone()
+            .filter(|l| l.any_annotated())
+            .ok_or_else(|| CliError::input("the label file has no labels"))?;
+        (
+            labels,
+            None,
+            Context::of(study, args.bsa.formula()),
+            "label file",
+        )
     } else if let Some((path, s)) = super::session::load(&args.study.path, study, &args.session)? {
         let (labels, ctx) = super::session::labels_and_context(study, &s, args.bsa.formula());
         if !labels.any_annotated() {
-            return Err(CliError::input(format!("the session has no contours to report: {}", path.display())));
+            return Err(CliError::input(format!(
+                "the session has no contours to report: {}",
+                path.display()
+            )));
         }
         reviewer = s.overrides.reviewer.clone();
         age_years = s.overrides.age_years;
@@ -80,11 +95,25 @@ pub fn run(args: &ReportArgs) -> Result<String, CliError> {
     } else {
         let segmenter = load_segmenter(args.model.as_deref())?;
         if let Some(m) = &args.model {
-            model_name = m.file_name().map_or_else(|| m.display().to_string(), |n| n.to_string_lossy().into_owned());
+            model_name = m.file_name().map_or_else(
+                || m.display().to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            );
         }
-        let (raw, _) = segment_study(study, &segmenter, false, &SegmentOptions::default(), &mut |_| {})?;
+        let (raw, _) = segment_study(
+            study,
+            &segmenter,
+            false,
+            &SegmentOptions::default(),
+            &mut |_| {},
+        )?;
         let (c, labels) = crate::pipeline::auto_contours(&raw);
-        (labels, Some(c), Context::of(study, args.bsa.formula()), "segmented now")
+        (
+            labels,
+            Some(c),
+            Context::of(study, args.bsa.formula()),
+            "segmented now",
+        )
     };
     let measures = measure_labels(study, &labels, &ctx)?;
     let t_report = Instant::now();
@@ -103,7 +132,8 @@ pub fn run(args: &ReportArgs) -> Result<String, CliError> {
         sex: ctx.sex,
         age_years,
     };
-    let model = report::build(study, &labels, contours.as_ref(), &measures, &options).map_err(CliError::input)?;
+    let model = report::build(study, &labels, contours.as_ref(), &measures, &options)
+        .map_err(CliError::input)?;
     let bytes = report::pdf::render(&model).map_err(CliError::input)?;
     let summary = |to: String| {
         format!(
@@ -117,7 +147,11 @@ pub fn run(args: &ReportArgs) -> Result<String, CliError> {
         // The PDF is the output; the summary goes to stderr.
         use std::io::Write;
         let mut out = std::io::stdout().lock();
-        out.write_all(&bytes).and_then(|_| out.flush()).map_err(|e| CliError::input(format!("cannot write the PDF to standard output: {e}")))?;
+        out.write_all(&bytes)
+            .and_then(|_| out.flush())
+            .map_err(|e| {
+                CliError::input(format!("cannot write the PDF to standard output: {e}"))
+            })?;
         eprintln!("{}", summary("standard output".into()));
         return Ok(String::new());
     }

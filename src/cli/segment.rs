@@ -2,8 +2,8 @@
 //! study, written as DIR/labels.nii.gz (4-D, the study's grid), DIR/image.nii.gz (the
 //! image stack as loaded) and DIR/measures.json (the keys of `systole measure --json`).
 
-use super::measure::{BsaArg, measure_labels};
 use super::CliError;
+use super::measure::{BsaArg, measure_labels};
 use crate::io::{LoadOptions, load_study, nifti};
 use crate::measure::Context;
 use crate::segment::{Progress, SegmentOptions, Segmenter};
@@ -87,7 +87,13 @@ pub fn segment_study(
 ) -> Result<(LabelStack, Vec<usize>), CliError> {
     let d = study.cine.dims();
     let phases: Vec<usize> = match (ed_es, study.key_phases) {
-        (true, KeyPhases { ed: Some(ed), es: Some(es) }) if ed < d.phases && es < d.phases => {
+        (
+            true,
+            KeyPhases {
+                ed: Some(ed),
+                es: Some(es),
+            },
+        ) if ed < d.phases && es < d.phases => {
             let mut v = vec![ed, es];
             v.dedup();
             v
@@ -95,8 +101,17 @@ pub fn segment_study(
         _ => (0..d.phases).collect(),
     };
     let never = AtomicBool::new(false);
-    let labels = crate::pipeline::segment_phases(segmenter, &study.cine, &phases, None, options, &mut |_| {}, progress, &never)
-        .map_err(CliError::input)?;
+    let labels = crate::pipeline::segment_phases(
+        segmenter,
+        &study.cine,
+        &phases,
+        None,
+        options,
+        &mut |_| {},
+        progress,
+        &never,
+    )
+    .map_err(CliError::input)?;
     Ok((labels, phases))
 }
 
@@ -115,17 +130,26 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
     let t_load = t0.elapsed();
     // Everything that can refuse does so before the network runs: the output folder, no
     // output over an input, a session with manual contours.
-    std::fs::create_dir_all(&args.out).map_err(|e| CliError::input(format!("cannot create {}: {e}", args.out.display())))?;
+    std::fs::create_dir_all(&args.out)
+        .map_err(|e| CliError::input(format!("cannot create {}: {e}", args.out.display())))?;
     let labels_path = args.out.join("labels.nii.gz");
     let image_path = args.out.join("image.nii.gz");
     let measures_path = args.out.join("measures.json");
     for p in [&labels_path, &image_path, &measures_path] {
         crate::io::check_output(p, &loaded.report.inputs).map_err(CliError::input)?;
     }
-    let overrides = if args.save_session { Some(existing_overrides(args, study)?) } else { None };
+    let overrides = if args.save_session {
+        Some(existing_overrides(args, study)?)
+    } else {
+        None
+    };
     let opts = SegmentOptions {
         largest_component: !args.keep_all_components,
-        heart_margin_px: if args.whole_images { None } else { Some(crate::segment::DEFAULT_HEART_MARGIN_PX) },
+        heart_margin_px: if args.whole_images {
+            None
+        } else {
+            Some(crate::segment::DEFAULT_HEART_MARGIN_PX)
+        },
         ..SegmentOptions::default()
     };
     let show = args.progress;
@@ -138,17 +162,33 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
         }
     };
     let t1 = Instant::now();
-    let (labels, phases) = segment_study(study, &segmenter, args.phases == Phases::EdEs, &opts, &mut report)?;
+    let (labels, phases) = segment_study(
+        study,
+        &segmenter,
+        args.phases == Phases::EdEs,
+        &opts,
+        &mut report,
+    )?;
     let t_seg = t1.elapsed();
     let ctx = Context::of(study, args.bsa.formula());
     // What is measured and written is what the viewer shows: the automatic contours.
     let (contours, labels) = crate::pipeline::auto_contours(&labels);
     let ctx = match &overrides {
-        Some(o) => ctx.with_overrides(o.height_cm, o.weight_kg, KeyPhases { ed: o.ed_phase, es: o.es_phase }).with_sex(o.sex),
+        Some(o) => ctx
+            .with_overrides(
+                o.height_cm,
+                o.weight_kg,
+                KeyPhases {
+                    ed: o.ed_phase,
+                    es: o.es_phase,
+                },
+            )
+            .with_sex(o.sex),
         None => ctx,
     };
     let measures = measure_labels(study, &labels, &ctx)?;
-    crate::io::write_labels(&labels_path, &study.cine, &labels, LabelOrder::Systole).map_err(CliError::input)?;
+    crate::io::write_labels(&labels_path, &study.cine, &labels, LabelOrder::Systole)
+        .map_err(CliError::input)?;
     let d = study.cine.dims();
     nifti::write(
         &image_path,
@@ -157,7 +197,8 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
         nifti::Voxels::F32(study.cine.data()),
     )
     .map_err(CliError::input)?;
-    let mj = serde_json::to_string_pretty(&measures.to_json_with_warnings(&study.warnings)).map_err(CliError::input)?;
+    let mj = serde_json::to_string_pretty(&measures.to_json_with_warnings(&study.warnings))
+        .map_err(CliError::input)?;
     crate::io::write_atomic(&measures_path, mj.as_bytes()).map_err(CliError::input)?;
     // The session last: a command that failed above leaves none behind.
     let session_path = match overrides {
@@ -206,17 +247,25 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
 /// The overrides of the session `--save-session` will replace. Never replaces a
 /// clinician's work: a session with manual contours, a broken one or another study's is
 /// an error.
-fn existing_overrides(args: &SegmentArgs, study: &Study) -> Result<crate::io::session::Overrides, CliError> {
+fn existing_overrides(
+    args: &SegmentArgs,
+    study: &Study,
+) -> Result<crate::io::session::Overrides, CliError> {
     use crate::contour::set::Source;
     use crate::io::session;
     let existing = match &args.session {
         Some(p) => p.exists().then(|| p.clone()),
         None => session::find(&args.path, study, None),
     };
-    let Some(p) = existing else { return Ok(Default::default()) };
+    let Some(p) = existing else {
+        return Ok(Default::default());
+    };
     let old = session::read(&p, study).map_err(CliError::input)?;
     if old.contours.iter().any(|(_, c)| c.source == Source::Manual) {
-        return Err(CliError::input(format!("the session has manual contours; open it in the viewer to segment again, or remove it: {}", p.display())));
+        return Err(CliError::input(format!(
+            "the session has manual contours; open it in the viewer to segment again, or remove it: {}",
+            p.display()
+        )));
     }
     Ok(old.overrides)
 }
@@ -230,7 +279,10 @@ fn write_session(
     m: &crate::measure::Measures,
 ) -> Result<PathBuf, CliError> {
     use crate::io::session::{self, Session, SessionFile};
-    let s = Session { contours, overrides };
+    let s = Session {
+        contours,
+        overrides,
+    };
     let file = SessionFile::new(study, &s, (m.ed_phase, m.es_phase));
     session::write(&file, &args.path, args.session.as_deref()).map_err(CliError::input)
 }

@@ -8,16 +8,25 @@ use std::path::{Path, PathBuf};
 
 /// The study's session, unless `--no-session`. A named `--session` file must exist; a
 /// broken file or one of another study is an error (exit 2), never silently ignored.
-pub fn load(study_path: &Path, study: &Study, args: &SessionArgs) -> Result<Option<(PathBuf, Session)>, CliError> {
+pub fn load(
+    study_path: &Path,
+    study: &Study,
+    args: &SessionArgs,
+) -> Result<Option<(PathBuf, Session)>, CliError> {
     if args.no_session {
         return Ok(None);
     }
     if let Some(p) = &args.session
         && !p.exists()
     {
-        return Err(CliError::input(format!("no such session file: {}", p.display())));
+        return Err(CliError::input(format!(
+            "no such session file: {}",
+            p.display()
+        )));
     }
-    let Some(path) = session::find(study_path, study, args.session.as_deref()) else { return Ok(None) };
+    let Some(path) = session::find(study_path, study, args.session.as_deref()) else {
+        return Ok(None);
+    };
     let s = session::read(&path, study).map_err(CliError::input)?;
     Ok(Some((path, s)))
 }
@@ -26,6 +35,15 @@ pub fn load(study_path: &Path, study: &Study, args: &SessionArgs) -> Result<Opti
 /// contours, the user's height, weight and key phases over the study's.
 pub fn labels_and_context(study: &Study, s: &Session, bsa: BsaFormula) -> (LabelStack, Context) {
     let o = &s.overrides;
-    let ctx = Context::of(study, bsa).with_overrides(o.height_cm, o.weight_kg, KeyPhases { ed: o.ed_phase, es: o.es_phase }).with_sex(o.sex);
+    let ctx = Context::of(study, bsa)
+        .with_overrides(
+            o.height_cm,
+            o.weight_kg,
+            KeyPhases {
+                ed: o.ed_phase,
+                es: o.es_phase,
+            },
+        )
+        .with_sex(o.sex);
     (s.contours.to_labels(), ctx)
 }

@@ -24,7 +24,10 @@ pub fn nudge(poly: &[[f64; 2]], at: [f64; 2], delta: [f64; 2], radius: f64) -> P
     dense
         .iter()
         .map(|&p| {
-            let w = falloff(((p[0] - at[0]).powi(2) + (p[1] - at[1]).powi(2)).sqrt(), radius);
+            let w = falloff(
+                ((p[0] - at[0]).powi(2) + (p[1] - at[1]).powi(2)).sqrt(),
+                radius,
+            );
             quantise([p[0] + w * delta[0], p[1] + w * delta[1]])
         })
         .collect()
@@ -53,7 +56,11 @@ pub fn densify(poly: &[[f64; 2]], max_edge: f64) -> Polygon {
 pub fn from_points(points: &[[f64; 2]]) -> Option<Polygon> {
     let mut pts: Vec<[f64; 2]> = Vec::with_capacity(points.len());
     for &p in points {
-        if p.iter().all(|v| v.is_finite()) && pts.last().is_none_or(|q: &[f64; 2]| (q[0] - p[0]).abs() + (q[1] - p[1]).abs() > 0.05) {
+        if p.iter().all(|v| v.is_finite())
+            && pts
+                .last()
+                .is_none_or(|q: &[f64; 2]| (q[0] - p[0]).abs() + (q[1] - p[1]).abs() > 0.05)
+        {
             pts.push(p);
         }
     }
@@ -68,7 +75,14 @@ pub fn from_points(points: &[[f64; 2]]) -> Option<Polygon> {
 /// Adds (`add`) or erases a disc of `radius` pixels at `at` to the region inside `poly`
 /// (absent: empty) and returns the new contour of the largest region; `None` if nothing
 /// is left. Works on the pixel grid of a `rows` x `columns` image, like clinical brushes.
-pub fn brush(poly: Option<&[[f64; 2]]>, at: [f64; 2], radius: f64, add: bool, rows: usize, columns: usize) -> Option<Polygon> {
+pub fn brush(
+    poly: Option<&[[f64; 2]]>,
+    at: [f64; 2],
+    radius: f64,
+    add: bool,
+    rows: usize,
+    columns: usize,
+) -> Option<Polygon> {
     let mut mask = match poly {
         Some(p) => fill(p, rows, columns),
         None => vec![false; rows * columns],
@@ -109,20 +123,32 @@ pub fn paint_disc(mask: &mut [bool], columns: usize, at: [f64; 2], radius: f64, 
 /// `inside`, or outside it (an RV contour off the LV myocardium) otherwise. Returns `None`
 /// when nothing needs to change (no pixel of `poly` breaks the rule), else the contour
 /// of what remains (`Some(None)`: nothing remains).
-pub fn constrain(poly: &[[f64; 2]], outer: &[[f64; 2]], inside: bool, rows: usize, columns: usize) -> Option<Option<Polygon>> {
+pub fn constrain(
+    poly: &[[f64; 2]],
+    outer: &[[f64; 2]],
+    inside: bool,
+    rows: usize,
+    columns: usize,
+) -> Option<Option<Polygon>> {
     let (a, b) = (fill(poly, rows, columns), fill(outer, rows, columns));
     let breaks = |x: bool, y: bool| x && (y != inside);
     if !a.iter().zip(&b).any(|(&x, &y)| breaks(x, y)) {
         return None;
     }
-    let kept: Vec<bool> = a.iter().zip(&b).map(|(&x, &y)| x && !breaks(x, y)).collect();
+    let kept: Vec<bool> = a
+        .iter()
+        .zip(&b)
+        .map(|(&x, &y)| x && !breaks(x, y))
+        .collect();
     Some(contour_of(&kept, columns))
 }
 
 /// Distance from `p` to the nearest edge of the closed polygon.
 pub fn distance_to(poly: &[[f64; 2]], p: [f64; 2]) -> f64 {
     let n = poly.len();
-    (0..n).map(|i| segment_distance(p, poly[i], poly[(i + 1) % n])).fold(f64::INFINITY, f64::min)
+    (0..n)
+        .map(|i| segment_distance(p, poly[i], poly[(i + 1) % n]))
+        .fold(f64::INFINITY, f64::min)
 }
 
 /// A lightly re-smoothed copy (used after many nudges leave kinks).
@@ -137,10 +163,12 @@ mod tests {
     use crate::contour::area;
 
     fn circle(cx: f64, cy: f64, r: f64, n: usize) -> Polygon {
-        (0..n).map(|i| {
-            let a = i as f64 / n as f64 * std::f64::consts::TAU;
-            [cx + r * a.cos(), cy + r * a.sin()]
-        }).collect()
+        (0..n)
+            .map(|i| {
+                let a = i as f64 / n as f64 * std::f64::consts::TAU;
+                [cx + r * a.cos(), cy + r * a.sin()]
+            })
+            .collect()
     }
 
     #[test]
@@ -158,9 +186,17 @@ mod tests {
         let moved = nudge(&c, [28.0, 20.0], [3.0, 0.0], 5.0);
         assert!(area(&moved) > area(&c) + 5.0);
         // The far side (x = 12) does not move.
-        assert!(moved.iter().any(|p| (p[0] - 12.0).abs() < 1e-9 && (p[1] - 20.0).abs() < 1e-9));
+        assert!(
+            moved
+                .iter()
+                .any(|p| (p[0] - 12.0).abs() < 1e-9 && (p[1] - 20.0).abs() < 1e-9)
+        );
         // The point under the cursor moves by the full delta.
-        assert!(moved.iter().any(|p| (p[0] - 31.0).abs() < 1e-9 && (p[1] - 20.0).abs() < 1e-9));
+        assert!(
+            moved
+                .iter()
+                .any(|p| (p[0] - 31.0).abs() < 1e-9 && (p[1] - 20.0).abs() < 1e-9)
+        );
     }
 
     #[test]
@@ -180,7 +216,11 @@ mod tests {
         assert!((tip - 50.0).abs() < 1e-9, "{tip}");
         // Halfway out the radius the bulge still carries most of the move (falloff 0.5625
         // at 4 px): a bulge, not a spike.
-        let near = moved.iter().filter(|p| (p[1] - 26.0).abs() < 0.6 && p[0] > 35.0).map(|p| p[0]).fold(f64::MIN, f64::max);
+        let near = moved
+            .iter()
+            .filter(|p| (p[1] - 26.0).abs() < 0.6 && p[0] > 35.0)
+            .map(|p| p[0])
+            .fold(f64::MIN, f64::max);
         assert!(near > 41.0, "{near}");
     }
 
@@ -194,22 +234,36 @@ mod tests {
         assert_eq!(m.iter().filter(|v| **v).count(), 24);
         paint_disc(&mut m, 20, [-50.0, 400.0], 3.0, true);
         paint_disc(&mut m, 20, [f64::NAN, 1.0], 3.0, true);
-        assert_eq!(m.iter().filter(|v| **v).count(), 24, "off the image or not a number: nothing");
+        assert_eq!(
+            m.iter().filter(|v| **v).count(),
+            24,
+            "off the image or not a number: nothing"
+        );
     }
 
     #[test]
     fn an_endocardium_is_kept_inside_the_epicardium_and_the_rv_outside_it() {
         let epi = circle(30.0, 30.0, 12.0, 80);
         let endo_ok = circle(30.0, 30.0, 8.0, 60);
-        assert_eq!(constrain(&endo_ok, &epi, true, 60, 60), None, "inside already: unchanged");
+        assert_eq!(
+            constrain(&endo_ok, &epi, true, 60, 60),
+            None,
+            "inside already: unchanged"
+        );
         let endo_out = circle(38.0, 30.0, 8.0, 60);
         let clipped = constrain(&endo_out, &epi, true, 60, 60).unwrap().unwrap();
         let (c, e) = (fill(&clipped, 60, 60), fill(&epi, 60, 60));
-        assert!(c.iter().zip(&e).all(|(&x, &y)| !x || y), "no pixel outside the epicardium");
+        assert!(
+            c.iter().zip(&e).all(|(&x, &y)| !x || y),
+            "no pixel outside the epicardium"
+        );
         assert!(area(&clipped) > 100.0);
         let rv = circle(48.0, 30.0, 10.0, 60);
         let off = constrain(&rv, &epi, false, 60, 60).unwrap().unwrap();
-        assert!(fill(&off, 60, 60).iter().zip(&e).all(|(&x, &y)| !(x && y)), "RV off the LV");
+        assert!(
+            fill(&off, 60, 60).iter().zip(&e).all(|(&x, &y)| !(x && y)),
+            "RV off the LV"
+        );
     }
 
     #[test]

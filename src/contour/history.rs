@@ -21,7 +21,11 @@ pub struct History {
 impl History {
     /// Applies one action (several contours at once, e.g. a copy of a whole image) and
     /// records it; changes the set refuses are left out. Returns the keys that changed.
-    pub fn apply(&mut self, set: &mut ContourSet, changes: Vec<(Key, Option<Contour>)>) -> Vec<Key> {
+    pub fn apply(
+        &mut self,
+        set: &mut ContourSet,
+        changes: Vec<(Key, Option<Contour>)>,
+    ) -> Vec<Key> {
         let mut step = Vec::new();
         for (key, after) in changes {
             if set.get(key) == after.as_ref() {
@@ -50,7 +54,9 @@ impl History {
 
     /// Undoes the last action; returns the keys it changed (empty: nothing to undo).
     pub fn undo(&mut self, set: &mut ContourSet) -> Vec<Key> {
-        let Some(step) = self.done.pop() else { return Vec::new() };
+        let Some(step) = self.done.pop() else {
+            return Vec::new();
+        };
         for c in step.iter().rev() {
             let _ = set.set(c.key, c.before.clone());
         }
@@ -61,7 +67,9 @@ impl History {
 
     /// Redoes the last undone action; returns the keys it changed.
     pub fn redo(&mut self, set: &mut ContourSet) -> Vec<Key> {
-        let Some(step) = self.undone.pop() else { return Vec::new() };
+        let Some(step) = self.undone.pop() else {
+            return Vec::new();
+        };
         for c in &step {
             let _ = set.set(c.key, c.after.clone());
         }
@@ -93,18 +101,32 @@ mod tests {
     use crate::study::Dims;
 
     fn tri(x: f64) -> Option<Contour> {
-        Some(Contour { points: vec![[x, 1.0], [x + 4.0, 1.0], [x + 4.0, 5.0]], source: Source::Manual })
+        Some(Contour {
+            points: vec![[x, 1.0], [x + 4.0, 1.0], [x + 4.0, 5.0]],
+            source: Source::Manual,
+        })
     }
 
     #[test]
     fn undo_and_redo_walk_the_whole_session() {
-        let mut set = ContourSet::new(Dims { phases: 2, slices: 2, rows: 10, columns: 10 });
+        let mut set = ContourSet::new(Dims {
+            phases: 2,
+            slices: 2,
+            rows: 10,
+            columns: 10,
+        });
         let mut h = History::default();
         let k = (0, 1, Structure::LvEndo);
         let k2 = (1, 1, Structure::RvEndo);
         assert_eq!(h.apply(&mut set, vec![(k, tri(1.0))]), vec![k]);
-        assert_eq!(h.apply(&mut set, vec![(k, tri(2.0)), (k2, tri(3.0))]).len(), 2);
-        assert!(h.apply(&mut set, vec![(k, tri(2.0))]).is_empty(), "no-op actions are not recorded");
+        assert_eq!(
+            h.apply(&mut set, vec![(k, tri(2.0)), (k2, tri(3.0))]).len(),
+            2
+        );
+        assert!(
+            h.apply(&mut set, vec![(k, tri(2.0))]).is_empty(),
+            "no-op actions are not recorded"
+        );
         assert_eq!(h.undo(&mut set).len(), 2);
         assert_eq!(set.get(k), tri(1.0).as_ref());
         assert!(set.get(k2).is_none());
@@ -121,6 +143,9 @@ mod tests {
         assert!(!h.can_redo());
         assert!(set.is_empty());
         // Refused changes (outside the study) are not recorded.
-        assert!(h.apply(&mut set, vec![((5, 0, Structure::LvEpi), tri(1.0))]).is_empty());
+        assert!(
+            h.apply(&mut set, vec![((5, 0, Structure::LvEpi), tri(1.0))])
+                .is_empty()
+        );
     }
 }

@@ -8,7 +8,9 @@ pub mod set;
 pub mod trace;
 
 /// The three displayed contours, in Systole's label order (1 LV, 2 myocardium, 3 RV).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Structure {
     /// Boundary of the LV blood pool.
@@ -49,7 +51,6 @@ impl Structure {
         }
     }
 }
-
 
 /// A closed polygon in pixel coordinates (column, row).
 pub type Polygon = Vec<[f64; 2]>;
@@ -112,7 +113,12 @@ mod tests {
         // Corners at pixel centres 1..=3: centres with 1 <= c < 3 and 1 <= r < 3.
         let sq = [[1.0, 1.0], [3.0, 1.0], [3.0, 3.0], [1.0, 3.0]];
         let m = fill(&sq, 5, 5);
-        let inside: Vec<usize> = m.iter().enumerate().filter(|(_, v)| **v).map(|(i, _)| i).collect();
+        let inside: Vec<usize> = m
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| **v)
+            .map(|(i, _)| i)
+            .collect();
         assert_eq!(inside, vec![6, 7, 11, 12]);
         assert_eq!(area(&sq), 4.0);
     }
@@ -135,7 +141,11 @@ mod tests {
     #[test]
     fn degenerate_polygons_fill_nothing() {
         assert!(fill(&[[1.0, 1.0], [2.0, 2.0]], 4, 4).iter().all(|v| !v));
-        assert!(fill(&[[f64::NAN, 1.0], [2.0, 2.0], [3.0, 1.0]], 4, 4).iter().all(|v| !v));
+        assert!(
+            fill(&[[f64::NAN, 1.0], [2.0, 2.0], [3.0, 1.0]], 4, 4)
+                .iter()
+                .all(|v| !v)
+        );
         // Off-image polygons are clipped, not a panic.
         let m = fill(&[[-10.0, -10.0], [100.0, -10.0], [100.0, 100.0]], 4, 4);
         assert!(m.iter().any(|v| *v));

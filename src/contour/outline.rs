@@ -14,7 +14,11 @@ pub fn outline(labels: &[u8], columns: usize, structure: Structure) -> Vec<[[f32
     }
     let rows = labels.len() / columns;
     let inside = |r: isize, c: isize| {
-        r >= 0 && c >= 0 && (r as usize) < rows && (c as usize) < columns && structure.contains(labels[r as usize * columns + c as usize])
+        r >= 0
+            && c >= 0
+            && (r as usize) < rows
+            && (c as usize) < columns
+            && structure.contains(labels[r as usize * columns + c as usize])
     };
     let mut out = Vec::new();
     // Horizontal edges: between row r-1 and r, for r in 0..=rows.
@@ -25,7 +29,10 @@ pub fn outline(labels: &[u8], columns: usize, structure: Structure) -> Vec<[[f32
             match (edge, run) {
                 (true, None) => run = Some(c),
                 (false, Some(start)) => {
-                    out.push([[start as f32 - 0.5, r as f32 - 0.5], [c as f32 - 0.5, r as f32 - 0.5]]);
+                    out.push([
+                        [start as f32 - 0.5, r as f32 - 0.5],
+                        [c as f32 - 0.5, r as f32 - 0.5],
+                    ]);
                     run = None;
                 }
                 _ => {}
@@ -40,7 +47,10 @@ pub fn outline(labels: &[u8], columns: usize, structure: Structure) -> Vec<[[f32
             match (edge, run) {
                 (true, None) => run = Some(r),
                 (false, Some(start)) => {
-                    out.push([[c as f32 - 0.5, start as f32 - 0.5], [c as f32 - 0.5, r as f32 - 0.5]]);
+                    out.push([
+                        [c as f32 - 0.5, start as f32 - 0.5],
+                        [c as f32 - 0.5, r as f32 - 0.5],
+                    ]);
                     run = None;
                 }
                 _ => {}
@@ -66,11 +76,17 @@ mod tests {
         }
         let endo = outline(&l, 5, Structure::LvEndo);
         assert_eq!(endo.len(), 4);
-        let len: f32 = endo.iter().map(|s| (s[1][0] - s[0][0]).abs() + (s[1][1] - s[0][1]).abs()).sum();
+        let len: f32 = endo
+            .iter()
+            .map(|s| (s[1][0] - s[0][0]).abs() + (s[1][1] - s[0][1]).abs())
+            .sum();
         assert_eq!(len, 10.0);
         // The epicardium encloses LV + myocardium and runs along the image's right border.
         let epi = outline(&l, 5, Structure::LvEpi);
-        let len: f32 = epi.iter().map(|s| (s[1][0] - s[0][0]).abs() + (s[1][1] - s[0][1]).abs()).sum();
+        let len: f32 = epi
+            .iter()
+            .map(|s| (s[1][0] - s[0][0]).abs() + (s[1][1] - s[0][1]).abs())
+            .sum();
         assert_eq!(len, 12.0);
         assert!(epi.contains(&[[4.5, 0.5], [4.5, 2.5]]));
         assert!(outline(&l, 5, Structure::RvEndo).is_empty());

@@ -23,7 +23,10 @@ const QUANTA_PER_PX: f64 = 100.0;
 /// Rounds a point to the [`QUANTUM_PX`] grid.
 pub fn quantise(p: [f64; 2]) -> [f64; 2] {
     // k / 100 is the double nearest the decimal k/100, i.e. what parsing its text gives.
-    [(p[0] * QUANTA_PER_PX).round() / QUANTA_PER_PX, (p[1] * QUANTA_PER_PX).round() / QUANTA_PER_PX]
+    [
+        (p[0] * QUANTA_PER_PX).round() / QUANTA_PER_PX,
+        (p[1] * QUANTA_PER_PX).round() / QUANTA_PER_PX,
+    ]
 }
 
 /// Every closed boundary loop of `mask` (row-major, `columns` wide), unsmoothed, in pixel
@@ -33,8 +36,16 @@ pub fn loops(mask: &[bool], columns: usize) -> Vec<Polygon> {
         return Vec::new();
     }
     let rows = mask.len() / columns;
-    let Some((r0, r1, c0, c1)) = bounds(mask, rows, columns) else { return Vec::new() };
-    let inside = |r: isize, c: isize| r >= 0 && c >= 0 && (r as usize) < rows && (c as usize) < columns && mask[r as usize * columns + c as usize];
+    let Some((r0, r1, c0, c1)) = bounds(mask, rows, columns) else {
+        return Vec::new();
+    };
+    let inside = |r: isize, c: isize| {
+        r >= 0
+            && c >= 0
+            && (r as usize) < rows
+            && (c as usize) < columns
+            && mask[r as usize * columns + c as usize]
+    };
     // Points are edge midpoints in doubled integer coordinates (2 * column, 2 * row).
     let mut next: HashMap<(i32, i32), [(i32, i32); 2]> = HashMap::new();
     let mut link = |p: (i32, i32), q: (i32, i32)| {
@@ -49,7 +60,12 @@ pub fn loops(mask: &[bool], columns: usize) -> Vec<Polygon> {
     };
     for r in r0 - 1..=r1 {
         for c in c0 - 1..=c1 {
-            let (a, b, d, e) = (inside(r, c), inside(r, c + 1), inside(r + 1, c + 1), inside(r + 1, c));
+            let (a, b, d, e) = (
+                inside(r, c),
+                inside(r, c + 1),
+                inside(r + 1, c + 1),
+                inside(r + 1, c),
+            );
             let (x, y) = (2 * c as i32, 2 * r as i32);
             let top = (x + 1, y);
             let right = (x + 2, y + 1);
@@ -159,7 +175,11 @@ pub fn simplify(poly: &[[f64; 2]], tolerance: f64) -> Polygon {
     }
     // Split the loop at its two mutually farthest-apart vertices (approximately: the
     // farthest from vertex 0, then the farthest from that).
-    let far = |from: usize| (0..n).max_by(|&i, &j| dist2(poly[from], poly[i]).total_cmp(&dist2(poly[from], poly[j]))).unwrap_or(0);
+    let far = |from: usize| {
+        (0..n)
+            .max_by(|&i, &j| dist2(poly[from], poly[i]).total_cmp(&dist2(poly[from], poly[j])))
+            .unwrap_or(0)
+    };
     let a = far(0);
     let b = far(a);
     let (a, b) = (a.min(b), a.max(b));
@@ -208,21 +228,30 @@ fn dist2(a: [f64; 2], b: [f64; 2]) -> f64 {
 pub fn segment_distance(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
     let (dx, dy) = (b[0] - a[0], b[1] - a[1]);
     let len2 = dx * dx + dy * dy;
-    let t = if len2 > 0.0 { (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0) } else { 0.0 };
+    let t = if len2 > 0.0 {
+        (((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2).clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
     dist2(p, [a[0] + t * dx, a[1] + t * dy]).sqrt()
 }
 
 /// A closed smooth contour for the cleaned-up contour of a freshly traced or user-drawn
 /// loop: smoothed, simplified, quantised.
 pub fn tidy(poly: &[[f64; 2]], smoothing_passes: usize) -> Polygon {
-    simplify(&smooth(poly, smoothing_passes), SIMPLIFY_TOLERANCE_PX).into_iter().map(quantise).collect()
+    simplify(&smooth(poly, smoothing_passes), SIMPLIFY_TOLERANCE_PX)
+        .into_iter()
+        .map(quantise)
+        .collect()
 }
 
 /// The editable contour of `mask`: the outer boundary of its largest region (by enclosed
 /// area), smoothed and simplified; `None` for an empty mask. Holes and smaller regions are
 /// not represented (one contour per structure and image, as in clinical CMR software).
 pub fn contour_of(mask: &[bool], columns: usize) -> Option<Polygon> {
-    let outer = loops(mask, columns).into_iter().max_by(|a, b| area(a).total_cmp(&area(b)))?;
+    let outer = loops(mask, columns)
+        .into_iter()
+        .max_by(|a, b| area(a).total_cmp(&area(b)))?;
     let p = tidy(&outer, TAUBIN_PASSES);
     (p.len() >= 3).then_some(p)
 }
@@ -233,7 +262,9 @@ mod tests {
     use crate::contour::fill;
 
     fn disc(rows: usize, cols: usize, cx: f64, cy: f64, r: f64) -> Vec<bool> {
-        (0..rows * cols).map(|i| ((i % cols) as f64 - cx).powi(2) + ((i / cols) as f64 - cy).powi(2) <= r * r).collect()
+        (0..rows * cols)
+            .map(|i| ((i % cols) as f64 - cx).powi(2) + ((i / cols) as f64 - cy).powi(2) <= r * r)
+            .collect()
     }
 
     #[test]
@@ -263,7 +294,9 @@ mod tests {
         assert_eq!(ls[0].len(), 4);
         assert!((area(&ls[0]) - 0.5).abs() < 1e-12);
         // A 3 x 3 block: area 9 minus four corner triangles of 1/8.
-        let m: Vec<bool> = (0..49).map(|i| (2..5).contains(&(i % 7)) && (2..5).contains(&(i / 7))).collect();
+        let m: Vec<bool> = (0..49)
+            .map(|i| (2..5).contains(&(i % 7)) && (2..5).contains(&(i / 7)))
+            .collect();
         let ls = loops(&m, 7);
         assert!((area(&ls[0]) - 8.5).abs() < 1e-12);
     }
@@ -274,7 +307,11 @@ mod tests {
         let m = disc(rows, cols, 31.3, 30.6, rad);
         let p = contour_of(&m, cols).unwrap_or_default();
         let pixels = m.iter().filter(|v| **v).count() as f64;
-        assert!((area(&p) - pixels).abs() / pixels < 0.02, "{} vs {pixels}", area(&p));
+        assert!(
+            (area(&p) - pixels).abs() / pixels < 0.02,
+            "{} vs {pixels}",
+            area(&p)
+        );
         assert!(p.len() >= 12 && p.len() <= 60, "{} vertices", p.len());
         let back = fill(&p, rows, cols);
         let inter = back.iter().zip(&m).filter(|(a, b)| **a && **b).count() as f64;

@@ -4,8 +4,8 @@
 use super::nifti_study::{dims_of, geometry, image_sources, label_bytes};
 use super::{Error, LoadReport, Loaded, Result, Skipped, is_nifti_name, nifti};
 use crate::study::{
-    CineStack, Dims, ImageSource, KeyPhases, LabelOrder, LabelStack, PatientInfo, Phase, SeriesSummary, Study,
-    StudyInfo,
+    CineStack, Dims, ImageSource, KeyPhases, LabelOrder, LabelStack, PatientInfo, Phase,
+    SeriesSummary, Study, StudyInfo,
 };
 use std::path::{Path, PathBuf};
 
@@ -25,10 +25,20 @@ pub struct AcdcInfo {
 pub fn parse_info(text: &str) -> std::result::Result<AcdcInfo, String> {
     let mut info = AcdcInfo::default();
     for line in text.lines() {
-        let Some((key, value)) = line.split_once(':') else { continue };
+        let Some((key, value)) = line.split_once(':') else {
+            continue;
+        };
         let value = value.trim();
-        let num = |what: &str| value.parse::<f64>().map_err(|_| format!("{what} {value:?} is not a number"));
-        let frame = |what: &str| value.parse::<u32>().map_err(|_| format!("{what} {value:?} is not a frame number"));
+        let num = |what: &str| {
+            value
+                .parse::<f64>()
+                .map_err(|_| format!("{what} {value:?} is not a number"))
+        };
+        let frame = |what: &str| {
+            value
+                .parse::<u32>()
+                .map_err(|_| format!("{what} {value:?} is not a frame number"))
+        };
         match key.trim() {
             "ED" => info.ed_frame = Some(frame("ED")?),
             "ES" => info.es_frame = Some(frame("ES")?),
@@ -49,7 +59,9 @@ pub fn is_patient_folder(dir: &Path) -> bool {
 
 /// (frame number, image path, ground-truth path if present), in frame order.
 fn frame_files(dir: &Path) -> Vec<(u32, PathBuf, Option<PathBuf>)> {
-    let Ok(entries) = std::fs::read_dir(dir) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
     let mut out: Vec<(u32, PathBuf, Option<PathBuf>)> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| is_nifti_name(p))
@@ -71,7 +83,10 @@ fn frame_files(dir: &Path) -> Vec<(u32, PathBuf, Option<PathBuf>)> {
 pub fn load(dir: &Path) -> Result<Loaded> {
     let cfg = dir.join("Info.cfg");
     let text = std::fs::read_to_string(&cfg).map_err(|e| Error::io(&cfg, e))?;
-    let info = parse_info(&text).map_err(|reason| Error::AcdcInfo { reason, path: cfg.clone() })?;
+    let info = parse_info(&text).map_err(|reason| Error::AcdcInfo {
+        reason,
+        path: cfg.clone(),
+    })?;
     let frames = frame_files(dir);
     let mut report = LoadReport::default();
     let mut dims: Option<Dims> = None;
@@ -82,18 +97,27 @@ pub fn load(dir: &Path) -> Result<Loaded> {
         let vol = match nifti::read(&path) {
             Ok(v) => v,
             Err(e) => {
-                report.skipped.push(Skipped { path: path.clone(), reason: e.to_string() });
+                report.skipped.push(Skipped {
+                    path: path.clone(),
+                    reason: e.to_string(),
+                });
                 continue;
             }
         };
         let d = dims_of(&vol);
         if d.phases != 1 {
-            report.skipped.push(Skipped { path, reason: "frame file is not 3-D".into() });
+            report.skipped.push(Skipped {
+                path,
+                reason: "frame file is not 3-D".into(),
+            });
             continue;
         }
         match (&dims, &first) {
             (Some(want), Some(g)) if (*want != d || geometry(&vol) != *g) => {
-                report.skipped.push(Skipped { path, reason: format!("grid {d:?} differs from the first frame's") });
+                report.skipped.push(Skipped {
+                    path,
+                    reason: format!("grid {d:?} differs from the first frame's"),
+                });
                 continue;
             }
             (None, _) => {
@@ -108,23 +132,52 @@ pub fn load(dir: &Path) -> Result<Loaded> {
     let (Some(d1), Some(geometry)) = (dims, first) else {
         return Err(Error::NothingReadable {
             files: report.skipped.len(),
-            first: report.skipped.first().map(|s| s.reason.clone()).unwrap_or_else(|| "no frame files".into()),
+            first: report
+                .skipped
+                .first()
+                .map(|s| s.reason.clone())
+                .unwrap_or_else(|| "no frame files".into()),
             path: dir.to_path_buf(),
         });
     };
-    let dims = Dims { phases: kept.len(), ..d1 };
-    let phases = kept.iter().map(|(n, _, _)| Phase { trigger_time_ms: None, source_frame: Some(*n) }).collect();
-    let cine = CineStack::new(dims, data, geometry, phases).map_err(|source| Error::Shape { source, path: dir.to_path_buf() })?;
+    let dims = Dims {
+        phases: kept.len(),
+        ..d1
+    };
+    let phases = kept
+        .iter()
+        .map(|(n, _, _)| Phase {
+            trigger_time_ms: None,
+            source_frame: Some(*n),
+        })
+        .collect();
+    let cine = CineStack::new(dims, data, geometry, phases).map_err(|source| Error::Shape {
+        source,
+        path: dir.to_path_buf(),
+    })?;
     let labels = load_ground_truth(&kept, dims, &mut report)?;
-    let phase_of = |frame: Option<u32>| frame.and_then(|f| kept.iter().position(|(n, _, _)| *n == f));
-    let key_phases = KeyPhases { ed: phase_of(info.ed_frame), es: phase_of(info.es_frame) };
+    let phase_of =
+        |frame: Option<u32>| frame.and_then(|f| kept.iter().position(|(n, _, _)| *n == f));
+    let key_phases = KeyPhases {
+        ed: phase_of(info.ed_frame),
+        es: phase_of(info.es_frame),
+    };
     let patient_id = dir.file_name().map(|n| n.to_string_lossy().into_owned());
-    let images: Vec<ImageSource> = image_sources(dir, dims, |p| kept.get(p).map(|(_, path, _)| path.clone()));
+    let images: Vec<ImageSource> =
+        image_sources(dir, dims, |p| kept.get(p).map(|(_, path, _)| path.clone()));
     let study = Study {
-        patient: PatientInfo { id: patient_id, height_cm: info.height_cm, weight_kg: info.weight_kg, ..Default::default() },
+        patient: PatientInfo {
+            id: patient_id,
+            height_cm: info.height_cm,
+            weight_kg: info.weight_kg,
+            ..Default::default()
+        },
         info: StudyInfo::default(),
         series: vec![SeriesSummary {
-            uid: dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            uid: dir
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default(),
             number: None,
             description: Some("ACDC short-axis cine (stored frames only)".into()),
             images: dims.images(),
@@ -161,7 +214,10 @@ fn load_ground_truth(
                 let vol = nifti::read(p)?;
                 if dims_of(&vol) != per_phase {
                     return Err(Error::Labels {
-                        source: crate::study::LabelError::Shape { got: dims_of(&vol), want: per_phase },
+                        source: crate::study::LabelError::Shape {
+                            got: dims_of(&vol),
+                            want: per_phase,
+                        },
                         path: p.clone(),
                     });
                 }
@@ -174,12 +230,20 @@ fn load_ground_truth(
         };
         raw.extend_from_slice(&bytes);
     }
-    let gt_path = kept.iter().find_map(|(_, _, gt)| gt.clone()).unwrap_or_default();
-    let mut stack = LabelStack::from_stored(dims, raw, LabelOrder::Acdc)
-        .map_err(|source| Error::Labels { source, path: gt_path })?;
+    let gt_path = kept
+        .iter()
+        .find_map(|(_, _, gt)| gt.clone())
+        .unwrap_or_default();
+    let mut stack =
+        LabelStack::from_stored(dims, raw, LabelOrder::Acdc).map_err(|source| Error::Labels {
+            source,
+            path: gt_path,
+        })?;
     for phase in missing {
         stack.clear_phase_annotation(phase);
-        report.warnings.push(format!("frame {} has no ground truth", kept[phase].0));
+        report
+            .warnings
+            .push(format!("frame {} has no ground truth", kept[phase].0));
     }
     Ok(Some(stack))
 }

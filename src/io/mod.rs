@@ -9,8 +9,8 @@ pub mod acdc;
 pub mod dicom;
 pub mod export;
 pub mod nifti;
-pub mod session;
 mod nifti_study;
+pub mod session;
 pub mod sunnybrook;
 
 pub use nifti_study::{load_labels, load_nifti, write_labels};
@@ -25,7 +25,10 @@ pub enum Error {
     #[error("no such file or folder: {}", .0.display())]
     NotFound(PathBuf),
     #[error("{source}: {}", path.display())]
-    Io { source: std::io::Error, path: PathBuf },
+    Io {
+        source: std::io::Error,
+        path: PathBuf,
+    },
     #[error("not a usable NIfTI file ({reason}): {}", path.display())]
     Nifti { reason: String, path: PathBuf },
     #[error("bad ACDC Info.cfg ({reason}): {}", path.display())]
@@ -33,7 +36,11 @@ pub enum Error {
     #[error("bad Sunnybrook contour ({reason}): {}", path.display())]
     Contour { reason: String, path: PathBuf },
     #[error("no readable DICOM image in {} file(s) (first problem: {first}): {}", files, path.display())]
-    NothingReadable { files: usize, first: String, path: PathBuf },
+    NothingReadable {
+        files: usize,
+        first: String,
+        path: PathBuf,
+    },
     #[error("no cine series (several phases per slice position) found: {}", .0.display())]
     NoCine(PathBuf),
     #[error("series {wanted:?} not found; available: {available}")]
@@ -57,7 +64,10 @@ impl Error {
         if source.kind() == std::io::ErrorKind::NotFound {
             Error::NotFound(path.to_path_buf())
         } else {
-            Error::Io { source, path: path.to_path_buf() }
+            Error::Io {
+                source,
+                path: path.to_path_buf(),
+            }
         }
     }
 }
@@ -89,7 +99,8 @@ pub struct LoadProgress {
 
 impl LoadProgress {
     pub fn add_total(&self, n: usize) {
-        self.total.fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+        self.total
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
     }
 
     pub fn add_done(&self, n: usize) {
@@ -100,7 +111,11 @@ impl LoadProgress {
     pub fn fraction(&self) -> f32 {
         let t = self.total.load(std::sync::atomic::Ordering::Relaxed);
         let d = self.done.load(std::sync::atomic::Ordering::Relaxed);
-        if t == 0 { 0.0 } else { (d as f32 / t as f32).min(1.0) }
+        if t == 0 {
+            0.0
+        } else {
+            (d as f32 / t as f32).min(1.0)
+        }
     }
 }
 
@@ -156,7 +171,8 @@ pub fn load_study(path: &Path, options: &LoadOptions) -> Result<Loaded> {
         dicom::load_files(&[path.to_path_buf()], path, options)?
     };
     if let Some(labels) = &options.labels {
-        let stack = nifti_study::load_labels(labels, loaded.study.cine.dims(), options.label_order)?;
+        let stack =
+            nifti_study::load_labels(labels, loaded.study.cine.dims(), options.label_order)?;
         loaded.study.reference_labels = Some(stack);
     }
     loaded.study.warnings = loaded.report.warnings.clone();
@@ -164,7 +180,10 @@ pub fn load_study(path: &Path, options: &LoadOptions) -> Result<Loaded> {
     loaded.report.inputs.extend(options.labels.iter().cloned());
     if meta.is_dir() && (acdc::is_patient_folder(path) || sunnybrook::is_patient_folder(path)) {
         // Their images, labels, Info.cfg and contour files.
-        loaded.report.inputs.extend(dicom::list_files(path).unwrap_or_default());
+        loaded
+            .report
+            .inputs
+            .extend(dicom::list_files(path).unwrap_or_default());
     }
     Ok(loaded)
 }
@@ -177,15 +196,27 @@ pub fn check_output(out: &Path, inputs: &[PathBuf]) -> Result<()> {
         return Ok(());
     }
     if out.is_dir() {
-        return Err(Error::WouldOverwrite { what: "a folder", path: out.to_path_buf() });
+        return Err(Error::WouldOverwrite {
+            what: "a folder",
+            path: out.to_path_buf(),
+        });
     }
-    let name = out.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = out
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     if name.ends_with("systole-session.json") {
-        return Err(Error::WouldOverwrite { what: "a review session", path: out.to_path_buf() });
+        return Err(Error::WouldOverwrite {
+            what: "a review session",
+            path: out.to_path_buf(),
+        });
     }
     let resolved = resolve(out);
     if inputs.iter().any(|i| resolve(i) == resolved) {
-        return Err(Error::WouldOverwrite { what: "an input of this command", path: out.to_path_buf() });
+        return Err(Error::WouldOverwrite {
+            what: "an input of this command",
+            path: out.to_path_buf(),
+        });
     }
     Ok(())
 }
@@ -197,7 +228,11 @@ fn resolve(path: &Path) -> PathBuf {
     }
     match (path.parent(), path.file_name()) {
         (Some(dir), Some(name)) => {
-            let dir = if dir.as_os_str().is_empty() { Path::new(".") } else { dir };
+            let dir = if dir.as_os_str().is_empty() {
+                Path::new(".")
+            } else {
+                dir
+            };
             std::fs::canonicalize(dir).map_or_else(|_| path.to_path_buf(), |d| d.join(name))
         }
         _ => path.to_path_buf(),
@@ -206,7 +241,10 @@ fn resolve(path: &Path) -> PathBuf {
 
 /// Whether a file name looks like NIfTI (.nii or .nii.gz).
 pub fn is_nifti_name(path: &Path) -> bool {
-    let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
     name.ends_with(".nii") || name.ends_with(".nii.gz")
 }
 
@@ -217,9 +255,16 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     // A symlink is written through (its target replaced), never replaced by a file; a
     // FIFO or device is written to as it is.
     let link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-    let target = if link { std::fs::canonicalize(path).map_err(|e| Error::io(path, e))? } else { path.to_path_buf() };
+    let target = if link {
+        std::fs::canonicalize(path).map_err(|e| Error::io(path, e))?
+    } else {
+        path.to_path_buf()
+    };
     if std::fs::metadata(&target).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
-        let mut f = std::fs::OpenOptions::new().write(true).open(&target).map_err(|e| Error::io(path, e))?;
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&target)
+            .map_err(|e| Error::io(path, e))?;
         return f.write_all(bytes).map_err(|e| Error::io(path, e));
     }
     let path = target.as_path();
@@ -227,7 +272,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     let result = (|| {
         let mut f = std::fs::File::create(&tmp)?;

@@ -46,7 +46,10 @@ struct Header {
 }
 
 fn bad(path: &Path, reason: impl Into<String>) -> Error {
-    Error::Nifti { reason: reason.into(), path: path.to_path_buf() }
+    Error::Nifti {
+        reason: reason.into(),
+        path: path.to_path_buf(),
+    }
 }
 
 /// Reads a whole .nii or .nii.gz file (gzip detected from its magic bytes).
@@ -67,7 +70,11 @@ pub fn read(path: &Path) -> Result<NiftiVolume> {
 /// Parses NIfTI-1 bytes (already decompressed).
 pub fn parse(bytes: &[u8]) -> std::result::Result<NiftiVolume, String> {
     let h = parse_header(bytes)?;
-    let n = h.dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or("dimensions overflow")?;
+    let n = h
+        .dims
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or("dimensions overflow")?;
     if n == 0 || n > MAX_VOXELS {
         return Err(format!("unsupported voxel count {n}"));
     }
@@ -78,7 +85,10 @@ pub fn parse(bytes: &[u8]) -> std::result::Result<NiftiVolume, String> {
         64 => 8,
         other => return Err(format!("unsupported NIfTI datatype {other}")),
     };
-    let end = n.checked_mul(size).and_then(|b| b.checked_add(h.vox_offset)).ok_or("size overflow")?;
+    let end = n
+        .checked_mul(size)
+        .and_then(|b| b.checked_add(h.vox_offset))
+        .ok_or("size overflow")?;
     let body = bytes
         .get(h.vox_offset..end)
         .ok_or_else(|| format!("file holds {} bytes, header needs {end}", bytes.len()))?;
@@ -93,11 +103,19 @@ pub fn parse(bytes: &[u8]) -> std::result::Result<NiftiVolume, String> {
         16 => |b, be| f32::from_bits(i32_at(b, be) as u32),
         _ => |b, be| {
             let a: [u8; 8] = [b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]];
-            (if be { f64::from_be_bytes(a) } else { f64::from_le_bytes(a) }) as f32
+            (if be {
+                f64::from_be_bytes(a)
+            } else {
+                f64::from_le_bytes(a)
+            }) as f32
         },
     };
     // scl_slope 0 means "no scaling" (NIfTI-1 standard).
-    let (slope, inter) = if h.slope == 0.0 || !h.slope.is_finite() { (1.0, 0.0) } else { (h.slope, h.inter) };
+    let (slope, inter) = if h.slope == 0.0 || !h.slope.is_finite() {
+        (1.0, 0.0)
+    } else {
+        (h.slope, h.inter)
+    };
     let scaled = slope != 1.0 || inter != 0.0;
     let data = body
         .chunks_exact(size)
@@ -113,17 +131,30 @@ pub fn parse(bytes: &[u8]) -> std::result::Result<NiftiVolume, String> {
         _ => None,
     }
     .filter(|t| t.is_finite() && *t > 0.0);
-    Ok(NiftiVolume { dims: h.dims, affine_ras: h.affine_ras, time_step_ms, data })
+    Ok(NiftiVolume {
+        dims: h.dims,
+        affine_ras: h.affine_ras,
+        time_step_ms,
+        data,
+    })
 }
 
 fn i16_at(b: &[u8], be: bool) -> i16 {
     let a = [b[0], b[1]];
-    if be { i16::from_be_bytes(a) } else { i16::from_le_bytes(a) }
+    if be {
+        i16::from_be_bytes(a)
+    } else {
+        i16::from_le_bytes(a)
+    }
 }
 
 fn i32_at(b: &[u8], be: bool) -> i32 {
     let a = [b[0], b[1], b[2], b[3]];
-    if be { i32::from_be_bytes(a) } else { i32::from_le_bytes(a) }
+    if be {
+        i32::from_be_bytes(a)
+    } else {
+        i32::from_le_bytes(a)
+    }
 }
 
 fn f32_at(b: &[u8], off: usize, be: bool) -> f32 {
@@ -132,7 +163,10 @@ fn f32_at(b: &[u8], off: usize, be: bool) -> f32 {
 
 fn parse_header(b: &[u8]) -> std::result::Result<Header, String> {
     if b.len() < HEADER_LEN {
-        return Err(format!("file is {} bytes, shorter than a NIfTI-1 header", b.len()));
+        return Err(format!(
+            "file is {} bytes, shorter than a NIfTI-1 header",
+            b.len()
+        ));
     }
     let big_endian = match (i32_at(b, false), i32_at(b, true)) {
         (348, _) => false,
@@ -177,7 +211,11 @@ fn parse_header(b: &[u8]) -> std::result::Result<Header, String> {
         quaternion_affine(q, pixdim)
     } else {
         let p = |i: usize| pixdim[i].abs() as f64;
-        [[p(1), 0.0, 0.0, 0.0], [0.0, p(2), 0.0, 0.0], [0.0, 0.0, p(3), 0.0]]
+        [
+            [p(1), 0.0, 0.0, 0.0],
+            [0.0, p(2), 0.0, 0.0],
+            [0.0, 0.0, p(3), 0.0],
+        ]
     };
     if affine_ras.iter().flatten().any(|v| !v.is_finite()) {
         return Err("affine has non-finite values".into());
@@ -201,25 +239,57 @@ fn quaternion_affine(q: [f64; 6], pixdim: [f32; 8]) -> [[f64; 4]; 3] {
     let qa = (1.0 - (qb * qb + qc * qc + qd * qd)).max(0.0).sqrt();
     let qfac = if pixdim[0] < 0.0 { -1.0 } else { 1.0 };
     let r = [
-        [qa * qa + qb * qb - qc * qc - qd * qd, 2.0 * (qb * qc - qa * qd), 2.0 * (qb * qd + qa * qc)],
-        [2.0 * (qb * qc + qa * qd), qa * qa + qc * qc - qb * qb - qd * qd, 2.0 * (qc * qd - qa * qb)],
-        [2.0 * (qb * qd - qa * qc), 2.0 * (qc * qd + qa * qb), qa * qa + qd * qd - qc * qc - qb * qb],
+        [
+            qa * qa + qb * qb - qc * qc - qd * qd,
+            2.0 * (qb * qc - qa * qd),
+            2.0 * (qb * qd + qa * qc),
+        ],
+        [
+            2.0 * (qb * qc + qa * qd),
+            qa * qa + qc * qc - qb * qb - qd * qd,
+            2.0 * (qc * qd - qa * qb),
+        ],
+        [
+            2.0 * (qb * qd - qa * qc),
+            2.0 * (qc * qd + qa * qb),
+            qa * qa + qd * qd - qc * qc - qb * qb,
+        ],
     ];
-    let s = [pixdim[1].abs() as f64, pixdim[2].abs() as f64, pixdim[3].abs() as f64 * qfac];
+    let s = [
+        pixdim[1].abs() as f64,
+        pixdim[2].abs() as f64,
+        pixdim[3].abs() as f64 * qfac,
+    ];
     let off = [qx, qy, qz];
-    std::array::from_fn(|row| [r[row][0] * s[0], r[row][1] * s[1], r[row][2] * s[2], off[row]])
+    std::array::from_fn(|row| {
+        [
+            r[row][0] * s[0],
+            r[row][1] * s[1],
+            r[row][2] * s[2],
+            off[row],
+        ]
+    })
 }
 
 /// Writes a NIfTI-1 file (gzip-compressed if the name ends in .gz) atomically: a
 /// temporary file beside the target is renamed over it, so a failure leaves no half file.
-pub fn write(path: &Path, dims: [usize; 4], affine_ras: &[[f64; 4]; 3], voxels: Voxels<'_>) -> Result<()> {
+pub fn write(
+    path: &Path,
+    dims: [usize; 4],
+    affine_ras: &[[f64; 4]; 3],
+    voxels: Voxels<'_>,
+) -> Result<()> {
     let bytes = encode(dims, affine_ras, voxels).map_err(|reason| bad(path, reason))?;
-    let is_gz = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("gz"));
+    let is_gz = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
     let out = if is_gz {
         use flate2::{Compression, write::GzEncoder};
         use std::io::Write;
         let mut enc = GzEncoder::new(Vec::new(), Compression::fast());
-        enc.write_all(&bytes).and_then(|_| enc.finish()).map_err(|e| Error::io(path, e))?
+        enc.write_all(&bytes)
+            .and_then(|_| enc.finish())
+            .map_err(|e| Error::io(path, e))?
     } else {
         bytes
     };
@@ -228,7 +298,11 @@ pub fn write(path: &Path, dims: [usize; 4], affine_ras: &[[f64; 4]; 3], voxels: 
 
 /// Encodes an uncompressed single-file NIfTI-1 (little-endian, sform and qform unset but
 /// sform_code 2 "aligned" with the given affine).
-pub fn encode(dims: [usize; 4], affine_ras: &[[f64; 4]; 3], voxels: Voxels<'_>) -> std::result::Result<Vec<u8>, String> {
+pub fn encode(
+    dims: [usize; 4],
+    affine_ras: &[[f64; 4]; 3],
+    voxels: Voxels<'_>,
+) -> std::result::Result<Vec<u8>, String> {
     let n: usize = dims.iter().product();
     let (datatype, bitpix, len) = match voxels {
         Voxels::U8(v) => (2i16, 8i16, v.len()),
@@ -242,8 +316,10 @@ pub fn encode(dims: [usize; 4], affine_ras: &[[f64; 4]; 3], voxels: Voxels<'_>) 
         return Err(format!("dimensions {dims:?} do not fit NIfTI-1"));
     }
     let mut h = vec![0u8; 352];
-    let put_i16 = |h: &mut Vec<u8>, off: usize, v: i16| h[off..off + 2].copy_from_slice(&v.to_le_bytes());
-    let put_f32 = |h: &mut Vec<u8>, off: usize, v: f32| h[off..off + 4].copy_from_slice(&v.to_le_bytes());
+    let put_i16 =
+        |h: &mut Vec<u8>, off: usize, v: i16| h[off..off + 2].copy_from_slice(&v.to_le_bytes());
+    let put_f32 =
+        |h: &mut Vec<u8>, off: usize, v: f32| h[off..off + 4].copy_from_slice(&v.to_le_bytes());
     h[0..4].copy_from_slice(&348i32.to_le_bytes());
     let ndim = if dims[3] > 1 { 4 } else { 3 };
     put_i16(&mut h, 40, ndim);
@@ -257,7 +333,11 @@ pub fn encode(dims: [usize; 4], affine_ras: &[[f64; 4]; 3], voxels: Voxels<'_>) 
     put_i16(&mut h, 72, bitpix);
     put_f32(&mut h, 76, 1.0); // qfac
     for c in 0..3 {
-        let col = affine_ras.iter().map(|row| row[c] * row[c]).sum::<f64>().sqrt();
+        let col = affine_ras
+            .iter()
+            .map(|row| row[c] * row[c])
+            .sum::<f64>()
+            .sqrt();
         put_f32(&mut h, 80 + 4 * c, col as f32);
     }
     put_f32(&mut h, 92, 1.0);
@@ -275,8 +355,12 @@ pub fn encode(dims: [usize; 4], affine_ras: &[[f64; 4]; 3], voxels: Voxels<'_>) 
     out.reserve(n * bitpix as usize / 8);
     match voxels {
         Voxels::U8(v) => out.extend_from_slice(v),
-        Voxels::I16(v) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
-        Voxels::F32(v) => v.iter().for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+        Voxels::I16(v) => v
+            .iter()
+            .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
+        Voxels::F32(v) => v
+            .iter()
+            .for_each(|x| out.extend_from_slice(&x.to_le_bytes())),
     }
     Ok(out)
 }
@@ -289,7 +373,11 @@ mod tests {
     fn round_trip_keeps_voxels_and_affine() {
         let dims = [3, 2, 2, 2];
         let data: Vec<f32> = (0..24).map(|v| v as f32 * 0.5 - 3.0).collect();
-        let aff = [[-1.5, 0.0, 0.0, 10.0], [0.0, 1.25, 0.0, -4.0], [0.0, 0.0, 8.0, 2.5]];
+        let aff = [
+            [-1.5, 0.0, 0.0, 10.0],
+            [0.0, 1.25, 0.0, -4.0],
+            [0.0, 0.0, 8.0, 2.5],
+        ];
         let bytes = encode(dims, &aff, Voxels::F32(&data)).unwrap_or_default();
         let v = parse(&bytes).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(v.dims, dims);
@@ -299,8 +387,16 @@ mod tests {
 
     #[test]
     fn truncated_and_garbage_inputs_are_errors() {
-        let bytes = encode([4, 4, 1, 1], &[[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]], Voxels::U8(&[1; 16]))
-            .unwrap_or_default();
+        let bytes = encode(
+            [4, 4, 1, 1],
+            &[
+                [1.0, 0.0, 0.0, 0.0],
+                [0.0, 1.0, 0.0, 0.0],
+                [0.0, 0.0, 1.0, 0.0],
+            ],
+            Voxels::U8(&[1; 16]),
+        )
+        .unwrap_or_default();
         assert!(parse(&bytes[..bytes.len() - 1]).is_err());
         assert!(parse(&bytes[..100]).is_err());
         assert!(parse(b"hello world").is_err());
@@ -311,7 +407,17 @@ mod tests {
 
     #[test]
     fn identity_quaternion_gives_pixdim_diagonal() {
-        let a = quaternion_affine([0.0, 0.0, 0.0, 1.0, 2.0, 3.0], [1.0, 0.5, 0.75, 6.0, 0.0, 0.0, 0.0, 0.0]);
-        assert_eq!(a, [[0.5, 0.0, 0.0, 1.0], [0.0, 0.75, 0.0, 2.0], [0.0, 0.0, 6.0, 3.0]]);
+        let a = quaternion_affine(
+            [0.0, 0.0, 0.0, 1.0, 2.0, 3.0],
+            [1.0, 0.5, 0.75, 6.0, 0.0, 0.0, 0.0, 0.0],
+        );
+        assert_eq!(
+            a,
+            [
+                [0.5, 0.0, 0.0, 1.0],
+                [0.0, 0.75, 0.0, 2.0],
+                [0.0, 0.0, 6.0, 3.0]
+            ]
+        );
     }
 }

@@ -21,7 +21,10 @@ pub enum SessionError {
     #[error("the session file belongs to another study ({reason}): {path}")]
     Foreign { path: PathBuf, reason: String },
     #[error("cannot read the session file ({source}): {path}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot save the session ({reason}): {path}")]
     Write { path: PathBuf, reason: String },
 }
@@ -53,19 +56,27 @@ impl StudyIdentity {
     /// match on their UIDs, others on the fingerprint; the grid must always match.
     pub fn mismatch(&self, current: &StudyIdentity) -> Option<String> {
         if self.dims != current.dims {
-            return Some(format!("its images are {:?} (phases, slices, rows, columns), the study's {:?}", self.dims, current.dims));
+            return Some(format!(
+                "its images are {:?} (phases, slices, rows, columns), the study's {:?}",
+                self.dims, current.dims
+            ));
         }
         match (&self.series_instance_uid, &current.series_instance_uid) {
-            (Some(a), Some(b)) if a != b => return Some(format!("SeriesInstanceUID {a}, the study's {b}")),
+            (Some(a), Some(b)) if a != b => {
+                return Some(format!("SeriesInstanceUID {a}, the study's {b}"));
+            }
             (Some(_), Some(_)) => {
                 return match (&self.study_instance_uid, &current.study_instance_uid) {
-                    (Some(a), Some(b)) if a != b => Some(format!("StudyInstanceUID {a}, the study's {b}")),
+                    (Some(a), Some(b)) if a != b => {
+                        Some(format!("StudyInstanceUID {a}, the study's {b}"))
+                    }
                     _ => None,
                 };
             }
             _ => {}
         }
-        (self.fingerprint != current.fingerprint).then(|| "its image fingerprint differs from the study's".to_string())
+        (self.fingerprint != current.fingerprint)
+            .then(|| "its image fingerprint differs from the study's".to_string())
     }
 }
 
@@ -145,17 +156,31 @@ pub struct Session {
 }
 
 impl SessionFile {
-    pub fn new(study: &Study, session: &Session, key_phases: (Option<usize>, Option<usize>)) -> SessionFile {
+    pub fn new(
+        study: &Study,
+        session: &Session,
+        key_phases: (Option<usize>, Option<usize>),
+    ) -> SessionFile {
         SessionFile::with_identity(StudyIdentity::of(study), session, key_phases)
     }
 
     /// Like [`SessionFile::new`] with the study's identity already computed (the
     /// fingerprint reads every intensity; the viewer computes it once, not per save).
-    pub fn with_identity(identity: StudyIdentity, session: &Session, key_phases: (Option<usize>, Option<usize>)) -> SessionFile {
+    pub fn with_identity(
+        identity: StudyIdentity,
+        session: &Session,
+        key_phases: (Option<usize>, Option<usize>),
+    ) -> SessionFile {
         let contours = session
             .contours
             .iter()
-            .map(|(&(phase, slice, structure), c)| ContourRecord { slice, phase, structure, points: c.points.clone(), source: c.source })
+            .map(|(&(phase, slice, structure), c)| ContourRecord {
+                slice,
+                phase,
+                structure,
+                points: c.points.clone(),
+                source: c.source,
+            })
             .collect();
         SessionFile {
             format: FORMAT.into(),
@@ -171,23 +196,46 @@ impl SessionFile {
 
     /// Checks the file against `study` and builds the session. `path` is for messages.
     pub fn into_session(self, study: &Study, path: &Path) -> Result<Session, SessionError> {
-        let broken = |reason: String| SessionError::Broken { path: path.to_path_buf(), reason };
+        let broken = |reason: String| SessionError::Broken {
+            path: path.to_path_buf(),
+            reason,
+        };
         if self.format != FORMAT {
-            return Err(broken(format!("format is {:?}, not {FORMAT:?}", self.format)));
+            return Err(broken(format!(
+                "format is {:?}, not {FORMAT:?}",
+                self.format
+            )));
         }
         if self.version != VERSION {
-            return Err(broken(format!("version {} is not supported (this program reads {VERSION})", self.version)));
+            return Err(broken(format!(
+                "version {} is not supported (this program reads {VERSION})",
+                self.version
+            )));
         }
         if let Some(reason) = self.study.mismatch(&StudyIdentity::of(study)) {
-            return Err(SessionError::Foreign { path: path.to_path_buf(), reason });
+            return Err(SessionError::Foreign {
+                path: path.to_path_buf(),
+                reason,
+            });
         }
         let d: Dims = study.cine.dims();
-        for (name, p) in [("ed_phase", self.overrides.ed_phase), ("es_phase", self.overrides.es_phase), ("ed_phase", self.ed_phase), ("es_phase", self.es_phase)] {
+        for (name, p) in [
+            ("ed_phase", self.overrides.ed_phase),
+            ("es_phase", self.overrides.es_phase),
+            ("ed_phase", self.ed_phase),
+            ("es_phase", self.es_phase),
+        ] {
             if p.is_some_and(|p| p >= d.phases) {
-                return Err(broken(format!("{name} is beyond the study's {} phases", d.phases)));
+                return Err(broken(format!(
+                    "{name} is beyond the study's {} phases",
+                    d.phases
+                )));
             }
         }
-        for (name, v) in [("height_cm", self.overrides.height_cm), ("weight_kg", self.overrides.weight_kg)] {
+        for (name, v) in [
+            ("height_cm", self.overrides.height_cm),
+            ("weight_kg", self.overrides.weight_kg),
+        ] {
             if v.is_some_and(|v| !v.is_finite() || v <= 0.0) {
                 return Err(broken(format!("{name} must be a positive number")));
             }
@@ -196,13 +244,21 @@ impl SessionFile {
         for (i, c) in self.contours.into_iter().enumerate() {
             let key = (c.phase, c.slice, c.structure);
             if set.get(key).is_some() {
-                return Err(broken(format!("contour {i} repeats slice {} phase {} {}", c.slice, c.phase, c.structure.name())));
+                return Err(broken(format!(
+                    "contour {i} repeats slice {} phase {} {}",
+                    c.slice,
+                    c.phase,
+                    c.structure.name()
+                )));
             }
             let (slice, phase) = (c.slice, c.phase);
             set.set(key, Some(Contour { points: c.points, source: c.source }))
                 .map_err(|_| broken(format!("contour {i} (slice {slice}, phase {phase}) is outside the study or has fewer than 3 finite points")))?;
         }
-        Ok(Session { contours: set, overrides: self.overrides })
+        Ok(Session {
+            contours: set,
+            overrides: self.overrides,
+        })
     }
 }
 
@@ -212,7 +268,10 @@ pub fn default_path(study_path: &Path) -> PathBuf {
     if study_path.is_dir() {
         study_path.join(FILE_NAME)
     } else {
-        let mut name = study_path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+        let mut name = study_path
+            .file_name()
+            .map(|n| n.to_os_string())
+            .unwrap_or_default();
         name.push(".systole-session.json");
         study_path.with_file_name(name)
     }
@@ -225,8 +284,15 @@ pub fn fallback_path(identity: &StudyIdentity) -> Option<PathBuf> {
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
-    let id = identity.series_instance_uid.as_deref().map_or_else(|| identity.fingerprint.clone(), |u| u.replace(|c: char| !c.is_ascii_alphanumeric() && c != '.', "_"));
-    Some(base.join("systole").join("sessions").join(format!("{id}.json")))
+    let id = identity.series_instance_uid.as_deref().map_or_else(
+        || identity.fingerprint.clone(),
+        |u| u.replace(|c: char| !c.is_ascii_alphanumeric() && c != '.', "_"),
+    );
+    Some(
+        base.join("systole")
+            .join("sessions")
+            .join(format!("{id}.json")),
+    )
 }
 
 /// The session file to read for a study: `explicit` if given, else the default path, else
@@ -244,18 +310,35 @@ pub fn find(study_path: &Path, study: &Study, explicit: Option<&Path>) -> Option
 
 /// Reads and checks a session file.
 pub fn read(path: &Path, study: &Study) -> Result<Session, SessionError> {
-    let bytes = std::fs::read(path).map_err(|source| SessionError::Read { path: path.to_path_buf(), source })?;
-    let file: SessionFile = serde_json::from_slice(&bytes).map_err(|e| SessionError::Broken { path: path.to_path_buf(), reason: e.to_string() })?;
+    let bytes = std::fs::read(path).map_err(|source| SessionError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let file: SessionFile = serde_json::from_slice(&bytes).map_err(|e| SessionError::Broken {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })?;
     file.into_session(study, path)
 }
 
 /// Pretty JSON with one contour per line (diff-friendly and about 4x smaller than fully
 /// pretty output).
 pub fn to_text(file: &SessionFile) -> serde_json::Result<String> {
-    let head = SessionFile { contours: Vec::new(), ..file.clone() };
+    let head = SessionFile {
+        contours: Vec::new(),
+        ..file.clone()
+    };
     let head = serde_json::to_string_pretty(&head)?;
-    let lines = file.contours.iter().map(serde_json::to_string).collect::<serde_json::Result<Vec<_>>>()?;
-    let body = if lines.is_empty() { "[]".to_string() } else { format!("[\n    {}\n  ]", lines.join(",\n    ")) };
+    let lines = file
+        .contours
+        .iter()
+        .map(serde_json::to_string)
+        .collect::<serde_json::Result<Vec<_>>>()?;
+    let body = if lines.is_empty() {
+        "[]".to_string()
+    } else {
+        format!("[\n    {}\n  ]", lines.join(",\n    "))
+    };
     Ok(match head.trim_end().strip_suffix("\"contours\": []\n}") {
         Some(start) => format!("{start}\"contours\": {body}\n}}\n"),
         None => serde_json::to_string_pretty(file)?,
@@ -265,13 +348,28 @@ pub fn to_text(file: &SessionFile) -> serde_json::Result<String> {
 /// Writes the session atomically (temporary file, fsync, rename) to `target`, or when
 /// that is not given, to the default path, falling back to the user data directory when
 /// the study's location cannot be written. Returns where it went.
-pub fn write(file: &SessionFile, study_path: &Path, target: Option<&Path>) -> Result<PathBuf, SessionError> {
-    let bytes = to_text(file).map_err(|e| SessionError::Write { path: study_path.to_path_buf(), reason: e.to_string() })?.into_bytes();
+pub fn write(
+    file: &SessionFile,
+    study_path: &Path,
+    target: Option<&Path>,
+) -> Result<PathBuf, SessionError> {
+    let bytes = to_text(file)
+        .map_err(|e| SessionError::Write {
+            path: study_path.to_path_buf(),
+            reason: e.to_string(),
+        })?
+        .into_bytes();
     let write_to = |p: &Path| -> Result<PathBuf, SessionError> {
         if let Some(dir) = p.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| SessionError::Write { path: p.to_path_buf(), reason: e.to_string() })?;
+            std::fs::create_dir_all(dir).map_err(|e| SessionError::Write {
+                path: p.to_path_buf(),
+                reason: e.to_string(),
+            })?;
         }
-        super::write_atomic(p, &bytes).map_err(|e| SessionError::Write { path: p.to_path_buf(), reason: e.to_string() })?;
+        super::write_atomic(p, &bytes).map_err(|e| SessionError::Write {
+            path: p.to_path_buf(),
+            reason: e.to_string(),
+        })?;
         Ok(p.to_path_buf())
     };
     if let Some(t) = target {
@@ -280,7 +378,10 @@ pub fn write(file: &SessionFile, study_path: &Path, target: Option<&Path>) -> Re
     let default = default_path(study_path);
     // A folder without write permission (e.g. a shared, read-only data set) is left alone
     // even when the process could write it anyway (root).
-    let read_only = default.parent().and_then(|d| std::fs::metadata(d).ok()).is_some_and(|m| m.permissions().readonly());
+    let read_only = default
+        .parent()
+        .and_then(|d| std::fs::metadata(d).ok())
+        .is_some_and(|m| m.permissions().readonly());
     if read_only && let Some(fb) = fallback_path(&file.study) {
         return write_to(&fb);
     }
@@ -299,8 +400,18 @@ mod tests {
     use crate::phantom::{PhantomConfig, phantom};
 
     fn session_of(study: &Study) -> Session {
-        let labels = study.reference_labels.clone().unwrap_or_else(|| crate::study::LabelStack::empty(study.cine.dims()));
-        Session { contours: ContourSet::from_labels(&labels, Source::Auto), overrides: Overrides { reviewer: Some("Dr Test".into()), height_cm: Some(171.0), ..Overrides::default() } }
+        let labels = study
+            .reference_labels
+            .clone()
+            .unwrap_or_else(|| crate::study::LabelStack::empty(study.cine.dims()));
+        Session {
+            contours: ContourSet::from_labels(&labels, Source::Auto),
+            overrides: Overrides {
+                reviewer: Some("Dr Test".into()),
+                height_cm: Some(171.0),
+                ..Overrides::default()
+            },
+        }
     }
 
     #[test]
@@ -310,35 +421,62 @@ mod tests {
         assert!(!s.contours.is_empty());
         let file = SessionFile::new(&study, &s, (Some(0), Some(3)));
         let text = to_text(&file).unwrap_or_default();
-        assert!(text.lines().count() > file.contours.len(), "one line per contour");
+        assert!(
+            text.lines().count() > file.contours.len(),
+            "one line per contour"
+        );
         let back: SessionFile = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
-        let restored = back.into_session(&study, Path::new("x.json")).unwrap_or_else(|e| panic!("{e}"));
+        let restored = back
+            .into_session(&study, Path::new("x.json"))
+            .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(restored, s);
     }
 
     #[test]
     fn other_studies_and_bad_content_are_refused() {
         let study = phantom(&PhantomConfig::default()).study;
-        let other = phantom(&PhantomConfig { phases: PhantomConfig::default().phases + 2, ..PhantomConfig::default() }).study;
+        let other = phantom(&PhantomConfig {
+            phases: PhantomConfig::default().phases + 2,
+            ..PhantomConfig::default()
+        })
+        .study;
         let file = SessionFile::new(&study, &session_of(&study), (None, None));
-        assert!(matches!(file.clone().into_session(&other, Path::new("x")), Err(SessionError::Foreign { .. })));
+        assert!(matches!(
+            file.clone().into_session(&other, Path::new("x")),
+            Err(SessionError::Foreign { .. })
+        ));
         let mut f = file.clone();
         f.study.series_instance_uid = Some("1.2.3".into());
         let mut shifted = study.clone();
         shifted.info.series_instance_uid = Some("1.2.4".into());
-        assert!(matches!(f.into_session(&shifted, Path::new("x")), Err(SessionError::Foreign { .. })));
+        assert!(matches!(
+            f.into_session(&shifted, Path::new("x")),
+            Err(SessionError::Foreign { .. })
+        ));
         let mut f = file.clone();
         f.contours.push(f.contours[0].clone());
-        assert!(matches!(f.into_session(&study, Path::new("x")), Err(SessionError::Broken { .. })));
+        assert!(matches!(
+            f.into_session(&study, Path::new("x")),
+            Err(SessionError::Broken { .. })
+        ));
         let mut f = file.clone();
         f.contours[0].phase = 999;
-        assert!(matches!(f.into_session(&study, Path::new("x")), Err(SessionError::Broken { .. })));
+        assert!(matches!(
+            f.into_session(&study, Path::new("x")),
+            Err(SessionError::Broken { .. })
+        ));
         let mut f = file.clone();
         f.version = 99;
-        assert!(matches!(f.into_session(&study, Path::new("x")), Err(SessionError::Broken { .. })));
+        assert!(matches!(
+            f.into_session(&study, Path::new("x")),
+            Err(SessionError::Broken { .. })
+        ));
         let mut f = file;
         f.overrides.weight_kg = Some(-3.0);
-        assert!(matches!(f.into_session(&study, Path::new("x")), Err(SessionError::Broken { .. })));
+        assert!(matches!(
+            f.into_session(&study, Path::new("x")),
+            Err(SessionError::Broken { .. })
+        ));
     }
 
     #[test]
@@ -348,12 +486,18 @@ mod tests {
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
         let folder = dir.path().join("study");
         std::fs::create_dir(&folder).unwrap_or_else(|e| panic!("{e}"));
-        let mut perm = std::fs::metadata(&folder).unwrap_or_else(|e| panic!("{e}")).permissions();
+        let mut perm = std::fs::metadata(&folder)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .permissions();
         perm.set_readonly(true);
         std::fs::set_permissions(&folder, perm).unwrap_or_else(|e| panic!("{e}"));
         // The fallback is under XDG_DATA_HOME; the test names it through the identity only.
         let written = write(&file, &folder, None).unwrap_or_else(|e| panic!("{e}"));
-        assert!(!written.starts_with(&folder), "{} is inside the read-only folder", written.display());
+        assert!(
+            !written.starts_with(&folder),
+            "{} is inside the read-only folder",
+            written.display()
+        );
         assert_eq!(Some(written.clone()), fallback_path(&file.study));
         let _ = std::fs::remove_file(written);
     }
@@ -362,6 +506,9 @@ mod tests {
     fn paths_sit_in_the_folder_or_beside_the_file() {
         let dir = std::env::temp_dir();
         assert_eq!(default_path(&dir), dir.join(FILE_NAME));
-        assert_eq!(default_path(Path::new("/data/p1/scan.nii.gz")), PathBuf::from("/data/p1/scan.nii.gz.systole-session.json"));
+        assert_eq!(
+            default_path(Path::new("/data/p1/scan.nii.gz")),
+            PathBuf::from("/data/p1/scan.nii.gz.systole-session.json")
+        );
     }
 }

@@ -74,18 +74,32 @@ fn contour_files(dir: &Path) -> Result<Vec<PathBuf>> {
 
 fn contours_to_labels(study: &Study, dir: &Path, report: &mut LoadReport) -> Result<LabelStack> {
     let dims = study.cine.dims();
-    let by_instance: HashMap<i32, (usize, usize)> =
-        study.images.iter().filter_map(|i| Some((i.instance_number?, (i.phase, i.slice)))).collect();
+    let by_instance: HashMap<i32, (usize, usize)> = study
+        .images
+        .iter()
+        .filter_map(|i| Some((i.instance_number?, (i.phase, i.slice))))
+        .collect();
     let mut outlines: HashMap<(usize, usize), [Option<contour::Polygon>; 2]> = HashMap::new();
     for path in contour_files(dir)? {
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let skip = |report: &mut LoadReport, reason: String| report.skipped.push(Skipped { path: path.clone(), reason });
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let skip = |report: &mut LoadReport, reason: String| {
+            report.skipped.push(Skipped {
+                path: path.clone(),
+                reason,
+            })
+        };
         let Some((instance, kind)) = parse_name(&name) else {
             skip(report, "not named IM-SSSS-KKKK-{i,o}contour-*.txt".into());
             continue;
         };
         let Some(&(phase, slice)) = by_instance.get(&instance) else {
-            skip(report, format!("no image of the cine has InstanceNumber {instance}"));
+            skip(
+                report,
+                format!("no image of the cine has InstanceNumber {instance}"),
+            );
             continue;
         };
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io(&path, e))?;
@@ -97,19 +111,29 @@ fn contours_to_labels(study: &Study, dir: &Path, report: &mut LoadReport) -> Res
     let mut labels = LabelStack::empty(dims);
     for ((phase, slice), [endo, epi]) in outlines {
         let mut done = Structures::NONE;
-        let Some(img) = labels.image_mut(phase, slice) else { continue };
+        let Some(img) = labels.image_mut(phase, slice) else {
+            continue;
+        };
         if let (Some(epi), Some(_)) = (&epi, &endo) {
-            for (v, inside) in img.iter_mut().zip(contour::fill(epi, dims.rows, dims.columns)) {
+            for (v, inside) in img
+                .iter_mut()
+                .zip(contour::fill(epi, dims.rows, dims.columns))
+            {
                 if inside {
                     *v = Label::Myocardium as u8;
                 }
             }
             done = done.with(Label::Myocardium);
         } else if epi.is_some() {
-            report.warnings.push(format!("phase {phase} slice {slice}: epicardium without endocardium ignored"));
+            report.warnings.push(format!(
+                "phase {phase} slice {slice}: epicardium without endocardium ignored"
+            ));
         }
         if let Some(endo) = &endo {
-            for (v, inside) in img.iter_mut().zip(contour::fill(endo, dims.rows, dims.columns)) {
+            for (v, inside) in img
+                .iter_mut()
+                .zip(contour::fill(endo, dims.rows, dims.columns))
+            {
                 if inside {
                     *v = Label::LvBloodPool as u8;
                 }
@@ -127,15 +151,24 @@ mod tests {
 
     #[test]
     fn contour_names() {
-        assert_eq!(parse_name("IM-0001-0048-icontour-manual.txt"), Some((48, Kind::Endo)));
-        assert_eq!(parse_name("IM-0001-0059-ocontour-manual.txt"), Some((59, Kind::Epi)));
+        assert_eq!(
+            parse_name("IM-0001-0048-icontour-manual.txt"),
+            Some((48, Kind::Endo))
+        );
+        assert_eq!(
+            parse_name("IM-0001-0059-ocontour-manual.txt"),
+            Some((59, Kind::Epi))
+        );
         assert_eq!(parse_name("IM-0001-00x9-ocontour-manual.txt"), None);
         assert_eq!(parse_name("readme.txt"), None);
     }
 
     #[test]
     fn contour_points() {
-        assert_eq!(parse_points("1 2\n3.5 4\n5 6\n"), Ok(vec![[1.0, 2.0], [3.5, 4.0], [5.0, 6.0]]));
+        assert_eq!(
+            parse_points("1 2\n3.5 4\n5 6\n"),
+            Ok(vec![[1.0, 2.0], [3.5, 4.0], [5.0, 6.0]])
+        );
         assert!(parse_points("1 2\nx y\n3 4\n").is_err());
         assert!(parse_points("1 2\n").is_err());
     }

@@ -19,8 +19,10 @@ pub struct Agreement {
 
 /// Agreement over the pairs where both values are known.
 pub fn agreement(pairs: &[(Option<f64>, Option<f64>)]) -> Agreement {
-    let p: Vec<(f64, f64)> =
-        pairs.iter().filter_map(|(a, b)| Some((a.filter(|x| x.is_finite())?, b.filter(|x| x.is_finite())?))).collect();
+    let p: Vec<(f64, f64)> = pairs
+        .iter()
+        .filter_map(|(a, b)| Some((a.filter(|x| x.is_finite())?, b.filter(|x| x.is_finite())?)))
+        .collect();
     let n = p.len();
     if n == 0 {
         return Agreement::default();
@@ -28,14 +30,24 @@ pub fn agreement(pairs: &[(Option<f64>, Option<f64>)]) -> Agreement {
     let nf = n as f64;
     let d: Vec<f64> = p.iter().map(|(a, b)| a - b).collect();
     let bias = d.iter().sum::<f64>() / nf;
-    let sd = (n > 1).then(|| (d.iter().map(|x| (x - bias).powi(2)).sum::<f64>() / (nf - 1.0)).sqrt());
+    let sd =
+        (n > 1).then(|| (d.iter().map(|x| (x - bias).powi(2)).sum::<f64>() / (nf - 1.0)).sqrt());
     let mad = d.iter().map(|x| x.abs()).sum::<f64>() / nf;
-    let (ma, mb) = (p.iter().map(|x| x.0).sum::<f64>() / nf, p.iter().map(|x| x.1).sum::<f64>() / nf);
+    let (ma, mb) = (
+        p.iter().map(|x| x.0).sum::<f64>() / nf,
+        p.iter().map(|x| x.1).sum::<f64>() / nf,
+    );
     let cov: f64 = p.iter().map(|(a, b)| (a - ma) * (b - mb)).sum();
     let va: f64 = p.iter().map(|(a, _)| (a - ma).powi(2)).sum();
     let vb: f64 = p.iter().map(|(_, b)| (b - mb).powi(2)).sum();
     let r = (n > 1 && va > 0.0 && vb > 0.0).then(|| cov / (va * vb).sqrt());
-    Agreement { n, bias: Some(bias), sd, mean_abs_diff: Some(mad), r }
+    Agreement {
+        n,
+        bias: Some(bias),
+        sd,
+        mean_abs_diff: Some(mad),
+        r,
+    }
 }
 
 #[cfg(test)]
@@ -45,7 +57,12 @@ mod tests {
     #[test]
     fn by_hand() {
         // differences 1, -1, 3: bias 1, sd = sqrt((0 + 4 + 4) / 2) = 2, mad 5/3.
-        let a = agreement(&[(Some(11.0), Some(10.0)), (Some(19.0), Some(20.0)), (Some(33.0), Some(30.0)), (None, Some(5.0))]);
+        let a = agreement(&[
+            (Some(11.0), Some(10.0)),
+            (Some(19.0), Some(20.0)),
+            (Some(33.0), Some(30.0)),
+            (None, Some(5.0)),
+        ]);
         assert_eq!(a.n, 3);
         assert_eq!(a.bias, Some(1.0));
         assert_eq!(a.sd, Some(2.0));

@@ -30,7 +30,10 @@ mod tests {
     #[test]
     fn mosteller_and_dubois_by_hand() {
         // 180 cm, 80 kg: sqrt(14400 / 3600) = 2 exactly.
-        assert_eq!(bsa_m2(Some(180.0), Some(80.0), BsaFormula::Mosteller), Some(2.0));
+        assert_eq!(
+            bsa_m2(Some(180.0), Some(80.0), BsaFormula::Mosteller),
+            Some(2.0)
+        );
         // Du Bois for 180 cm, 80 kg: 0.007184 * 6.4389 * 43.159 = 1.9964
         // (80^0.425 = e^(0.425 ln 80) = 6.4389; 180^0.725 = e^(0.725 ln 180) = 43.159).
         let d = bsa_m2(Some(180.0), Some(80.0), BsaFormula::DuBois).unwrap_or(0.0);

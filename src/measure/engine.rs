@@ -57,11 +57,23 @@ impl Engine {
                 annotated.push(labels.annotated(p, s));
             }
         }
-        Engine { phases: d.phases, slices: d.slices, counts, annotated, voxel_ml }
+        Engine {
+            phases: d.phases,
+            slices: d.slices,
+            counts,
+            annotated,
+            voxel_ml,
+        }
     }
 
     /// Re-counts one image after an edit. Out-of-range indices are ignored.
-    pub fn update_slice(&mut self, phase: usize, slice: usize, image: &[u8], annotated: Structures) {
+    pub fn update_slice(
+        &mut self,
+        phase: usize,
+        slice: usize,
+        image: &[u8],
+        annotated: Structures,
+    ) {
         if phase < self.phases && slice < self.slices {
             let i = phase * self.slices + slice;
             self.counts[i] = count(image);
@@ -96,20 +108,29 @@ impl Engine {
             return None;
         }
         let i = phase * self.slices + slice;
-        self.annotated[i].contains(label).then(|| self.counts[i][label as usize] as f64 * self.voxel_ml)
+        self.annotated[i]
+            .contains(label)
+            .then(|| self.counts[i][label as usize] as f64 * self.voxel_ml)
     }
 
     /// LV blood pool, myocardium and RV blood pool of every slice of `phase` (mL each,
     /// `None` where not annotated): the discs the volumes are summed from.
     pub fn slice_table(&self, phase: usize) -> Vec<[Option<f64>; 3]> {
         (0..self.slices)
-            .map(|s| [Label::LvBloodPool, Label::Myocardium, Label::RvBloodPool].map(|l| self.slice_volume_ml(phase, s, l)))
+            .map(|s| {
+                [Label::LvBloodPool, Label::Myocardium, Label::RvBloodPool]
+                    .map(|l| self.slice_volume_ml(phase, s, l))
+            })
             .collect()
     }
 
     pub fn volumes(&self) -> PhaseVolumes {
         let per = |label| (0..self.phases).map(|p| self.volume_ml(p, label)).collect();
-        PhaseVolumes { lv_ml: per(Label::LvBloodPool), myo_ml: per(Label::Myocardium), rv_ml: per(Label::RvBloodPool) }
+        PhaseVolumes {
+            lv_ml: per(Label::LvBloodPool),
+            myo_ml: per(Label::Myocardium),
+            rv_ml: per(Label::RvBloodPool),
+        }
     }
 }
 
@@ -119,10 +140,18 @@ mod tests {
 
     #[test]
     fn counts_annotated_slices_only_and_updates_one_slice() {
-        let d = Dims { phases: 2, slices: 2, rows: 2, columns: 3 };
+        let d = Dims {
+            phases: 2,
+            slices: 2,
+            rows: 2,
+            columns: 3,
+        };
         // phase 0: slice 0 has 2 LV + 1 Myo, slice 1 has 1 LV + 2 RV; phase 1: nothing.
-        let data = vec![1, 1, 2, 0, 0, 0, 1, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0];
-        let mut labels = LabelStack::from_stored(d, data, crate::study::LabelOrder::Systole).unwrap_or_else(|e| panic!("{e}"));
+        let data = vec![
+            1, 1, 2, 0, 0, 0, 1, 3, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        ];
+        let mut labels = LabelStack::from_stored(d, data, crate::study::LabelOrder::Systole)
+            .unwrap_or_else(|e| panic!("{e}"));
         labels.clear_phase_annotation(1);
         let mut e = Engine::new(&labels, 0.5);
         let v = e.volumes();
@@ -130,11 +159,22 @@ mod tests {
         assert_eq!(v.myo_ml, vec![Some(0.5), None]);
         assert_eq!(v.rv_ml, vec![Some(1.0), None]);
         // Annotate phase 1 slice 0 with LV only: 4 voxels.
-        e.update_slice(1, 0, &[1, 1, 1, 1, 3, 0], Structures::NONE.with(Label::LvBloodPool));
+        e.update_slice(
+            1,
+            0,
+            &[1, 1, 1, 1, 3, 0],
+            Structures::NONE.with(Label::LvBloodPool),
+        );
         let v = e.volumes();
         assert_eq!(v.lv_ml[1], Some(2.0));
         // Per slice: the discs add up to the phase's volumes.
-        assert_eq!(e.slice_table(0), vec![[Some(1.0), Some(0.5), Some(0.0)], [Some(0.5), Some(0.0), Some(1.0)]]);
+        assert_eq!(
+            e.slice_table(0),
+            vec![
+                [Some(1.0), Some(0.5), Some(0.0)],
+                [Some(0.5), Some(0.0), Some(1.0)]
+            ]
+        );
         assert_eq!(e.slice_table(1)[0], [Some(2.0), None, None]);
         assert_eq!(e.slice_table(1)[1], [None, None, None]);
         assert_eq!(e.slice_volume_ml(5, 0, Label::LvBloodPool), None);

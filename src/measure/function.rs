@@ -31,10 +31,18 @@ impl Context {
     }
 
     /// The study's context with the user's values where given (height, weight, ED, ES).
-    pub fn with_overrides(mut self, height_cm: Option<f64>, weight_kg: Option<f64>, key: KeyPhases) -> Context {
+    pub fn with_overrides(
+        mut self,
+        height_cm: Option<f64>,
+        weight_kg: Option<f64>,
+        key: KeyPhases,
+    ) -> Context {
         self.height_cm = height_cm.or(self.height_cm);
         self.weight_kg = weight_kg.or(self.weight_kg);
-        self.stated = KeyPhases { ed: key.ed.or(self.stated.ed), es: key.es.or(self.stated.es) };
+        self.stated = KeyPhases {
+            ed: key.ed.or(self.stated.ed),
+            es: key.es.or(self.stated.es),
+        };
         self
     }
 
@@ -59,8 +67,16 @@ impl Ventricle {
         let get = |p: Option<usize>| p.and_then(|p| volumes.get(p).copied().flatten());
         let (edv, esv) = (get(ed), get(es));
         let sv = edv.zip(esv).map(|(d, s)| d - s);
-        let ef = sv.zip(edv).filter(|(_, d)| *d > 0.0).map(|(sv, d)| 100.0 * sv / d);
-        Ventricle { edv_ml: edv, esv_ml: esv, sv_ml: sv, ef_pct: ef }
+        let ef = sv
+            .zip(edv)
+            .filter(|(_, d)| *d > 0.0)
+            .map(|(sv, d)| 100.0 * sv / d);
+        Ventricle {
+            edv_ml: edv,
+            esv_ml: esv,
+            sv_ml: sv,
+            ef_pct: ef,
+        }
     }
 }
 
@@ -92,7 +108,10 @@ pub struct Measures {
 /// ED = the stated phase if it was measured, else the phase of maximal LV blood-pool
 /// volume; ES likewise with the minimum (never the ED phase). Unmeasured phases take no
 /// part.
-pub fn choose_key_phases(lv_ml: &[Option<f64>], stated: KeyPhases) -> (Option<usize>, Option<usize>) {
+pub fn choose_key_phases(
+    lv_ml: &[Option<f64>],
+    stated: KeyPhases,
+) -> (Option<usize>, Option<usize>) {
     let measured = |p: usize| lv_ml.get(p).copied().flatten().is_some();
     let pick = |better: fn(f64, f64) -> bool, skip: Option<usize>| {
         let mut best: Option<(usize, f64)> = None;
@@ -106,8 +125,14 @@ pub fn choose_key_phases(lv_ml: &[Option<f64>], stated: KeyPhases) -> (Option<us
         }
         best.map(|(p, _)| p)
     };
-    let ed = stated.ed.filter(|p| measured(*p)).or_else(|| pick(|a, b| a > b, None));
-    let es = stated.es.filter(|p| measured(*p) && Some(*p) != ed).or_else(|| pick(|a, b| a < b, ed));
+    let ed = stated
+        .ed
+        .filter(|p| measured(*p))
+        .or_else(|| pick(|a, b| a > b, None));
+    let es = stated
+        .es
+        .filter(|p| measured(*p) && Some(*p) != ed)
+        .or_else(|| pick(|a, b| a < b, ed));
     (ed, es)
 }
 
@@ -118,9 +143,16 @@ pub fn disc_volume_ml(areas_mm2: &[f64], slice_spacing_mm: f64) -> f64 {
 
 /// Summation of discs over closed contours in pixel coordinates (column, row): each
 /// slice's polygon areas x pixel area x slice spacing, in mL.
-pub fn contour_volume_ml(slices: &[Vec<crate::contour::Polygon>], pixel_spacing_mm: [f64; 2], slice_spacing_mm: f64) -> f64 {
+pub fn contour_volume_ml(
+    slices: &[Vec<crate::contour::Polygon>],
+    pixel_spacing_mm: [f64; 2],
+    slice_spacing_mm: f64,
+) -> f64 {
     let px = pixel_spacing_mm[0] * pixel_spacing_mm[1];
-    let areas: Vec<f64> = slices.iter().map(|polys| polys.iter().map(|p| crate::contour::area(p) * px).sum()).collect();
+    let areas: Vec<f64> = slices
+        .iter()
+        .map(|polys| polys.iter().map(|p| crate::contour::area(p) * px).sum())
+        .collect();
     disc_volume_ml(&areas, slice_spacing_mm)
 }
 
@@ -137,7 +169,9 @@ impl Measures {
         let lv = Ventricle::at(&volumes.lv_ml, ed, es);
         // The RV shares the LV's ED and ES phases, as in clinical reporting and ACDC.
         let rv = Ventricle::at(&volumes.rv_ml, ed, es);
-        let lv_mass_g = ed.and_then(|p| volumes.myo_ml.get(p).copied().flatten()).map(|v| v * MYOCARDIAL_DENSITY_G_PER_ML);
+        let lv_mass_g = ed
+            .and_then(|p| volumes.myo_ml.get(p).copied().flatten())
+            .map(|v| v * MYOCARDIAL_DENSITY_G_PER_ML);
         let hr = ctx.heart_rate_bpm.filter(|h| h.is_finite() && *h > 0.0);
         let lv_cardiac_output_l_min = lv.sv_ml.zip(hr).map(|(sv, hr)| sv * hr / 1000.0);
         let bsa = bsa_m2(ctx.height_cm, ctx.weight_kg, ctx.bsa_formula);
@@ -155,7 +189,11 @@ impl Measures {
         };
         // An impossible value gets no reference-range rating: it is a problem, not a finding.
         let bad: Vec<String> = m.problems().into_iter().map(|p| p.measure).collect();
-        let rated: Vec<_> = m.scalars().into_iter().filter(|(k, _)| !bad.iter().any(|b| b == k)).collect();
+        let rated: Vec<_> = m
+            .scalars()
+            .into_iter()
+            .filter(|(k, _)| !bad.iter().any(|b| b == k))
+            .collect();
         m.flags = flags(&rated, ctx.sex);
         m
     }
@@ -183,7 +221,10 @@ impl Measures {
                 ("rv_edv_ml_m2_index", self.rv.edv_ml.map(|x| x / bsa)),
                 ("rv_esv_ml_m2_index", self.rv.esv_ml.map(|x| x / bsa)),
                 ("rv_sv_ml_m2_index", self.rv.sv_ml.map(|x| x / bsa)),
-                ("lv_cardiac_index_l_min_m2", self.lv_cardiac_output_l_min.map(|x| x / bsa)),
+                (
+                    "lv_cardiac_index_l_min_m2",
+                    self.lv_cardiac_output_l_min.map(|x| x / bsa),
+                ),
             ];
             v.extend(idx);
         }
@@ -258,31 +299,71 @@ mod tests {
     #[test]
     fn impossible_values_are_problems_and_get_no_range_flag() {
         // ED stated at phase 0 with a smaller LV than the stated ES: negative SV and EF.
-        let volumes = PhaseVolumes { lv_ml: vec![Some(100.0), Some(120.0)], myo_ml: vec![None, None], rv_ml: vec![Some(80.0), Some(60.0)] };
-        let ctx = Context { stated: KeyPhases { ed: Some(0), es: Some(1) }, sex: Some(Sex::Female), ..Context::default() };
+        let volumes = PhaseVolumes {
+            lv_ml: vec![Some(100.0), Some(120.0)],
+            myo_ml: vec![None, None],
+            rv_ml: vec![Some(80.0), Some(60.0)],
+        };
+        let ctx = Context {
+            stated: KeyPhases {
+                ed: Some(0),
+                es: Some(1),
+            },
+            sex: Some(Sex::Female),
+            ..Context::default()
+        };
         let m = Measures::from_volumes(volumes, &ctx);
         assert_eq!(m.lv.sv_ml, Some(-20.0));
         let keys: Vec<String> = m.problems().into_iter().map(|p| p.measure).collect();
         assert_eq!(keys, vec!["lv_sv_ml", "lv_ef_pct"]);
-        assert!(!m.flags.iter().any(|f| f.measure == "lv_ef_pct" || f.measure == "lv_sv_ml"));
-        assert!(m.flags.iter().any(|f| f.measure == "rv_ef_pct"), "the RV's valid EF (25 %) is still rated");
+        assert!(
+            !m.flags
+                .iter()
+                .any(|f| f.measure == "lv_ef_pct" || f.measure == "lv_sv_ml")
+        );
+        assert!(
+            m.flags.iter().any(|f| f.measure == "rv_ef_pct"),
+            "the RV's valid EF (25 %) is still rated"
+        );
         assert_eq!(m.to_json()["problems"][0]["measure"], json!("lv_sv_ml"));
         // A normal heart has none.
-        let ok = Measures::from_volumes(PhaseVolumes { lv_ml: vec![Some(150.0), Some(60.0)], myo_ml: vec![None, None], rv_ml: vec![None, None] }, &Context::default());
+        let ok = Measures::from_volumes(
+            PhaseVolumes {
+                lv_ml: vec![Some(150.0), Some(60.0)],
+                myo_ml: vec![None, None],
+                rv_ml: vec![None, None],
+            },
+            &Context::default(),
+        );
         assert!(ok.problems().is_empty());
     }
 
     #[test]
     fn key_phases_skip_unmeasured_and_respect_stated() {
         let lv = [None, Some(120.0), Some(80.0), Some(50.0), None, Some(130.0)];
-        assert_eq!(choose_key_phases(&lv, KeyPhases::default()), (Some(5), Some(3)));
-        let stated = KeyPhases { ed: Some(1), es: Some(2) };
+        assert_eq!(
+            choose_key_phases(&lv, KeyPhases::default()),
+            (Some(5), Some(3))
+        );
+        let stated = KeyPhases {
+            ed: Some(1),
+            es: Some(2),
+        };
         assert_eq!(choose_key_phases(&lv, stated), (Some(1), Some(2)));
         // A stated phase without labels is not used.
-        let stated = KeyPhases { ed: Some(0), es: Some(4) };
+        let stated = KeyPhases {
+            ed: Some(0),
+            es: Some(4),
+        };
         assert_eq!(choose_key_phases(&lv, stated), (Some(5), Some(3)));
-        assert_eq!(choose_key_phases(&[None, None], KeyPhases::default()), (None, None));
-        assert_eq!(choose_key_phases(&[Some(3.0)], KeyPhases::default()), (Some(0), None));
+        assert_eq!(
+            choose_key_phases(&[None, None], KeyPhases::default()),
+            (None, None)
+        );
+        assert_eq!(
+            choose_key_phases(&[Some(3.0)], KeyPhases::default()),
+            (Some(0), None)
+        );
     }
 
     #[test]
@@ -292,7 +373,12 @@ mod tests {
             myo_ml: vec![Some(100.0), Some(110.0)],
             rv_ml: vec![Some(160.0), None],
         };
-        let ctx = Context { heart_rate_bpm: Some(60.0), height_cm: Some(180.0), weight_kg: Some(80.0), ..Default::default() };
+        let ctx = Context {
+            heart_rate_bpm: Some(60.0),
+            height_cm: Some(180.0),
+            weight_kg: Some(80.0),
+            ..Default::default()
+        };
         let m = Measures::from_volumes(volumes, &ctx);
         assert_eq!((m.ed_phase, m.es_phase), (Some(0), Some(1)));
         assert_eq!(m.lv.sv_ml, Some(90.0));
@@ -312,7 +398,12 @@ mod tests {
     fn contours_and_their_rasterised_labels_agree_within_the_pixel_band() {
         use crate::study::{Dims, LabelStack, Structures};
         // Circles of radius 10..30 px on five slices, 0.8 x 1.2 mm pixels, 6 mm slices.
-        let d = Dims { phases: 1, slices: 5, rows: 80, columns: 80 };
+        let d = Dims {
+            phases: 1,
+            slices: 5,
+            rows: 80,
+            columns: 80,
+        };
         let mut labels = LabelStack::empty(d);
         let (sp, dz) = ([0.8, 1.2], 6.0);
         let mut polys = Vec::new();
@@ -335,8 +426,13 @@ mod tests {
             polys.push(vec![poly]);
         }
         let by_contour = contour_volume_ml(&polys, sp, dz);
-        let by_voxels = Engine::new(&labels, sp[0] * sp[1] * dz / 1000.0).volume_ml(0, Label::LvBloodPool).unwrap_or(0.0);
-        assert!((by_contour - by_voxels).abs() <= band * dz / 1000.0, "{by_contour} vs {by_voxels}");
+        let by_voxels = Engine::new(&labels, sp[0] * sp[1] * dz / 1000.0)
+            .volume_ml(0, Label::LvBloodPool)
+            .unwrap_or(0.0);
+        assert!(
+            (by_contour - by_voxels).abs() <= band * dz / 1000.0,
+            "{by_contour} vs {by_voxels}"
+        );
         assert!((by_contour - by_voxels).abs() / by_contour < 0.01);
     }
 

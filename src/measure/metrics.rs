@@ -15,7 +15,11 @@ pub fn dice(a: &[u8], b: &[u8], label: u8) -> f64 {
         nb += ib as u64;
         both += (ia && ib) as u64;
     }
-    if na + nb == 0 { 1.0 } else { 2.0 * both as f64 / (na + nb) as f64 }
+    if na + nb == 0 {
+        1.0
+    } else {
+        2.0 * both as f64 / (na + nb) as f64
+    }
 }
 
 /// Squared Euclidean distance transform along one line (Felzenszwalb and Huttenlocher,
@@ -63,7 +67,10 @@ fn edt_line(f: &mut [f64], step: f64, v: &mut Vec<usize>, z: &mut Vec<f64>, out:
 /// Distances (mm) from every voxel of a (nz, ny, nx) grid to the nearest `feature` voxel.
 fn distance_map(feature: &[bool], shape: [usize; 3], spacing_mm: [f64; 3]) -> Vec<f64> {
     let [nz, ny, nx] = shape;
-    let mut f: Vec<f64> = feature.iter().map(|&b| if b { 0.0 } else { f64::INFINITY }).collect();
+    let mut f: Vec<f64> = feature
+        .iter()
+        .map(|&b| if b { 0.0 } else { f64::INFINITY })
+        .collect();
     let (mut v, mut z, mut out, mut line) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut pass = |f: &mut Vec<f64>, len: usize, stride: usize, starts: Vec<usize>, step: f64| {
         for s in starts {
@@ -77,7 +84,9 @@ fn distance_map(feature: &[bool], shape: [usize; 3], spacing_mm: [f64; 3]) -> Ve
     };
     let x_starts = (0..nz * ny).map(|i| i * nx).collect();
     pass(&mut f, nx, 1, x_starts, spacing_mm[2]);
-    let y_starts = (0..nz).flat_map(|k| (0..nx).map(move |i| k * ny * nx + i)).collect();
+    let y_starts = (0..nz)
+        .flat_map(|k| (0..nx).map(move |i| k * ny * nx + i))
+        .collect();
     pass(&mut f, ny, nx, y_starts, spacing_mm[1]);
     let z_starts = (0..ny * nx).collect();
     pass(&mut f, nz, ny * nx, z_starts, spacing_mm[0]);
@@ -97,10 +106,20 @@ fn surface(mask: &[bool], shape: [usize; 3]) -> Vec<bool> {
                 }
                 let inside = |dk: isize, dj: isize, di: isize| {
                     let (kk, jj, ii) = (k as isize + dk, j as isize + dj, i as isize + di);
-                    kk >= 0 && jj >= 0 && ii >= 0 && (kk as usize) < nz && (jj as usize) < ny && (ii as usize) < nx
+                    kk >= 0
+                        && jj >= 0
+                        && ii >= 0
+                        && (kk as usize) < nz
+                        && (jj as usize) < ny
+                        && (ii as usize) < nx
                         && at(kk as usize, jj as usize, ii as usize)
                 };
-                let all = inside(-1, 0, 0) && inside(1, 0, 0) && inside(0, -1, 0) && inside(0, 1, 0) && inside(0, 0, -1) && inside(0, 0, 1);
+                let all = inside(-1, 0, 0)
+                    && inside(1, 0, 0)
+                    && inside(0, -1, 0)
+                    && inside(0, 1, 0)
+                    && inside(0, 0, -1)
+                    && inside(0, 0, 1);
                 s[(k * ny + j) * nx + i] = !all;
             }
         }
@@ -122,7 +141,12 @@ fn directed(a: &[bool], b_distance: &[f64]) -> (f64, f64, usize) {
 }
 
 /// Symmetric (Hausdorff, mean surface distance) between the surfaces of two masks.
-fn surface_distances(a: &[bool], b: &[bool], shape: [usize; 3], spacing_mm: [f64; 3]) -> Option<(f64, f64)> {
+fn surface_distances(
+    a: &[bool],
+    b: &[bool],
+    shape: [usize; 3],
+    spacing_mm: [f64; 3],
+) -> Option<(f64, f64)> {
     let (na, nb) = (a.iter().any(|v| *v), b.iter().any(|v| *v));
     match (na, nb) {
         (false, false) => return Some((0.0, 0.0)),
@@ -130,7 +154,10 @@ fn surface_distances(a: &[bool], b: &[bool], shape: [usize; 3], spacing_mm: [f64
         _ => return None,
     }
     let (sa, sb) = (surface(a, shape), surface(b, shape));
-    let (da, db) = (distance_map(&sa, shape, spacing_mm), distance_map(&sb, shape, spacing_mm));
+    let (da, db) = (
+        distance_map(&sa, shape, spacing_mm),
+        distance_map(&sb, shape, spacing_mm),
+    );
     let (hab, sab, nab) = directed(&sa, &db);
     let (hba, sba, nba) = directed(&sb, &da);
     let mean = 0.5 * (sab / nab.max(1) as f64 + sba / nba.max(1) as f64);
@@ -139,7 +166,13 @@ fn surface_distances(a: &[bool], b: &[bool], shape: [usize; 3], spacing_mm: [f64
 
 /// 3-D Hausdorff distance (mm) of `label` between two label volumes shaped
 /// (slices, rows, columns) with spacing (slice, row, column) in mm.
-pub fn hausdorff_3d_mm(a: &[u8], b: &[u8], label: u8, shape: [usize; 3], spacing_mm: [f64; 3]) -> Option<f64> {
+pub fn hausdorff_3d_mm(
+    a: &[u8],
+    b: &[u8],
+    label: u8,
+    shape: [usize; 3],
+    spacing_mm: [f64; 3],
+) -> Option<f64> {
     let ma: Vec<bool> = a.iter().map(|v| *v == label).collect();
     let mb: Vec<bool> = b.iter().map(|v| *v == label).collect();
     surface_distances(&ma, &mb, shape, spacing_mm).map(|(h, _)| h)
@@ -155,7 +188,13 @@ pub struct SliceDistances {
 }
 
 /// Per-slice contour distances of `label` (volumes shaped (slices, rows, columns)).
-pub fn slice_distances_2d(a: &[u8], b: &[u8], label: u8, shape: [usize; 3], pixel_spacing_mm: [f64; 2]) -> SliceDistances {
+pub fn slice_distances_2d(
+    a: &[u8],
+    b: &[u8],
+    label: u8,
+    shape: [usize; 3],
+    pixel_spacing_mm: [f64; 2],
+) -> SliceDistances {
     let [nz, ny, nx] = shape;
     let n = ny * nx;
     let (mut mcd, mut hd, mut k) = (0.0, 0.0, 0usize);
@@ -173,7 +212,11 @@ pub fn slice_distances_2d(a: &[u8], b: &[u8], label: u8, shape: [usize; 3], pixe
         }
     }
     let avg = |s: f64| (k > 0).then(|| s / k as f64);
-    SliceDistances { mean_contour_distance_mm: avg(mcd), hausdorff_mm: avg(hd), slices: k }
+    SliceDistances {
+        mean_contour_distance_mm: avg(mcd),
+        hausdorff_mm: avg(hd),
+        slices: k,
+    }
 }
 
 #[cfg(test)]
@@ -228,13 +271,28 @@ mod tests {
             }
         }
         // Column spacing 2 mm: surfaces are 3 columns apart at the far sides = 6 mm.
-        assert_eq!(hausdorff_3d_mm(&a, &b, 1, shape, [8.0, 1.0, 2.0]), Some(6.0));
-        assert_eq!(hausdorff_3d_mm(&a, &a, 1, shape, [8.0, 1.0, 2.0]), Some(0.0));
-        assert_eq!(hausdorff_3d_mm(&a, &[0; 100], 1, shape, [8.0, 1.0, 2.0]), None);
-        assert_eq!(hausdorff_3d_mm(&[0; 100], &[0; 100], 1, shape, [8.0, 1.0, 2.0]), Some(0.0));
+        assert_eq!(
+            hausdorff_3d_mm(&a, &b, 1, shape, [8.0, 1.0, 2.0]),
+            Some(6.0)
+        );
+        assert_eq!(
+            hausdorff_3d_mm(&a, &a, 1, shape, [8.0, 1.0, 2.0]),
+            Some(0.0)
+        );
+        assert_eq!(
+            hausdorff_3d_mm(&a, &[0; 100], 1, shape, [8.0, 1.0, 2.0]),
+            None
+        );
+        assert_eq!(
+            hausdorff_3d_mm(&[0; 100], &[0; 100], 1, shape, [8.0, 1.0, 2.0]),
+            Some(0.0)
+        );
         let s = slice_distances_2d(&a, &b, 1, shape, [1.0, 2.0]);
         assert_eq!((s.slices, s.hausdorff_mm), (1, Some(6.0)));
-        assert!(s.mean_contour_distance_mm.is_some_and(|m| m > 0.0 && m < 6.0));
+        assert!(
+            s.mean_contour_distance_mm
+                .is_some_and(|m| m > 0.0 && m < 6.0)
+        );
         let e = slice_distances_2d(&a, &[0; 100], 1, shape, [1.0, 2.0]);
         assert_eq!((e.slices, e.hausdorff_mm), (0, None));
     }

@@ -14,10 +14,12 @@ mod metrics;
 mod reference;
 
 pub use agreement::{Agreement, agreement};
-pub use compare::{PhaseComparison, SliceVolumes, compare_phase};
 pub use body::{BsaFormula, bsa_m2};
+pub use compare::{PhaseComparison, SliceVolumes, compare_phase};
 pub use engine::{Engine, PhaseVolumes};
-pub use function::{Context, Measures, Problem, Ventricle, choose_key_phases, contour_volume_ml, disc_volume_ml};
+pub use function::{
+    Context, Measures, Problem, Ventricle, choose_key_phases, contour_volume_ml, disc_volume_ml,
+};
 pub use metrics::{SliceDistances, dice, hausdorff_3d_mm, slice_distances_2d};
 pub use reference::{Flag, Level, flags};
 
@@ -27,5 +29,6 @@ pub const MYOCARDIAL_DENSITY_G_PER_ML: f64 = 1.05;
 
 /// A measure as JSON: the number if it is known and finite, else null (never NaN).
 pub fn json_number(v: Option<f64>) -> serde_json::Value {
-    v.filter(|x| x.is_finite()).map_or(serde_json::Value::Null, |x| serde_json::json!(x))
+    v.filter(|x| x.is_finite())
+        .map_or(serde_json::Value::Null, |x| serde_json::json!(x))
 }

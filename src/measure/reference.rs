@@ -55,17 +55,83 @@ const LVMI_MEN: (f64, f64) = interval(53.0, 9.0);
 const LVMI_WOMEN: (f64, f64) = interval(42.0, 7.0);
 
 const RANGES: &[Range] = &[
-    Range { measure: "lv_edv_ml", sex: Sex::Female, low: 88.0, high: 161.0, source: TABLE3 },
-    Range { measure: "lv_esv_ml", sex: Sex::Female, low: 31.0, high: 68.0, source: TABLE3 },
-    Range { measure: "lv_sv_ml", sex: Sex::Female, low: 49.0, high: 100.0, source: TABLE3 },
-    Range { measure: "lv_ef_pct", sex: Sex::Female, low: 51.0, high: 70.0, source: TABLE3 },
-    Range { measure: "rv_edv_ml", sex: Sex::Female, low: 85.0, high: 166.0, source: TABLE3 },
-    Range { measure: "rv_esv_ml", sex: Sex::Female, low: 27.0, high: 77.0, source: TABLE3 },
-    Range { measure: "rv_sv_ml", sex: Sex::Female, low: 48.0, high: 99.0, source: TABLE3 },
-    Range { measure: "rv_ef_pct", sex: Sex::Female, low: 47.0, high: 68.0, source: TABLE3 },
-    Range { measure: "lv_ef_pct", sex: Sex::Male, low: EF_MEN.0, high: EF_MEN.1, source: ABSTRACT },
-    Range { measure: "lv_mass_g_m2_index", sex: Sex::Male, low: LVMI_MEN.0, high: LVMI_MEN.1, source: ABSTRACT },
-    Range { measure: "lv_mass_g_m2_index", sex: Sex::Female, low: LVMI_WOMEN.0, high: LVMI_WOMEN.1, source: ABSTRACT },
+    Range {
+        measure: "lv_edv_ml",
+        sex: Sex::Female,
+        low: 88.0,
+        high: 161.0,
+        source: TABLE3,
+    },
+    Range {
+        measure: "lv_esv_ml",
+        sex: Sex::Female,
+        low: 31.0,
+        high: 68.0,
+        source: TABLE3,
+    },
+    Range {
+        measure: "lv_sv_ml",
+        sex: Sex::Female,
+        low: 49.0,
+        high: 100.0,
+        source: TABLE3,
+    },
+    Range {
+        measure: "lv_ef_pct",
+        sex: Sex::Female,
+        low: 51.0,
+        high: 70.0,
+        source: TABLE3,
+    },
+    Range {
+        measure: "rv_edv_ml",
+        sex: Sex::Female,
+        low: 85.0,
+        high: 166.0,
+        source: TABLE3,
+    },
+    Range {
+        measure: "rv_esv_ml",
+        sex: Sex::Female,
+        low: 27.0,
+        high: 77.0,
+        source: TABLE3,
+    },
+    Range {
+        measure: "rv_sv_ml",
+        sex: Sex::Female,
+        low: 48.0,
+        high: 99.0,
+        source: TABLE3,
+    },
+    Range {
+        measure: "rv_ef_pct",
+        sex: Sex::Female,
+        low: 47.0,
+        high: 68.0,
+        source: TABLE3,
+    },
+    Range {
+        measure: "lv_ef_pct",
+        sex: Sex::Male,
+        low: EF_MEN.0,
+        high: EF_MEN.1,
+        source: ABSTRACT,
+    },
+    Range {
+        measure: "lv_mass_g_m2_index",
+        sex: Sex::Male,
+        low: LVMI_MEN.0,
+        high: LVMI_MEN.1,
+        source: ABSTRACT,
+    },
+    Range {
+        measure: "lv_mass_g_m2_index",
+        sex: Sex::Female,
+        low: LVMI_WOMEN.0,
+        high: LVMI_WOMEN.1,
+        source: ABSTRACT,
+    },
 ];
 
 /// Flags for every measure that has a value and a range for `sex`. (Women's EF uses
@@ -74,7 +140,9 @@ pub fn flags(scalars: &[(&'static str, Option<f64>)], sex: Option<Sex>) -> Vec<F
     let Some(sex) = sex else { return Vec::new() };
     let mut out = Vec::new();
     for (name, value) in scalars {
-        let Some(v) = value.filter(|v| v.is_finite()) else { continue };
+        let Some(v) = value.filter(|v| v.is_finite()) else {
+            continue;
+        };
         if let Some(r) = RANGES.iter().find(|r| r.measure == *name && r.sex == sex) {
             let level = if v < r.low {
                 Level::Low
@@ -83,7 +151,14 @@ pub fn flags(scalars: &[(&'static str, Option<f64>)], sex: Option<Sex>) -> Vec<F
             } else {
                 Level::Normal
             };
-            out.push(Flag { measure: r.measure, value: v, low: r.low, high: r.high, level, source: r.source });
+            out.push(Flag {
+                measure: r.measure,
+                value: v,
+                low: r.low,
+                high: r.high,
+                level,
+                source: r.source,
+            });
         }
     }
     out
@@ -95,7 +170,12 @@ mod tests {
 
     #[test]
     fn women_get_table_ranges_and_men_only_what_is_known() {
-        let s = [("lv_edv_ml", Some(170.0)), ("lv_ef_pct", Some(45.0)), ("rv_esv_ml", Some(50.0)), ("lv_mass_g", Some(90.0))];
+        let s = [
+            ("lv_edv_ml", Some(170.0)),
+            ("lv_ef_pct", Some(45.0)),
+            ("rv_esv_ml", Some(50.0)),
+            ("lv_mass_g", Some(90.0)),
+        ];
         let f = flags(&s, Some(Sex::Female));
         let lv = |m: &str| f.iter().find(|x| x.measure == m).map(|x| x.level);
         assert_eq!(lv("lv_edv_ml"), Some(Level::High));

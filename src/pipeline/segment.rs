@@ -64,13 +64,34 @@ pub fn segment_phases(
     for (i, &p) in order.iter().enumerate() {
         let images: Vec<(usize, usize)> = (0..d.slices).map(|s| (p, s)).collect();
         // One phase per call: the window is decided here, once, from the reference.
-        let opts = SegmentOptions { heart_margin_px: None, window, ..options.clone() };
+        let opts = SegmentOptions {
+            heart_margin_px: None,
+            window,
+            ..options.clone()
+        };
         let base = i * d.slices;
-        segmenter.segment_into(cine, &images, &opts, &mut labels, &mut |pr| progress(Progress { done: base + pr.done, total }), cancel)?;
+        segmenter.segment_into(
+            cine,
+            &images,
+            &opts,
+            &mut labels,
+            &mut |pr| {
+                progress(Progress {
+                    done: base + pr.done,
+                    total,
+                })
+            },
+            cancel,
+        )?;
         if i == 0 && options.window.is_none() {
-            window = options.heart_margin_px.and_then(|margin| heart_window(&labels, p, margin));
+            window = options
+                .heart_margin_px
+                .and_then(|margin| heart_window(&labels, p, margin));
         }
-        on_phase(PhaseLabels { phase: p, images: (0..d.slices).map(|s| labels.image(p, s).to_vec()).collect() });
+        on_phase(PhaseLabels {
+            phase: p,
+            images: (0..d.slices).map(|s| labels.image(p, s).to_vec()).collect(),
+        });
     }
     Ok(labels)
 }
@@ -90,7 +111,10 @@ mod tests {
     #[test]
     fn reference_first_then_the_callers_phase_then_the_rest() {
         assert_eq!(phase_order(&[0, 1, 2, 3, 4], 5, None), vec![0, 1, 2, 3, 4]);
-        assert_eq!(phase_order(&[0, 1, 2, 3, 4], 5, Some(3)), vec![0, 3, 1, 2, 4]);
+        assert_eq!(
+            phase_order(&[0, 1, 2, 3, 4], 5, Some(3)),
+            vec![0, 3, 1, 2, 4]
+        );
         // The reference stays first even when the caller's phase is it.
         assert_eq!(phase_order(&[0, 1, 2], 3, Some(0)), vec![0, 1, 2]);
         // ED/ES only: ED is the reference; a current phase outside them changes nothing.

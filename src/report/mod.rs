@@ -115,21 +115,64 @@ pub struct ReportModel {
 
 /// (name, key, unit, digits, index key) of the table, in clinical reading order.
 const ROWS: [(&str, &str, &str, usize, Option<&str>); 10] = [
-    ("LV end-diastolic volume", "lv_edv_ml", "mL", 1, Some("lv_edv_ml_m2_index")),
-    ("LV end-systolic volume", "lv_esv_ml", "mL", 1, Some("lv_esv_ml_m2_index")),
-    ("LV stroke volume", "lv_sv_ml", "mL", 1, Some("lv_sv_ml_m2_index")),
+    (
+        "LV end-diastolic volume",
+        "lv_edv_ml",
+        "mL",
+        1,
+        Some("lv_edv_ml_m2_index"),
+    ),
+    (
+        "LV end-systolic volume",
+        "lv_esv_ml",
+        "mL",
+        1,
+        Some("lv_esv_ml_m2_index"),
+    ),
+    (
+        "LV stroke volume",
+        "lv_sv_ml",
+        "mL",
+        1,
+        Some("lv_sv_ml_m2_index"),
+    ),
     ("LV ejection fraction", "lv_ef_pct", "%", 1, None),
     ("LV mass", "lv_mass_g", "g", 1, Some("lv_mass_g_m2_index")),
-    ("Cardiac output", "lv_cardiac_output_l_min", "L/min", 2, Some("lv_cardiac_index_l_min_m2")),
-    ("RV end-diastolic volume", "rv_edv_ml", "mL", 1, Some("rv_edv_ml_m2_index")),
-    ("RV end-systolic volume", "rv_esv_ml", "mL", 1, Some("rv_esv_ml_m2_index")),
-    ("RV stroke volume", "rv_sv_ml", "mL", 1, Some("rv_sv_ml_m2_index")),
+    (
+        "Cardiac output",
+        "lv_cardiac_output_l_min",
+        "L/min",
+        2,
+        Some("lv_cardiac_index_l_min_m2"),
+    ),
+    (
+        "RV end-diastolic volume",
+        "rv_edv_ml",
+        "mL",
+        1,
+        Some("rv_edv_ml_m2_index"),
+    ),
+    (
+        "RV end-systolic volume",
+        "rv_esv_ml",
+        "mL",
+        1,
+        Some("rv_esv_ml_m2_index"),
+    ),
+    (
+        "RV stroke volume",
+        "rv_sv_ml",
+        "mL",
+        1,
+        Some("rv_sv_ml_m2_index"),
+    ),
     ("RV ejection fraction", "rv_ef_pct", "%", 1, None),
 ];
 
 /// How values are printed: the JSON value rounded to `digits`.
 pub fn format_value(v: Option<f64>, digits: usize) -> String {
-    v.filter(|x| x.is_finite()).map_or_else(|| "-".to_string(), |x| format!("{x:.digits$}"))
+    v.filter(|x| x.is_finite())
+        .map_or_else(|| "-".to_string(), |x| format!("{x:.digits$}"))
 }
 
 /// The measures table as printed.
@@ -142,7 +185,11 @@ pub fn measure_rows(m: &Measures) -> Vec<MeasureRow> {
             let flag_of = |k: &str| m.flags.iter().find(|f| f.measure == k);
             let flag = flag_of(key).or_else(|| index.and_then(flag_of));
             let range = flag.map_or(String::new(), |f| {
-                let per = if Some(f.measure) == index { format!("{unit}/m²") } else { unit.to_string() };
+                let per = if Some(f.measure) == index {
+                    format!("{unit}/m²")
+                } else {
+                    unit.to_string()
+                };
                 format!("{:.0}-{:.0} {per}", f.low, f.high)
             });
             // An impossible value is not printed as a measurement.
@@ -150,8 +197,18 @@ pub fn measure_rows(m: &Measures) -> Vec<MeasureRow> {
             MeasureRow {
                 name,
                 unit,
-                value: if impossible { "IMPOSSIBLE".into() } else { format_value(get(key), digits) },
-                indexed: index.map_or(String::new(), |k| if get(k).is_some() { format_value(get(k), digits) } else { String::new() }),
+                value: if impossible {
+                    "IMPOSSIBLE".into()
+                } else {
+                    format_value(get(key), digits)
+                },
+                indexed: index.map_or(String::new(), |k| {
+                    if get(k).is_some() {
+                        format_value(get(k), digits)
+                    } else {
+                        String::new()
+                    }
+                }),
                 range,
                 flag: flag.map(|f| f.level),
             }
@@ -161,7 +218,13 @@ pub fn measure_rows(m: &Measures) -> Vec<MeasureRow> {
 
 /// Builds the report. `contours` are the reviewed contours when there is a session or an
 /// edit; otherwise contours are traced from `labels` for display.
-pub fn build(study: &Study, labels: &LabelStack, contours: Option<&ContourSet>, m: &Measures, o: &ReportOptions) -> Result<ReportModel, ReportError> {
+pub fn build(
+    study: &Study,
+    labels: &LabelStack,
+    contours: Option<&ContourSet>,
+    m: &Measures,
+    o: &ReportOptions,
+) -> Result<ReportModel, ReportError> {
     if !labels.any_annotated() {
         return Err(ReportError::NoLabels);
     }
@@ -175,7 +238,10 @@ pub fn build(study: &Study, labels: &LabelStack, contours: Option<&ContourSet>, 
     };
     let p = &study.patient;
     let i = &study.info;
-    let opt = |v: Option<String>| v.filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "-".into());
+    let opt = |v: Option<String>| {
+        v.filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| "-".into())
+    };
     let sex = match o.sex.or(p.sex) {
         Some(Sex::Female) => "female",
         Some(Sex::Male) => "male",
@@ -187,26 +253,75 @@ pub fn build(study: &Study, labels: &LabelStack, contours: Option<&ContourSet>, 
         header.push(("Patient".into(), "Anonymised".into()));
         header.push(("Patient ID".into(), "-".into()));
     } else {
-        header.push(("Patient".into(), opt(p.name.clone().map(|n| n.replace('^', " ").trim().to_string()))));
+        header.push((
+            "Patient".into(),
+            opt(p
+                .name
+                .clone()
+                .map(|n| n.replace('^', " ").trim().to_string())),
+        ));
         header.push(("Patient ID".into(), opt(p.id.clone())));
     }
     header.push(("Sex".into(), sex.into()));
-    header.push(("Age".into(), o.age_years.or(p.age_years).map_or("-".into(), |a| format!("{a:.0} years"))));
-    header.push(("Height".into(), format_value(o.height_cm.or(p.height_cm), 0) + " cm"));
-    header.push(("Weight".into(), format_value(o.weight_kg.or(p.weight_kg), 0) + " kg"));
+    header.push((
+        "Age".into(),
+        o.age_years
+            .or(p.age_years)
+            .map_or("-".into(), |a| format!("{a:.0} years")),
+    ));
+    header.push((
+        "Height".into(),
+        format_value(o.height_cm.or(p.height_cm), 0) + " cm",
+    ));
+    header.push((
+        "Weight".into(),
+        format_value(o.weight_kg.or(p.weight_kg), 0) + " kg",
+    ));
     header.push(("BSA".into(), format_value(m.bsa_m2, 2) + " m²"));
     if !o.anonymize {
-        header.push(("Study date".into(), i.study_date.as_deref().map_or("-".into(), crate::study::display_date)));
+        header.push((
+            "Study date".into(),
+            i.study_date
+                .as_deref()
+                .map_or("-".into(), crate::study::display_date),
+        ));
     }
-    let scanner = [i.manufacturer.clone(), i.model.clone(), i.field_strength_t.map(|t| format!("{t:.1} T"))].into_iter().flatten().collect::<Vec<_>>().join(" ");
-    header.push(("Scanner".into(), if scanner.is_empty() { "-".into() } else { scanner }));
-    header.push(("Heart rate".into(), format_value(m.heart_rate_bpm, 0) + " bpm"));
+    let scanner = [
+        i.manufacturer.clone(),
+        i.model.clone(),
+        i.field_strength_t.map(|t| format!("{t:.1} T")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
+    header.push((
+        "Scanner".into(),
+        if scanner.is_empty() {
+            "-".into()
+        } else {
+            scanner
+        },
+    ));
+    header.push((
+        "Heart rate".into(),
+        format_value(m.heart_rate_bpm, 0) + " bpm",
+    ));
     let d = study.cine.dims();
     let g = &study.cine.geometry;
-    header.push(("Cine".into(), format!("{} slices x {} phases", d.slices, d.phases)));
+    header.push((
+        "Cine".into(),
+        format!("{} slices x {} phases", d.slices, d.phases),
+    ));
     header.push((
         "Voxels".into(),
-        format!("{:.2} x {:.2} x {} mm", g.pixel_spacing_mm[1], g.pixel_spacing_mm[0], g.slice_spacing_mm().map_or("-".into(), |s| format!("{s:.1}"))),
+        format!(
+            "{:.2} x {:.2} x {} mm",
+            g.pixel_spacing_mm[1],
+            g.pixel_spacing_mm[0],
+            g.slice_spacing_mm()
+                .map_or("-".into(), |s| format!("{s:.1}"))
+        ),
     ));
     let key_phases = format!(
         "End-diastole: phase {}; end-systole: phase {} (1-based). Volumes by summation of the contoured slices.",
@@ -227,24 +342,50 @@ pub fn build(study: &Study, labels: &LabelStack, contours: Option<&ContourSet>, 
         ed_phase: m.ed_phase,
         es_phase: m.es_phase,
         edited,
-        warnings: m.problems().into_iter().map(|p| p.reason).chain(study.warnings.iter().cloned()).collect(),
-        reviewer: o.reviewer.clone().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "-".into()),
-        conclusion: o.conclusion.clone().filter(|s| !s.trim().is_empty()).unwrap_or_else(|| "-".into()),
-        footer: format!("Systole {} | model {} | generated {}", env!("CARGO_PKG_VERSION"), o.model, format_utc(o.generated_secs)),
+        warnings: m
+            .problems()
+            .into_iter()
+            .map(|p| p.reason)
+            .chain(study.warnings.iter().cloned())
+            .collect(),
+        reviewer: o
+            .reviewer
+            .clone()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| "-".into()),
+        conclusion: o
+            .conclusion
+            .clone()
+            .filter(|s| !s.trim().is_empty())
+            .unwrap_or_else(|| "-".into()),
+        footer: format!(
+            "Systole {} | model {} | generated {}",
+            env!("CARGO_PKG_VERSION"),
+            o.model,
+            format_utc(o.generated_secs)
+        ),
         metadata_title: "Cardiac MR report".into(),
         generated_secs: o.generated_secs,
     })
 }
-
 
 fn edited_lines(set: &ContourSet) -> Vec<String> {
     let d = set.dims();
     let mut out = Vec::new();
     for p in 0..d.phases {
         for s in 0..d.slices {
-            let manual: Vec<&str> = set.image(p, s).filter(|(_, c)| c.source == Source::Manual).map(|(st, _)| st.title()).collect();
+            let manual: Vec<&str> = set
+                .image(p, s)
+                .filter(|(_, c)| c.source == Source::Manual)
+                .map(|(st, _)| st.title())
+                .collect();
             if !manual.is_empty() {
-                out.push(format!("Slice {}, phase {}: {}", s + 1, p + 1, manual.join(", ")));
+                out.push(format!(
+                    "Slice {}, phase {}: {}",
+                    s + 1,
+                    p + 1,
+                    manual.join(", ")
+                ));
             }
         }
     }
@@ -255,12 +396,29 @@ fn edited_lines(set: &ContourSet) -> Vec<String> {
 /// cropped around the heart (the same crop for all six).
 fn panels(study: &Study, set: &ContourSet, m: &Measures, anonymize: bool) -> Vec<ReportImage> {
     let d = study.cine.dims();
-    let (Some(ed), Some(es)) = (m.ed_phase, m.es_phase) else { return Vec::new() };
-    let lv_slices: Vec<usize> = (0..d.slices).filter(|&s| set.get((ed, s, Structure::LvEndo)).is_some() || set.get((ed, s, Structure::LvEpi)).is_some()).collect();
-    let (Some(&first), Some(&last)) = (lv_slices.first(), lv_slices.last()) else { return Vec::new() };
-    let area = |s: usize| set.get((ed, s, Structure::LvEpi)).or_else(|| set.get((ed, s, Structure::LvEndo))).map_or(0.0, |c| crate::contour::area(&c.points));
+    let (Some(ed), Some(es)) = (m.ed_phase, m.es_phase) else {
+        return Vec::new();
+    };
+    let lv_slices: Vec<usize> = (0..d.slices)
+        .filter(|&s| {
+            set.get((ed, s, Structure::LvEndo)).is_some()
+                || set.get((ed, s, Structure::LvEpi)).is_some()
+        })
+        .collect();
+    let (Some(&first), Some(&last)) = (lv_slices.first(), lv_slices.last()) else {
+        return Vec::new();
+    };
+    let area = |s: usize| {
+        set.get((ed, s, Structure::LvEpi))
+            .or_else(|| set.get((ed, s, Structure::LvEndo)))
+            .map_or(0.0, |c| crate::contour::area(&c.points))
+    };
     // The base is the end of the stack where the ventricle is wider.
-    let (basal, apical) = if area(first) >= area(last) { (first, last) } else { (last, first) };
+    let (basal, apical) = if area(first) >= area(last) {
+        (first, last)
+    } else {
+        (last, first)
+    };
     let mid = lv_slices[lv_slices.len() / 2];
     // Crop: every contour at ED and ES, plus a margin.
     let (mut c0, mut r0, mut c1, mut r1) = (f64::MAX, f64::MAX, f64::MIN, f64::MIN);
@@ -274,9 +432,18 @@ fn panels(study: &Study, set: &ContourSet, m: &Measures, anonymize: bool) -> Vec
     let margin = 12.0;
     let side = ((c1 - c0).max(r1 - r0) + 2.0 * margin).max(48.0);
     let (cx, cy) = ((c0 + c1) / 2.0, (r0 + r1) / 2.0);
-    let clamp = |lo: f64, n: usize| lo.round().clamp(0.0, (n as f64 - side.min(n as f64)).max(0.0)) as usize;
-    let (x0, y0) = (clamp(cx - side / 2.0, d.columns), clamp(cy - side / 2.0, d.rows));
-    let (w, h) = ((side as usize).min(d.columns - x0), (side as usize).min(d.rows - y0));
+    let clamp = |lo: f64, n: usize| {
+        lo.round()
+            .clamp(0.0, (n as f64 - side.min(n as f64)).max(0.0)) as usize
+    };
+    let (x0, y0) = (
+        clamp(cx - side / 2.0, d.columns),
+        clamp(cy - side / 2.0, d.rows),
+    );
+    let (w, h) = (
+        (side as usize).min(d.columns - x0),
+        (side as usize).min(d.rows - y0),
+    );
     let (lo, hi) = display_window(study);
     let band_c = (d.columns as f64 * 0.1) as usize;
     let band_r = (d.rows as f64 * 0.1) as usize;
@@ -287,14 +454,36 @@ fn panels(study: &Study, set: &ContourSet, m: &Measures, anonymize: bool) -> Vec
             let mut gray = Vec::with_capacity(w * h);
             for r in y0..y0 + h {
                 for c in x0..x0 + w {
-                    let in_band = r < band_r || c < band_c || r >= d.rows - band_r || c >= d.columns - band_c;
+                    let in_band =
+                        r < band_r || c < band_c || r >= d.rows - band_r || c >= d.columns - band_c;
                     let v = img.get(r * d.columns + c).copied().unwrap_or(0.0);
-                    let g = if anonymize && in_band { 0 } else { (((v - lo) / (hi - lo).max(1e-6)).clamp(0.0, 1.0) * 255.0).round() as u8 };
+                    let g = if anonymize && in_band {
+                        0
+                    } else {
+                        (((v - lo) / (hi - lo).max(1e-6)).clamp(0.0, 1.0) * 255.0).round() as u8
+                    };
                     gray.push(g);
                 }
             }
-            let contours = set.image(p, s).map(|(st, c)| (st, c.points.iter().map(|v| [v[0] - x0 as f64, v[1] - y0 as f64]).collect())).collect();
-            out.push(ReportImage { caption: format!("{name} (slice {}), {ph_name} (phase {})", s + 1, p + 1), columns: w as u32, rows: h as u32, gray, contours });
+            let contours = set
+                .image(p, s)
+                .map(|(st, c)| {
+                    (
+                        st,
+                        c.points
+                            .iter()
+                            .map(|v| [v[0] - x0 as f64, v[1] - y0 as f64])
+                            .collect(),
+                    )
+                })
+                .collect();
+            out.push(ReportImage {
+                caption: format!("{name} (slice {}), {ph_name} (phase {})", s + 1, p + 1),
+                columns: w as u32,
+                rows: h as u32,
+                gray,
+                contours,
+            });
         }
     }
     out
@@ -304,7 +493,12 @@ fn panels(study: &Study, set: &ContourSet, m: &Measures, anonymize: bool) -> Vec
 fn display_window(study: &Study) -> (f32, f32) {
     let data = study.cine.data();
     let step = (data.len() / 200_000).max(1);
-    let mut v: Vec<f32> = data.iter().step_by(step).copied().filter(|x| x.is_finite()).collect();
+    let mut v: Vec<f32> = data
+        .iter()
+        .step_by(step)
+        .copied()
+        .filter(|x| x.is_finite())
+        .collect();
     if v.is_empty() {
         return (0.0, 1.0);
     }
@@ -316,10 +510,15 @@ fn display_window(study: &Study) -> (f32, f32) {
 /// Seconds since 1970, now; or SOURCE_DATE_EPOCH when set (reproducible reports, as the
 /// reproducible-builds convention has it).
 pub fn now_secs() -> i64 {
-    if let Some(s) = std::env::var("SOURCE_DATE_EPOCH").ok().and_then(|v| v.trim().parse::<i64>().ok()) {
+    if let Some(s) = std::env::var("SOURCE_DATE_EPOCH")
+        .ok()
+        .and_then(|v| v.trim().parse::<i64>().ok())
+    {
         return s;
     }
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()) as i64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs()) as i64
 }
 
 /// Seconds since 1970 as "YYYY-MM-DD HH:MM UTC".
@@ -346,7 +545,8 @@ pub fn civil(secs: i64) -> [i64; 5] {
 
 /// The built-in model's "name version" from its card.
 pub fn builtin_model_name() -> String {
-    let card: serde_json::Value = serde_json::from_str(crate::segment::BUILTIN_CARD).unwrap_or_default();
+    let card: serde_json::Value =
+        serde_json::from_str(crate::segment::BUILTIN_CARD).unwrap_or_default();
     let name = card["name"].as_str().unwrap_or("sax");
     match card["version"].as_str() {
         Some(v) => format!("{name} {v}"),

@@ -52,25 +52,48 @@ fn colour((r, g, b): (u8, u8, u8)) -> rgb::Color {
 }
 
 fn fill_of(c: rgb::Color) -> Fill {
-    Fill { paint: c.into(), opacity: NormalizedF32::ONE, rule: FillRule::NonZero }
+    Fill {
+        paint: c.into(),
+        opacity: NormalizedF32::ONE,
+        rule: FillRule::NonZero,
+    }
 }
 
 fn stroke_of(c: rgb::Color, width: f32) -> Stroke {
-    Stroke { paint: c.into(), width, ..Stroke::default() }
+    Stroke {
+        paint: c.into(),
+        width,
+        ..Stroke::default()
+    }
 }
 
 impl Pen<'_, '_> {
     fn text(&mut self, x: f32, y: f32, size: f32, text: &str, ink: (u8, u8, u8)) {
         self.s.set_fill(Some(fill_of(colour(ink))));
         self.s.set_stroke(None);
-        self.s.draw_text(Point::from_xy(x, y), self.font.clone(), size, text, false, TextDirection::Auto);
+        self.s.draw_text(
+            Point::from_xy(x, y),
+            self.font.clone(),
+            size,
+            text,
+            false,
+            TextDirection::Auto,
+        );
     }
 
     /// Heavier text: the light face filled and outlined thinly (the one face embedded).
     fn strong(&mut self, x: f32, y: f32, size: f32, text: &str) {
         self.s.set_fill(Some(fill_of(colour(INK))));
-        self.s.set_stroke(Some(stroke_of(colour(INK), size * 0.035)));
-        self.s.draw_text(Point::from_xy(x, y), self.font.clone(), size, text, false, TextDirection::Auto);
+        self.s
+            .set_stroke(Some(stroke_of(colour(INK), size * 0.035)));
+        self.s.draw_text(
+            Point::from_xy(x, y),
+            self.font.clone(),
+            size,
+            text,
+            false,
+            TextDirection::Auto,
+        );
         self.s.set_stroke(None);
     }
 
@@ -78,7 +101,14 @@ impl Pen<'_, '_> {
         let w = self.mono_metrics.width(text, size);
         self.s.set_fill(Some(fill_of(colour(ink))));
         self.s.set_stroke(None);
-        self.s.draw_text(Point::from_xy(right - w, y), self.mono.clone(), size, text, false, TextDirection::Auto);
+        self.s.draw_text(
+            Point::from_xy(right - w, y),
+            self.mono.clone(),
+            size,
+            text,
+            false,
+            TextDirection::Auto,
+        );
     }
 
     fn line(&mut self, a: (f32, f32), b: (f32, f32), width: f32, ink: rgb::Color) {
@@ -130,11 +160,16 @@ impl Pen<'_, '_> {
 
 /// Writes the report as PDF/A-2b bytes.
 pub fn render(model: &ReportModel) -> Result<Vec<u8>, ReportError> {
-    let font = Font::new(krilla::Data::from(TEXT_FONT), 0).ok_or_else(|| ReportError::Pdf("the text font cannot be read".into()))?;
-    let mono = Font::new(krilla::Data::from(MONO_FONT), 0).ok_or_else(|| ReportError::Pdf("the number font cannot be read".into()))?;
+    let font = Font::new(krilla::Data::from(TEXT_FONT), 0)
+        .ok_or_else(|| ReportError::Pdf("the text font cannot be read".into()))?;
+    let mono = Font::new(krilla::Data::from(MONO_FONT), 0)
+        .ok_or_else(|| ReportError::Pdf("the number font cannot be read".into()))?;
     let metrics = Metrics::new(TEXT_FONT);
     let mono_metrics = Metrics::new(MONO_FONT);
-    let settings = SerializeSettings { configuration: Configuration::new_with_validator(Validator::A2_B), ..SerializeSettings::default() };
+    let settings = SerializeSettings {
+        configuration: Configuration::new_with_validator(Validator::A2_B),
+        ..SerializeSettings::default()
+    };
     let mut doc = Document::new_with(settings);
     doc.set_metadata(
         Metadata::new()
@@ -148,14 +183,25 @@ pub fn render(model: &ReportModel) -> Result<Vec<u8>, ReportError> {
     for page_no in 1..=PAGES {
         let mut page = doc.start_page_with(PageSettings::new(size));
         let mut surface = page.surface();
-        let mut pen = Pen { s: &mut surface, font: font.clone(), mono: mono.clone(), metrics: &metrics, mono_metrics: &mono_metrics };
+        let mut pen = Pen {
+            s: &mut surface,
+            font: font.clone(),
+            mono: mono.clone(),
+            metrics: &metrics,
+            mono_metrics: &mono_metrics,
+        };
         if page_no == 1 {
             page_one(&mut pen, model, w);
         } else {
             page_two(&mut pen, model, w, h);
         }
         let footer = format!("{} | page {page_no} of {PAGES}", model.footer);
-        pen.line((MARGIN, h - 36.0), (w - MARGIN, h - 36.0), 0.5, colour(GREY));
+        pen.line(
+            (MARGIN, h - 36.0),
+            (w - MARGIN, h - 36.0),
+            0.5,
+            colour(GREY),
+        );
         pen.text(MARGIN, h - 24.0, 7.5, &footer, GREY);
         surface.finish();
         page.finish();
@@ -165,7 +211,14 @@ pub fn render(model: &ReportModel) -> Result<Vec<u8>, ReportError> {
 
 fn date_time(secs: i64) -> DateTime {
     let [y, mo, d, h, mi] = super::civil(secs);
-    DateTime::new(y.clamp(0, 9999) as u16).month(mo as u8).day(d as u8).hour(h as u8).minute(mi as u8).second(0).utc_offset_hour(0).utc_offset_minute(0)
+    DateTime::new(y.clamp(0, 9999) as u16)
+        .month(mo as u8)
+        .day(d as u8)
+        .hour(h as u8)
+        .minute(mi as u8)
+        .second(0)
+        .utc_offset_hour(0)
+        .utc_offset_minute(0)
 }
 
 fn page_one(pen: &mut Pen, m: &ReportModel, w: f32) {
@@ -181,7 +234,13 @@ fn page_one(pen: &mut Pen, m: &ReportModel, w: f32) {
         let yy = y + row as f32 * 13.0;
         pen.text(x, yy, 8.5, k, GREY);
         let lines = pen.metrics.wrap(v, 9.0, col_w - 78.0);
-        pen.text(x + 72.0, yy, 9.0, lines.first().map_or("", String::as_str), INK);
+        pen.text(
+            x + 72.0,
+            yy,
+            9.0,
+            lines.first().map_or("", String::as_str),
+            INK,
+        );
     }
     y += rows as f32 * 13.0 + 10.0;
     pen.line((MARGIN, y), (w - MARGIN, y), 0.6, colour(GREY));
@@ -204,7 +263,13 @@ fn page_one(pen: &mut Pen, m: &ReportModel, w: f32) {
     y += 13.0;
     for (i, r) in m.rows.iter().enumerate() {
         if i % 2 == 0 {
-            pen.rect(MARGIN, y - 10.0, w - 2.0 * MARGIN, 14.0, rgb::Color::new(242, 242, 242));
+            pen.rect(
+                MARGIN,
+                y - 10.0,
+                w - 2.0 * MARGIN,
+                14.0,
+                rgb::Color::new(242, 242, 242),
+            );
         }
         pen.text(MARGIN + 2.0, y, 9.5, r.name, INK);
         pen.mono_right(x_value, y, 9.5, &r.value, INK);
@@ -230,10 +295,24 @@ fn page_one(pen: &mut Pen, m: &ReportModel, w: f32) {
         pen.strong(MARGIN, y, 10.0, "Warnings");
         y += 12.0;
         // At most eight lines, so that the volume curve still fits on the page.
-        let lines: Vec<String> = m.warnings.iter().flat_map(|text| pen.metrics.wrap(text, 8.5, w - 2.0 * MARGIN)).collect();
+        let lines: Vec<String> = m
+            .warnings
+            .iter()
+            .flat_map(|text| pen.metrics.wrap(text, 8.5, w - 2.0 * MARGIN))
+            .collect();
         for (i, line) in lines.iter().enumerate() {
             let last = i == 7 && lines.len() > 8;
-            pen.text(MARGIN, y, 8.5, if last { "... more in the session's measures (systole measure --json)" } else { line }, INK);
+            pen.text(
+                MARGIN,
+                y,
+                8.5,
+                if last {
+                    "... more in the session's measures (systole measure --json)"
+                } else {
+                    line
+                },
+                INK,
+            );
             y += 11.0;
             if last {
                 break;
@@ -251,10 +330,18 @@ fn page_two(pen: &mut Pen, m: &ReportModel, w: f32, h: f32) {
     pen.strong(MARGIN, y, 12.0, "Contours at end-diastole and end-systole");
     y += 12.0;
     let gap = 10.0;
-    let cell = ((w - 2.0 * MARGIN - gap) / 2.0).min(((h - 380.0) / 3.0) - 14.0).max(60.0);
+    let cell = ((w - 2.0 * MARGIN - gap) / 2.0)
+        .min(((h - 380.0) / 3.0) - 14.0)
+        .max(60.0);
     let x0 = (w - (2.0 * cell + gap)) / 2.0;
     if m.images.is_empty() {
-        pen.text(MARGIN, y + 12.0, 9.0, "No images: ED or ES is unknown, or no LV contour at ED.", INK);
+        pen.text(
+            MARGIN,
+            y + 12.0,
+            9.0,
+            "No images: ED or ES is unknown, or no LV contour at ED.",
+            INK,
+        );
     }
     for (i, img) in m.images.iter().enumerate() {
         let (row, col) = (i / 2, i % 2);
@@ -270,12 +357,24 @@ fn page_two(pen: &mut Pen, m: &ReportModel, w: f32, h: f32) {
     y += 14.0;
     let room = ((h - 200.0 - y) / 11.0).max(1.0) as usize;
     if m.edited.is_empty() {
-        pen.text(MARGIN, y, 9.0, "None: every contour is as the network drew it.", INK);
+        pen.text(
+            MARGIN,
+            y,
+            9.0,
+            "None: every contour is as the network drew it.",
+            INK,
+        );
         y += 11.0;
     }
     for (i, e) in m.edited.iter().enumerate() {
         if i + 1 == room && m.edited.len() > room {
-            pen.text(MARGIN, y, 9.0, &format!("... and {} more images", m.edited.len() - i), INK);
+            pen.text(
+                MARGIN,
+                y,
+                9.0,
+                &format!("... and {} more images", m.edited.len() - i),
+                INK,
+            );
             y += 11.0;
             break;
         }
@@ -289,7 +388,12 @@ fn page_two(pen: &mut Pen, m: &ReportModel, w: f32, h: f32) {
     pen.text(MARGIN + 72.0, y, 9.5, &m.reviewer, INK);
     y += 14.0;
     pen.text(MARGIN, y, 8.5, "Conclusion", GREY);
-    for line in pen.metrics.wrap(&m.conclusion, 9.5, w - 2.0 * MARGIN - 72.0).into_iter().take(8) {
+    for line in pen
+        .metrics
+        .wrap(&m.conclusion, 9.5, w - 2.0 * MARGIN - 72.0)
+        .into_iter()
+        .take(8)
+    {
         pen.text(MARGIN + 72.0, y, 9.5, &line, INK);
         y += 12.0;
     }
@@ -311,14 +415,29 @@ fn image(pen: &mut Pen, img: &super::ReportImage, x: f32, y: f32, cell: f32) {
     pen.s.pop();
     for (st, poly) in &img.contours {
         // Pixel centres sit half a pixel inside the picture's edge.
-        let pts: Vec<(f32, f32)> = poly.iter().map(|p| (x + (p[0] as f32 + 0.5) * scale, y + (p[1] as f32 + 0.5) * scale)).collect();
+        let pts: Vec<(f32, f32)> = poly
+            .iter()
+            .map(|p| {
+                (
+                    x + (p[0] as f32 + 0.5) * scale,
+                    y + (p[1] as f32 + 0.5) * scale,
+                )
+            })
+            .collect();
         pen.polyline(&pts, true, 1.1, contour_colour(*st));
     }
 }
 
 /// LV and RV volume against phase, with ED and ES marked.
 fn curve(pen: &mut Pen, m: &ReportModel, x: f32, y: f32, w: f32, h: f32) {
-    let vals: Vec<f64> = m.lv_ml.iter().chain(&m.rv_ml).flatten().copied().filter(|v| v.is_finite()).collect();
+    let vals: Vec<f64> = m
+        .lv_ml
+        .iter()
+        .chain(&m.rv_ml)
+        .flatten()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
     let n = m.lv_ml.len().max(m.rv_ml.len());
     let (left, bottom) = (x + 36.0, y + h - 22.0);
     let (pw, ph) = (w - 46.0, h - 32.0);
@@ -330,7 +449,13 @@ fn curve(pen: &mut Pen, m: &ReportModel, x: f32, y: f32, w: f32, h: f32) {
     }
     let top_ml = vals.iter().copied().fold(0.0, f64::max) * 1.1;
     let top_ml = if top_ml > 0.0 { top_ml } else { 1.0 };
-    let px = |p: usize| left + if n > 1 { p as f32 / (n - 1) as f32 * pw } else { pw / 2.0 };
+    let px = |p: usize| {
+        left + if n > 1 {
+            p as f32 / (n - 1) as f32 * pw
+        } else {
+            pw / 2.0
+        }
+    };
     let py = |v: f64| bottom - (v / top_ml) as f32 * ph;
     // Axis ticks: 0, half, top (mL); phases 1 and n.
     for v in [0.0, top_ml / 2.0, top_ml] {
@@ -344,7 +469,12 @@ fn curve(pen: &mut Pen, m: &ReportModel, x: f32, y: f32, w: f32, h: f32) {
     pen.text(left + pw / 2.0 - 12.0, bottom + 19.0, 7.5, "phase", GREY);
     for (p, label) in [(m.ed_phase, "ED"), (m.es_phase, "ES")] {
         if let Some(p) = p.filter(|p| *p < n) {
-            pen.line((px(p), y), (px(p), bottom), 0.6, rgb::Color::new(150, 150, 220));
+            pen.line(
+                (px(p), y),
+                (px(p), bottom),
+                0.6,
+                rgb::Color::new(150, 150, 220),
+            );
             pen.text(px(p) + 2.0, y + 8.0, 7.5, label, GREY);
         }
     }

@@ -7,16 +7,24 @@ pub struct Metrics {
 
 impl Metrics {
     pub fn new(data: &'static [u8]) -> Metrics {
-        Metrics { face: ttf_parser::Face::parse(data, 0).ok() }
+        Metrics {
+            face: ttf_parser::Face::parse(data, 0).ok(),
+        }
     }
 
     /// Width of `text` at `size` points (no kerning; a fallback of 0.55 em per character
     /// if the font cannot be read).
     pub fn width(&self, text: &str, size: f32) -> f32 {
-        let Some(face) = &self.face else { return text.chars().count() as f32 * 0.55 * size };
+        let Some(face) = &self.face else {
+            return text.chars().count() as f32 * 0.55 * size;
+        };
         let upem = face.units_per_em() as f32;
         text.chars()
-            .map(|c| face.glyph_index(c).and_then(|g| face.glyph_hor_advance(g)).map_or(0.55 * upem, f32::from))
+            .map(|c| {
+                face.glyph_index(c)
+                    .and_then(|g| face.glyph_hor_advance(g))
+                    .map_or(0.55 * upem, f32::from)
+            })
             .sum::<f32>()
             * size
             / upem
@@ -29,7 +37,11 @@ impl Metrics {
         for para in text.split('\n') {
             let mut line = String::new();
             for word in para.split_whitespace() {
-                let candidate = if line.is_empty() { word.to_string() } else { format!("{line} {word}") };
+                let candidate = if line.is_empty() {
+                    word.to_string()
+                } else {
+                    format!("{line} {word}")
+                };
                 if self.width(&candidate, size) <= max_width || line.is_empty() {
                     line = candidate;
                 } else {

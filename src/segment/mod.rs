@@ -26,16 +26,26 @@ pub static BUILTIN_CARD: &str = include_str!("../../assets/models/sax.json");
 #[derive(Debug, thiserror::Error)]
 pub enum SegmentError {
     #[error("cannot read model weights {path}: {source}")]
-    ReadWeights { path: PathBuf, source: std::io::Error },
+    ReadWeights {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("model weights {origin} are unusable: {source}")]
     Weights { origin: String, source: WeightError },
     #[error("image ({phase}, {slice}) is outside the {phases} x {slices} cine")]
-    OutOfRange { phase: usize, slice: usize, phases: usize, slices: usize },
+    OutOfRange {
+        phase: usize,
+        slice: usize,
+        phases: usize,
+        slices: usize,
+    },
     #[error("the label stack does not match the cine's shape")]
     Shape,
     #[error("segmentation cancelled after {done} of {total} images")]
     Cancelled { done: usize, total: usize },
-    #[error("the cine's pixel spacing {0:?} mm is unusable; the network needs it to resample the images to its {1} mm pixels")]
+    #[error(
+        "the cine's pixel spacing {0:?} mm is unusable; the network needs it to resample the images to its {1} mm pixels"
+    )]
     Spacing([f64; 2], f64),
     #[error("network failure: {0}")]
     Network(#[from] candle_core::Error),
@@ -61,7 +71,12 @@ pub struct SegmentOptions {
 
 impl Default for SegmentOptions {
     fn default() -> Self {
-        SegmentOptions { largest_component: true, batch: 4, heart_margin_px: Some(DEFAULT_HEART_MARGIN_PX), window: None }
+        SegmentOptions {
+            largest_component: true,
+            batch: 4,
+            heart_margin_px: Some(DEFAULT_HEART_MARGIN_PX),
+            window: None,
+        }
     }
 }
 
@@ -99,13 +114,22 @@ impl Segmenter {
 
     /// A safetensors file with the same parameter names (e.g. a retrained model).
     pub fn from_file(path: &Path) -> Result<Segmenter, SegmentError> {
-        let bytes = std::fs::read(path).map_err(|source| SegmentError::ReadWeights { path: path.to_path_buf(), source })?;
+        let bytes = std::fs::read(path).map_err(|source| SegmentError::ReadWeights {
+            path: path.to_path_buf(),
+            source,
+        })?;
         Self::from_bytes(&bytes, &path.display().to_string())
     }
 
     pub fn from_bytes(bytes: &[u8], origin: &str) -> Result<Segmenter, SegmentError> {
-        let net = SaxNet::from_safetensors(bytes).map_err(|source| SegmentError::Weights { origin: origin.to_string(), source })?;
-        Ok(Segmenter { net, origin: origin.to_string() })
+        let net = SaxNet::from_safetensors(bytes).map_err(|source| SegmentError::Weights {
+            origin: origin.to_string(),
+            source,
+        })?;
+        Ok(Segmenter {
+            net,
+            origin: origin.to_string(),
+        })
     }
 
     pub fn origin(&self) -> &str {
@@ -125,7 +149,9 @@ impl Segmenter {
         cancel: &AtomicBool,
     ) -> Result<LabelStack, SegmentError> {
         let d = cine.dims();
-        let order: Vec<(usize, usize)> = (0..d.phases).flat_map(|p| (0..d.slices).map(move |s| (p, s))).collect();
+        let order: Vec<(usize, usize)> = (0..d.phases)
+            .flat_map(|p| (0..d.slices).map(move |s| (p, s)))
+            .collect();
         let mut labels = LabelStack::empty(d);
         self.segment_into(cine, &order, options, &mut labels, progress, cancel)?;
         Ok(labels)
@@ -149,10 +175,21 @@ impl Segmenter {
         if labels.dims() != d {
             return Err(SegmentError::Shape);
         }
-        if let Some(&(phase, slice)) = order.iter().find(|&&(p, s)| p >= d.phases || s >= d.slices) {
-            return Err(SegmentError::OutOfRange { phase, slice, phases: d.phases, slices: d.slices });
+        if let Some(&(phase, slice)) = order.iter().find(|&&(p, s)| p >= d.phases || s >= d.slices)
+        {
+            return Err(SegmentError::OutOfRange {
+                phase,
+                slice,
+                phases: d.phases,
+                slices: d.slices,
+            });
         }
-        let full = Window { row: 0, col: 0, rows: d.rows, cols: d.columns };
+        let full = Window {
+            row: 0,
+            col: 0,
+            rows: d.rows,
+            cols: d.columns,
+        };
         // (row, column) spacing over the network's pixel size: the scale of each axis.
         let scale = match self.net.pixel_mm() {
             Some(px) => {
@@ -176,8 +213,13 @@ impl Segmenter {
         // First the images of the first phase asked for, on whole images; then the rest,
         // inside the heart's window when one was found.
         let first_phase = order.first().map(|o| o.0);
-        let (first, rest): (Vec<_>, Vec<_>) = order.iter().copied().partition(|o| Some(o.0) == first_phase);
-        let fixed = options.window.filter(|w| w.rows > 0 && w.cols > 0 && w.row + w.rows <= d.rows && w.col + w.cols <= d.columns);
+        let (first, rest): (Vec<_>, Vec<_>) = order
+            .iter()
+            .copied()
+            .partition(|o| Some(o.0) == first_phase);
+        let fixed = options.window.filter(|w| {
+            w.rows > 0 && w.cols > 0 && w.row + w.rows <= d.rows && w.col + w.cols <= d.columns
+        });
         let mut window = fixed.unwrap_or(full);
         for (stage, list) in [first, rest].iter().enumerate() {
             if stage == 1 && fixed.is_none() {
@@ -187,7 +229,10 @@ impl Segmenter {
             }
             // The window's size on the network's grid, then padded to a multiple of 16.
             let (nr, nc) = match scale {
-                Some((sr, sc, px)) => (resample::resampled_size(window.rows, sr, px), resample::resampled_size(window.cols, sc, px)),
+                Some((sr, sc, px)) => (
+                    resample::resampled_size(window.rows, sr, px),
+                    resample::resampled_size(window.cols, sc, px),
+                ),
                 None => (window.rows, window.cols),
             };
             let resampled = (nr, nc) != (window.rows, window.cols);
@@ -203,22 +248,49 @@ impl Segmenter {
                 }
                 input.clear();
                 for &(p, s) in chunk {
-                    let (lo, hi) = *ranges[p].get_or_insert_with(|| preprocess::percentile_range(phase_volume(cine, p)));
+                    let (lo, hi) = *ranges[p]
+                        .get_or_insert_with(|| preprocess::percentile_range(phase_volume(cine, p)));
                     images.clear();
-                    images.extend(preprocess::context_slices(s, d.slices, channels).map(|k| cine.image(p, k)));
+                    images.extend(
+                        preprocess::context_slices(s, d.slices, channels).map(|k| cine.image(p, k)),
+                    );
                     if resampled {
                         native.clear();
-                        preprocess::normalise_padded(&images, d.columns, window, lo, hi, window.rows, window.cols, &mut native);
-                        resample::resize_padded(&native, (window.rows, window.cols, channels), (nr, nc), (ph, pw), &mut input);
+                        preprocess::normalise_padded(
+                            &images,
+                            d.columns,
+                            window,
+                            lo,
+                            hi,
+                            window.rows,
+                            window.cols,
+                            &mut native,
+                        );
+                        resample::resize_padded(
+                            &native,
+                            (window.rows, window.cols, channels),
+                            (nr, nc),
+                            (ph, pw),
+                            &mut input,
+                        );
                     } else {
-                        preprocess::normalise_padded(&images, d.columns, window, lo, hi, ph, pw, &mut input);
+                        preprocess::normalise_padded(
+                            &images, d.columns, window, lo, hi, ph, pw, &mut input,
+                        );
                     }
                 }
                 let logits = self.net.forward(&input, chunk.len(), ph, pw)?;
                 for (i, &(p, s)) in chunk.iter().enumerate() {
                     let one = &logits.data[i * ph * pw * CLASSES..(i + 1) * ph * pw * CLASSES];
                     if resampled {
-                        resample::argmax_resampled(one, CLASSES, pw, (nr, nc), (window.rows, window.cols), &mut out);
+                        resample::argmax_resampled(
+                            one,
+                            CLASSES,
+                            pw,
+                            (nr, nc),
+                            (window.rows, window.cols),
+                            &mut out,
+                        );
                     } else {
                         postprocess::argmax_cropped(one, pw, window.rows, window.cols, &mut out);
                     }
@@ -231,7 +303,8 @@ impl Segmenter {
                     labels.set_annotated(p, s, Structures::ALL);
                     pending[p] -= 1;
                     if pending[p] == 0 && options.largest_component {
-                        let slices: Vec<usize> = order.iter().filter(|o| o.0 == p).map(|o| o.1).collect();
+                        let slices: Vec<usize> =
+                            order.iter().filter(|o| o.0 == p).map(|o| o.1).collect();
                         postprocess::keep_largest_components(labels, p, &slices);
                     }
                 }
@@ -273,7 +346,12 @@ pub fn heart_window(labels: &LabelStack, phase: usize, margin: usize) -> Option<
     };
     let (row, rows) = span(r0, r1, d.rows);
     let (col, cols) = span(c0, c1, d.columns);
-    Some(Window { row, col, rows, cols })
+    Some(Window {
+        row,
+        col,
+        rows,
+        cols,
+    })
 }
 
 fn pad_to(n: usize) -> usize {

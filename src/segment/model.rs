@@ -42,7 +42,11 @@ pub enum WeightError {
     #[error("weight `{0}` is missing")]
     Missing(String),
     #[error("weight `{name}` has shape {got:?}, expected {want:?}")]
-    Shape { name: String, got: Vec<usize>, want: Vec<usize> },
+    Shape {
+        name: String,
+        got: Vec<usize>,
+        want: Vec<usize>,
+    },
     #[error("weight `{0}` holds a value that is not finite")]
     NotFinite(String),
     #[error("batch-norm variance of `{0}` is negative")]
@@ -93,9 +97,16 @@ struct Weights(HashMap<String, Tensor>);
 
 impl Weights {
     fn get(&self, name: &str, shape: &[usize]) -> Result<Vec<f32>, WeightError> {
-        let t = self.0.get(name).ok_or_else(|| WeightError::Missing(name.to_string()))?;
+        let t = self
+            .0
+            .get(name)
+            .ok_or_else(|| WeightError::Missing(name.to_string()))?;
         if t.dims() != shape {
-            return Err(WeightError::Shape { name: name.to_string(), got: t.dims().to_vec(), want: shape.to_vec() });
+            return Err(WeightError::Shape {
+                name: name.to_string(),
+                got: t.dims().to_vec(),
+                want: shape.to_vec(),
+            });
         }
         let v = t
             .to_dtype(DType::F32)
@@ -110,7 +121,13 @@ impl Weights {
 
     /// A bias-free convolution followed by batch norm, folded into (k*k*cin, cout) weights
     /// in im2col order (kernel row, kernel column, input channel) and a bias.
-    fn conv_bn(&self, prefix: &str, cin: usize, cout: usize, k: usize) -> Result<(Vec<f32>, Vec<f32>), WeightError> {
+    fn conv_bn(
+        &self,
+        prefix: &str,
+        cin: usize,
+        cout: usize,
+        k: usize,
+    ) -> Result<(Vec<f32>, Vec<f32>), WeightError> {
         let w = self.get(&format!("{prefix}.conv.weight"), &[cout, cin, k, k])?;
         let gamma = self.get(&format!("{prefix}.bn.weight"), &[cout])?;
         let beta = self.get(&format!("{prefix}.bn.bias"), &[cout])?;
@@ -119,14 +136,19 @@ impl Weights {
         if var.iter().any(|&v| v < 0.0) {
             return Err(WeightError::Variance(prefix.to_string()));
         }
-        let scale: Vec<f32> = gamma.iter().zip(&var).map(|(g, v)| g / (v + BN_EPS).sqrt()).collect();
+        let scale: Vec<f32> = gamma
+            .iter()
+            .zip(&var)
+            .map(|(g, v)| g / (v + BN_EPS).sqrt())
+            .collect();
         let bias = (0..cout).map(|o| beta[o] - mean[o] * scale[o]).collect();
         let mut m = vec![0f32; k * k * cin * cout];
         for o in 0..cout {
             for c in 0..cin {
                 for ky in 0..k {
                     for kx in 0..k {
-                        m[((ky * k + kx) * cin + c) * cout + o] = w[((o * cin + c) * k + ky) * k + kx] * scale[o];
+                        m[((ky * k + kx) * cin + c) * cout + o] =
+                            w[((o * cin + c) * k + ky) * k + kx] * scale[o];
                     }
                 }
             }
@@ -138,7 +160,8 @@ impl Weights {
 /// The `pixel_mm` entry of a safetensors file's metadata (written by training/export.py for
 /// a network that works at a fixed pixel size), if present.
 fn pixel_size(bytes: &[u8]) -> Result<Option<f64>, WeightError> {
-    let (_, meta) = safetensors::SafeTensors::read_metadata(bytes).map_err(|e| WeightError::Format(e.to_string()))?;
+    let (_, meta) = safetensors::SafeTensors::read_metadata(bytes)
+        .map_err(|e| WeightError::Format(e.to_string()))?;
     let Some(text) = meta.metadata().as_ref().and_then(|m| m.get("pixel_mm")) else {
         return Ok(None);
     };
@@ -149,22 +172,35 @@ fn pixel_size(bytes: &[u8]) -> Result<Option<f64>, WeightError> {
 }
 
 fn matrix(data: Vec<f32>, rows: usize, cols: usize) -> Result<Tensor, WeightError> {
-    Tensor::from_vec(data, (rows, cols), &Device::Cpu).map_err(|e| WeightError::Format(e.to_string()))
+    Tensor::from_vec(data, (rows, cols), &Device::Cpu)
+        .map_err(|e| WeightError::Format(e.to_string()))
 }
 
 impl SaxNet {
     /// Loads a safetensors state_dict (f32, f16 or bf16).
     pub fn from_safetensors(bytes: &[u8]) -> Result<SaxNet, WeightError> {
-        let map = candle_core::safetensors::load_buffer(bytes, &Device::Cpu).map_err(|e| WeightError::Format(e.to_string()))?;
+        let map = candle_core::safetensors::load_buffer(bytes, &Device::Cpu)
+            .map_err(|e| WeightError::Format(e.to_string()))?;
         let pixel_mm = pixel_size(bytes)?;
         let wts = Weights(map);
         // The input channel count is the first convolution's: 1, or an odd number for a
         // network that also sees its neighbour slices (training/systole_train/data.py).
         let first = "levels.0.0.conv.weight";
-        let dims = wts.0.get(first).ok_or_else(|| WeightError::Missing(first.to_string()))?.dims().to_vec();
+        let dims = wts
+            .0
+            .get(first)
+            .ok_or_else(|| WeightError::Missing(first.to_string()))?
+            .dims()
+            .to_vec();
         let in_channels = match dims.get(1) {
             Some(&c) if c % 2 == 1 && c <= MAX_IN_CHANNELS => c,
-            _ => return Err(WeightError::Shape { name: first.to_string(), got: dims, want: vec![FILTERS[0], 1, 3, 3] }),
+            _ => {
+                return Err(WeightError::Shape {
+                    name: first.to_string(),
+                    got: dims,
+                    want: vec![FILTERS[0], 1, 3, 3],
+                });
+            }
         };
         let mut levels = Vec::new();
         let mut cin = in_channels;
@@ -173,7 +209,14 @@ impl SaxNet {
             for j in 0..n {
                 let (w, bias) = wts.conv_bn(&format!("levels.{i}.{j}"), cin, f, 3)?;
                 let stride = if i > 0 && j == 0 { 2 } else { 1 };
-                level.push(Conv3 { dense: Dense { w: matrix(w, 9 * cin, f)?, bias }, cin, stride });
+                level.push(Conv3 {
+                    dense: Dense {
+                        w: matrix(w, 9 * cin, f)?,
+                        bias,
+                    },
+                    cin,
+                    stride,
+                });
                 cin = f;
             }
             levels.push(level);
@@ -181,11 +224,17 @@ impl SaxNet {
         let mut sides = Vec::new();
         for (i, &f) in FILTERS.iter().enumerate() {
             let (w, bias) = wts.conv_bn(&format!("sides.{i}"), f, SIDE, 1)?;
-            sides.push(Dense { w: matrix(w, f, SIDE)?, bias });
+            sides.push(Dense {
+                w: matrix(w, f, SIDE)?,
+                bias,
+            });
         }
         let (h1, head1_bias) = wts.conv_bn("head1", SIDE * FILTERS.len(), HEAD, 1)?;
         // Rows of the (160, 64) matrix belong to the side outputs in concatenation order.
-        let head1 = h1.chunks(SIDE * HEAD).map(|block| matrix(block.to_vec(), SIDE, HEAD)).collect::<Result<Vec<_>, _>>()?;
+        let head1 = h1
+            .chunks(SIDE * HEAD)
+            .map(|block| matrix(block.to_vec(), SIDE, HEAD))
+            .collect::<Result<Vec<_>, _>>()?;
         let (h2, b2) = wts.conv_bn("head2", HEAD, HEAD, 1)?;
         let cw = wts.get("classifier.weight", &[CLASSES, HEAD, 1, 1])?;
         let cb = wts.get("classifier.bias", &[CLASSES])?;
@@ -202,8 +251,14 @@ impl SaxNet {
             sides,
             head1,
             head1_bias,
-            head2: Dense { w: matrix(h2, HEAD, HEAD)?, bias: b2 },
-            classifier: Dense { w: matrix(cwt, HEAD, CLASSES)?, bias: cb },
+            head2: Dense {
+                w: matrix(h2, HEAD, HEAD)?,
+                bias: b2,
+            },
+            classifier: Dense {
+                w: matrix(cwt, HEAD, CLASSES)?,
+                bias: cb,
+            },
         })
     }
 
@@ -219,12 +274,32 @@ impl SaxNet {
 
     /// Logits, channels-last `(n, h, w, 4)`, of `n` images of `h x w` (already normalised),
     /// channels-last `(n, h, w, in_channels)`; `h` and `w` must be multiples of 16.
-    pub fn forward(&self, images: &[f32], n: usize, h: usize, w: usize) -> candle_core::Result<Act> {
+    pub fn forward(
+        &self,
+        images: &[f32],
+        n: usize,
+        h: usize,
+        w: usize,
+    ) -> candle_core::Result<Act> {
         let c = self.in_channels;
-        if h % SIZE_MULTIPLE != 0 || w % SIZE_MULTIPLE != 0 || h == 0 || w == 0 || images.len() != n * h * w * c {
-            candle_core::bail!("input {n} x {h} x {w} x {c} ({} values): sides must be non-zero multiples of 16", images.len());
+        if h % SIZE_MULTIPLE != 0
+            || w % SIZE_MULTIPLE != 0
+            || h == 0
+            || w == 0
+            || images.len() != n * h * w * c
+        {
+            candle_core::bail!(
+                "input {n} x {h} x {w} x {c} ({} values): sides must be non-zero multiples of 16",
+                images.len()
+            );
         }
-        let mut x = Act { data: images.to_vec(), n, h, w, c };
+        let mut x = Act {
+            data: images.to_vec(),
+            n,
+            h,
+            w,
+            c,
+        };
         let mut sides: Vec<Product> = Vec::with_capacity(FILTERS.len());
         for (level, (side, head1)) in self.levels.iter().zip(self.sides.iter().zip(&self.head1)) {
             for conv in level {
@@ -233,7 +308,14 @@ impl SaxNet {
                 x = dense(col, &conv.dense, true)?;
             }
             // Side output (1x1 conv + BN + ReLU), then its block of the head's first layer.
-            let s = dense(Act { data: x.data.clone(), ..x }, side, true)?;
+            let s = dense(
+                Act {
+                    data: x.data.clone(),
+                    ..x
+                },
+                side,
+                true,
+            )?;
             sides.push(matmul(s, head1)?);
         }
         let mut y = upsample_sum(&sides, &self.head1_bias)?;
@@ -243,10 +325,20 @@ impl SaxNet {
 
     /// Logits in PyTorch's layout `(n, 4, h, w)` of input in PyTorch's layout
     /// `(n, in_channels, h, w)` (for the parity test).
-    pub fn forward_nchw(&self, images: &[f32], n: usize, h: usize, w: usize) -> candle_core::Result<Vec<f32>> {
+    pub fn forward_nchw(
+        &self,
+        images: &[f32],
+        n: usize,
+        h: usize,
+        w: usize,
+    ) -> candle_core::Result<Vec<f32>> {
         let y = self.forward(&nchw_to_nhwc(images, n, self.in_channels, h, w), n, h, w)?;
         let mut out = vec![0f32; y.data.len()];
-        for (src, dst) in y.data.chunks_exact(h * w * CLASSES).zip(out.chunks_exact_mut(h * w * CLASSES)) {
+        for (src, dst) in y
+            .data
+            .chunks_exact(h * w * CLASSES)
+            .zip(out.chunks_exact_mut(h * w * CLASSES))
+        {
             for (p, px) in src.chunks_exact(CLASSES).enumerate() {
                 for (c, &v) in px.iter().enumerate() {
                     dst[c * h * w + p] = v;
@@ -261,7 +353,10 @@ impl SaxNet {
 /// with zeros).
 pub fn nchw_to_nhwc(x: &[f32], n: usize, c: usize, h: usize, w: usize) -> Vec<f32> {
     let mut out = vec![0f32; n * c * h * w];
-    for (src, dst) in x.chunks_exact(c * h * w).zip(out.chunks_exact_mut(c * h * w)) {
+    for (src, dst) in x
+        .chunks_exact(c * h * w)
+        .zip(out.chunks_exact_mut(c * h * w))
+    {
         for (ch, plane) in src.chunks_exact(h * w).enumerate() {
             for (d, &v) in dst.iter_mut().skip(ch).step_by(c).zip(plane) {
                 *d = v;
@@ -276,29 +371,37 @@ fn im2col3(x: &Act, stride: usize) -> Act {
     let (ho, wo, c) = (x.h / stride, x.w / stride, x.c);
     let row_len = wo * 9 * c;
     let mut col = vec![0f32; x.n * ho * row_len];
-    col.par_chunks_mut(row_len).enumerate().for_each(|(r, out)| {
-        let (img, oy) = (r / ho, r % ho);
-        let base = img * x.h * x.w * c;
-        for ox in 0..wo {
-            let dst = &mut out[ox * 9 * c..(ox + 1) * 9 * c];
-            for ky in 0..3 {
-                let iy = (oy * stride + ky) as isize - 1;
-                if iy < 0 || iy >= x.h as isize {
-                    continue;
-                }
-                for kx in 0..3 {
-                    let ix = (ox * stride + kx) as isize - 1;
-                    if ix < 0 || ix >= x.w as isize {
+    col.par_chunks_mut(row_len)
+        .enumerate()
+        .for_each(|(r, out)| {
+            let (img, oy) = (r / ho, r % ho);
+            let base = img * x.h * x.w * c;
+            for ox in 0..wo {
+                let dst = &mut out[ox * 9 * c..(ox + 1) * 9 * c];
+                for ky in 0..3 {
+                    let iy = (oy * stride + ky) as isize - 1;
+                    if iy < 0 || iy >= x.h as isize {
                         continue;
                     }
-                    let src = base + (iy as usize * x.w + ix as usize) * c;
-                    let k = (ky * 3 + kx) * c;
-                    dst[k..k + c].copy_from_slice(&x.data[src..src + c]);
+                    for kx in 0..3 {
+                        let ix = (ox * stride + kx) as isize - 1;
+                        if ix < 0 || ix >= x.w as isize {
+                            continue;
+                        }
+                        let src = base + (iy as usize * x.w + ix as usize) * c;
+                        let k = (ky * 3 + kx) * c;
+                        dst[k..k + c].copy_from_slice(&x.data[src..src + c]);
+                    }
                 }
             }
-        }
-    });
-    Act { data: col, n: x.n, h: ho, w: wo, c: 9 * c }
+        });
+    Act {
+        data: col,
+        n: x.n,
+        h: ho,
+        w: wo,
+        c: 9 * c,
+    }
 }
 
 /// A gemm result kept as candle returned it (channels-last, no bias, no ReLU), read in
@@ -330,16 +433,24 @@ fn dense(x: Act, layer: &Dense, relu: bool) -> candle_core::Result<Act> {
     let y = Tensor::from_vec(x.data, (pixels, k), &Device::Cpu)?.matmul(&layer.w)?;
     let mut data = vec![0f32; pixels * n_out];
     with_slice(&y, |s| {
-        data.par_chunks_mut(n_out * 256).zip(s.par_chunks(n_out * 256)).for_each(|(d, s)| {
-            for (dp, sp) in d.chunks_exact_mut(n_out).zip(s.chunks_exact(n_out)) {
-                for ((o, &v), &b) in dp.iter_mut().zip(sp).zip(&layer.bias) {
-                    let z = v + b;
-                    *o = if relu { z.max(0.0) } else { z };
+        data.par_chunks_mut(n_out * 256)
+            .zip(s.par_chunks(n_out * 256))
+            .for_each(|(d, s)| {
+                for (dp, sp) in d.chunks_exact_mut(n_out).zip(s.chunks_exact(n_out)) {
+                    for ((o, &v), &b) in dp.iter_mut().zip(sp).zip(&layer.bias) {
+                        let z = v + b;
+                        *o = if relu { z.max(0.0) } else { z };
+                    }
                 }
-            }
-        })
+            })
     })?;
-    Ok(Act { data, n: x.n, h: x.h, w: x.w, c: n_out })
+    Ok(Act {
+        data,
+        n: x.n,
+        h: x.h,
+        w: x.w,
+        c: n_out,
+    })
 }
 
 /// Runs `f` on the f32 contents of a contiguous CPU tensor without copying it.
@@ -384,7 +495,9 @@ fn upsample_sum(parts: &[Product], bias: &[f32]) -> candle_core::Result<Act> {
             _ => candle_core::bail!("expected a CPU tensor"),
         }
     }
-    let Some(full) = parts.first() else { candle_core::bail!("no side outputs") };
+    let Some(full) = parts.first() else {
+        candle_core::bail!("no side outputs")
+    };
     let (h, w) = (full.h, full.w);
     let c = bias.len();
     let n = data[0].len() / (h * w * c).max(1);
@@ -399,7 +512,12 @@ fn upsample_sum(parts: &[Product], bias: &[f32]) -> candle_core::Result<Act> {
         }
         // For each lower level: blend its two source rows once, then the columns per pixel.
         let mut blended = Vec::new();
-        for (((p, pd), rt), ct) in parts[1..].iter().zip(&data[1..]).zip(&row_taps).zip(&col_taps) {
+        for (((p, pd), rt), ct) in parts[1..]
+            .iter()
+            .zip(&data[1..])
+            .zip(&row_taps)
+            .zip(&col_taps)
+        {
             let (y0, y1, ly) = rt[y];
             let stride = p.w * c;
             let base = img * p.h * stride;
@@ -420,7 +538,13 @@ fn upsample_sum(parts: &[Product], bias: &[f32]) -> candle_core::Result<Act> {
             *o = o.max(0.0);
         }
     });
-    Ok(Act { data: out, n, h, w, c })
+    Ok(Act {
+        data: out,
+        n,
+        h,
+        w,
+        c,
+    })
 }
 
 #[cfg(test)]
@@ -443,12 +567,24 @@ mod tests {
     #[test]
     fn im2col_pads_with_zeros_and_strides() {
         // One 4x4 single-channel image holding 1..=16.
-        let x = Act { data: (1..=16).map(|v| v as f32).collect(), n: 1, h: 4, w: 4, c: 1 };
+        let x = Act {
+            data: (1..=16).map(|v| v as f32).collect(),
+            n: 1,
+            h: 4,
+            w: 4,
+            c: 1,
+        };
         let col = im2col3(&x, 2);
         assert_eq!((col.h, col.w, col.c), (2, 2, 9));
         // Output (0, 0) looks at input rows -1..=1, columns -1..=1.
-        assert_eq!(&col.data[0..9], &[0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 0.0, 5.0, 6.0]);
+        assert_eq!(
+            &col.data[0..9],
+            &[0.0, 0.0, 0.0, 0.0, 1.0, 2.0, 0.0, 5.0, 6.0]
+        );
         // Output (1, 1) looks at rows 1..=3, columns 1..=3.
-        assert_eq!(&col.data[27..36], &[6.0, 7.0, 8.0, 10.0, 11.0, 12.0, 14.0, 15.0, 16.0]);
+        assert_eq!(
+            &col.data[27..36],
+            &[6.0, 7.0, 8.0, 10.0, 11.0, 12.0, 14.0, 15.0, 16.0]
+        );
     }
 }

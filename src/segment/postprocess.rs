@@ -7,10 +7,18 @@ use crate::study::{Label, LabelStack};
 
 /// Writes the class of each pixel of a `rows x cols` image from channels-last logits of
 /// the padded image (`padded_cols` wide).
-pub fn argmax_cropped(logits: &[f32], padded_cols: usize, rows: usize, cols: usize, out: &mut [u8]) {
+pub fn argmax_cropped(
+    logits: &[f32],
+    padded_cols: usize,
+    rows: usize,
+    cols: usize,
+    out: &mut [u8],
+) {
     for r in 0..rows {
         for c in 0..cols {
-            out[r * cols + c] = argmax(&logits[(r * padded_cols + c) * CLASSES..(r * padded_cols + c + 1) * CLASSES]);
+            out[r * cols + c] = argmax(
+                &logits[(r * padded_cols + c) * CLASSES..(r * padded_cols + c + 1) * CLASSES],
+            );
         }
     }
 }
@@ -114,7 +122,10 @@ mod tests {
     #[test]
     fn argmax_takes_the_first_maximum_and_crops() {
         // 1 x 2 image padded to 2 columns... plus a padded column that must be ignored.
-        let logits = [0.0, 1.0, 1.0, 0.0, /* px 1 */ 5.0, 0.0, 0.0, 6.0, /* pad */ 9.0, 9.0, 9.0, 9.0];
+        let logits = [
+            0.0, 1.0, 1.0, 0.0, /* px 1 */ 5.0, 0.0, 0.0, 6.0, /* pad */ 9.0, 9.0, 9.0,
+            9.0,
+        ];
         let mut out = [9u8; 2];
         argmax_cropped(&logits, 3, 1, 2, &mut out);
         assert_eq!(out, [1, 3]);
@@ -122,7 +133,12 @@ mod tests {
 
     #[test]
     fn largest_component_survives_across_listed_slices_only() {
-        let dims = Dims { phases: 1, slices: 3, rows: 4, columns: 4 };
+        let dims = Dims {
+            phases: 1,
+            slices: 3,
+            rows: 4,
+            columns: 4,
+        };
         let mut l = LabelStack::empty(dims);
         // LV: a 2x2 block on slices 0 and 1 (one component of 8) and a single voxel far away
         // on slice 2, which is not listed; RV: two separate voxels on slice 0.

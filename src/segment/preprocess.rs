@@ -10,7 +10,11 @@ pub const PERCENTILES: (f64, f64) = (1.0, 99.0);
 
 /// numpy's `percentile(values, q)` with the default "linear" method, over the finite values.
 pub fn percentile(sorted_or_not: &[f32], q: f64) -> Option<f32> {
-    let mut v: Vec<f32> = sorted_or_not.iter().copied().filter(|x| x.is_finite()).collect();
+    let mut v: Vec<f32> = sorted_or_not
+        .iter()
+        .copied()
+        .filter(|x| x.is_finite())
+        .collect();
     percentile_in_place(&mut v, q)
 }
 
@@ -65,7 +69,9 @@ pub fn normalise_padded(
     for (ch, image) in channels.iter().enumerate() {
         for r in 0..window.rows.min(padded_rows) {
             let o = (window.row + r) * columns + window.col;
-            let Some(src) = image.get(o..o + window.cols) else { break };
+            let Some(src) = image.get(o..o + window.cols) else {
+                break;
+            };
             let row = start + r * padded_cols * nc;
             let dst = &mut out[row..row + window.cols * nc];
             for (d, &v) in dst.iter_mut().skip(ch).step_by(nc).zip(src) {
@@ -79,7 +85,11 @@ pub fn normalise_padded(
 /// The slices whose images make the input channels of slice `slice` of a `slices`-deep
 /// stack for a network of `in_channels` channels: k - c, ..., k + c in stack order, the
 /// first or last slice repeated beyond the ends (as `data.with_context` in training/).
-pub fn context_slices(slice: usize, slices: usize, in_channels: usize) -> impl Iterator<Item = usize> {
+pub fn context_slices(
+    slice: usize,
+    slices: usize,
+    in_channels: usize,
+) -> impl Iterator<Item = usize> {
     let c = (in_channels / 2) as isize;
     let last = slices.saturating_sub(1) as isize;
     (-c..=c).map(move |o| (slice as isize + o).clamp(0, last) as usize)
@@ -104,15 +114,37 @@ mod tests {
     fn normalise_clips_rescales_and_pads() {
         let img = [0.0f32, 10.0, 20.0, 30.0]; // 2 x 2
         let mut out = Vec::new();
-        let whole = Window { row: 0, col: 0, rows: 2, cols: 2 };
+        let whole = Window {
+            row: 0,
+            col: 0,
+            rows: 2,
+            cols: 2,
+        };
         normalise_padded(&[&img], 2, whole, 10.0, 20.0, 3, 4, &mut out);
-        assert_eq!(out, vec![0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+        assert_eq!(
+            out,
+            vec![0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+        );
         let mut flat = Vec::new();
         normalise_padded(&[&img], 2, whole, 5.0, 5.0, 2, 2, &mut flat);
         assert_eq!(flat, vec![0.0; 4]);
         // The lower-right pixel alone.
         let mut one = Vec::new();
-        normalise_padded(&[&img], 2, Window { row: 1, col: 1, rows: 1, cols: 1 }, 0.0, 30.0, 1, 2, &mut one);
+        normalise_padded(
+            &[&img],
+            2,
+            Window {
+                row: 1,
+                col: 1,
+                rows: 1,
+                cols: 1,
+            },
+            0.0,
+            30.0,
+            1,
+            2,
+            &mut one,
+        );
         assert_eq!(one, vec![1.0, 0.0]);
     }
 
@@ -120,7 +152,12 @@ mod tests {
     fn context_channels_interleave_per_pixel() {
         let (a, b, c) = ([0.0f32, 10.0, 20.0, 30.0], [30.0f32; 4], [0.0f32; 4]);
         let mut out = Vec::new();
-        let whole = Window { row: 0, col: 0, rows: 2, cols: 2 };
+        let whole = Window {
+            row: 0,
+            col: 0,
+            rows: 2,
+            cols: 2,
+        };
         normalise_padded(&[&a, &b, &c], 2, whole, 0.0, 30.0, 2, 3, &mut out);
         let third = 1.0 / 3.0;
         #[rustfmt::skip]
@@ -129,7 +166,10 @@ mod tests {
             2.0 * third, 1.0, 0.0,   1.0, 1.0, 0.0,   0.0, 0.0, 0.0,
         ];
         assert_eq!(out.len(), want.len());
-        assert!(out.iter().zip(&want).all(|(g, w)| (g - w).abs() < 1e-6), "{out:?}");
+        assert!(
+            out.iter().zip(&want).all(|(g, w)| (g - w).abs() < 1e-6),
+            "{out:?}"
+        );
     }
 
     #[test]

@@ -45,11 +45,18 @@ fn for_each_row(
         out.clear();
         let line = &src[y * stride..y * stride + cols * channels];
         for &(x0, x1, w0, w1) in &cw {
-            let (a, b) = (&line[x0 * channels..(x0 + 1) * channels], &line[x1 * channels..(x1 + 1) * channels]);
+            let (a, b) = (
+                &line[x0 * channels..(x0 + 1) * channels],
+                &line[x1 * channels..(x1 + 1) * channels],
+            );
             out.extend(a.iter().zip(b).map(|(&a, &b)| a * w0 + b * w1));
         }
     };
-    let (mut upper, mut lower, mut blended) = (Vec::new(), Vec::new(), Vec::with_capacity(out_cols * channels));
+    let (mut upper, mut lower, mut blended) = (
+        Vec::new(),
+        Vec::new(),
+        Vec::with_capacity(out_cols * channels),
+    );
     for (y, &(y0, y1, w0, w1)) in rw.iter().enumerate() {
         along(y0, &mut upper);
         along(y1, &mut lower);
@@ -73,10 +80,16 @@ pub fn resize_padded(
     let start = out.len();
     out.resize(start + padded_rows * padded_cols * channels, 0.0);
     let dst = &mut out[start..];
-    for_each_row(src, cols * channels, (rows, cols, channels), (out_rows.min(padded_rows), out_cols.min(padded_cols)), |y, values| {
-        let o = y * padded_cols * channels;
-        dst[o..o + values.len()].copy_from_slice(values);
-    });
+    for_each_row(
+        src,
+        cols * channels,
+        (rows, cols, channels),
+        (out_rows.min(padded_rows), out_cols.min(padded_cols)),
+        |y, values| {
+            let o = y * padded_cols * channels;
+            dst[o..o + values.len()].copy_from_slice(values);
+        },
+    );
 }
 
 /// The class of every pixel of a `rows x cols` image from channels-last logits of
@@ -91,11 +104,20 @@ pub fn argmax_resampled(
     (rows, cols): (usize, usize),
     out: &mut [u8],
 ) {
-    for_each_row(logits, padded_cols * classes, (net_rows, net_cols, classes), (rows, cols), |y, values| {
-        for (o, px) in out[y * cols..(y + 1) * cols].iter_mut().zip(values.chunks_exact(classes)) {
-            *o = argmax(px);
-        }
-    });
+    for_each_row(
+        logits,
+        padded_cols * classes,
+        (net_rows, net_cols, classes),
+        (rows, cols),
+        |y, values| {
+            for (o, px) in out[y * cols..(y + 1) * cols]
+                .iter_mut()
+                .zip(values.chunks_exact(classes))
+            {
+                *o = argmax(px);
+            }
+        },
+    );
 }
 
 #[cfg(test)]
@@ -128,7 +150,10 @@ mod tests {
             2.0, 2.25, 2.75, 3.0, 0.0,
         ];
         assert_eq!(out.len(), want.len());
-        assert!(out.iter().zip(&want).all(|(g, w)| (g - w).abs() < 1e-6), "{out:?}");
+        assert!(
+            out.iter().zip(&want).all(|(g, w)| (g - w).abs() < 1e-6),
+            "{out:?}"
+        );
     }
 
     /// Same size is the identity; halving 4 -> 2 samples at 0.5 and 2.5 (means of pairs);

@@ -60,17 +60,39 @@ pub struct CineStack {
 
 impl CineStack {
     /// `data` is laid out phase-major, then slice, row, column (column fastest).
-    pub fn new(dims: Dims, data: Vec<f32>, geometry: Geometry, phases: Vec<Phase>) -> Result<Self, ShapeError> {
+    pub fn new(
+        dims: Dims,
+        data: Vec<f32>,
+        geometry: Geometry,
+        phases: Vec<Phase>,
+    ) -> Result<Self, ShapeError> {
         if data.len() != dims.len() {
-            return Err(ShapeError { dims, got: data.len(), want: dims.len() });
+            return Err(ShapeError {
+                dims,
+                got: data.len(),
+                want: dims.len(),
+            });
         }
         if geometry.slice_positions_mm.len() != dims.slices {
-            return Err(ShapeError { dims, got: geometry.slice_positions_mm.len(), want: dims.slices });
+            return Err(ShapeError {
+                dims,
+                got: geometry.slice_positions_mm.len(),
+                want: dims.slices,
+            });
         }
         if phases.len() != dims.phases {
-            return Err(ShapeError { dims, got: phases.len(), want: dims.phases });
+            return Err(ShapeError {
+                dims,
+                got: phases.len(),
+                want: dims.phases,
+            });
         }
-        Ok(CineStack { dims, data, geometry, phases })
+        Ok(CineStack {
+            dims,
+            data,
+            geometry,
+            phases,
+        })
     }
 
     pub fn dims(&self) -> Dims {

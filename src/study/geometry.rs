@@ -25,7 +25,11 @@ pub(crate) fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
 }
 
 pub(crate) fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
-    [a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]]
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
 }
 
 pub(crate) fn normalize(a: [f64; 3]) -> Option<[f64; 3]> {
@@ -76,11 +80,20 @@ impl Geometry {
         let origin = p.first().copied().unwrap_or_default();
         let ck = match p.get(1) {
             Some(p1) => [p1[0] - origin[0], p1[1] - origin[1], p1[2] - origin[2]],
-            None => self.normal().map(|v| v * self.slice_thickness_mm.unwrap_or(1.0)),
+            None => self
+                .normal()
+                .map(|v| v * self.slice_thickness_mm.unwrap_or(1.0)),
         };
         // LPS -> RAS: negate the first two world axes.
         let sign = [-1.0, -1.0, 1.0];
-        std::array::from_fn(|r| [sign[r] * ci[r], sign[r] * cj[r], sign[r] * ck[r], sign[r] * origin[r]])
+        std::array::from_fn(|r| {
+            [
+                sign[r] * ci[r],
+                sign[r] * cj[r],
+                sign[r] * ck[r],
+                sign[r] * origin[r],
+            ]
+        })
     }
 
     /// Patient coordinates (LPS mm) of pixel (column, row) of a slice.
@@ -124,7 +137,11 @@ mod tests {
                 .map(|k| {
                     let t = step * k as f64;
                     // Slide sideways in-plane too: only the normal component counts.
-                    [o[0] + nrm[0] * t + u[0] * 3.0, o[1] + nrm[1] * t + u[1] * 3.0, o[2] + nrm[2] * t]
+                    [
+                        o[0] + nrm[0] * t + u[0] * 3.0,
+                        o[1] + nrm[1] * t + u[1] * 3.0,
+                        o[2] + nrm[2] * t,
+                    ]
                 })
                 .collect(),
             slice_thickness_mm: Some(6.0),
@@ -154,4 +171,3 @@ mod tests {
         assert!(g.pixel_to_patient(5, 0.0, 0.0).is_none());
     }
 }
-

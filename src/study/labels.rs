@@ -110,14 +110,25 @@ pub struct LabelStack {
 impl LabelStack {
     /// All background, nothing annotated.
     pub fn empty(dims: Dims) -> Self {
-        LabelStack { dims, data: vec![0; dims.len()], annotated: vec![Structures::NONE; dims.images()] }
+        LabelStack {
+            dims,
+            data: vec![0; dims.len()],
+            annotated: vec![Structures::NONE; dims.images()],
+        }
     }
 
     /// Builds a stack from stored values in `order`, remapping to Systole's order.
     /// Every image counts as annotated for all structures unless marked otherwise later.
-    pub fn from_stored(dims: Dims, mut data: Vec<u8>, order: LabelOrder) -> Result<Self, LabelError> {
+    pub fn from_stored(
+        dims: Dims,
+        mut data: Vec<u8>,
+        order: LabelOrder,
+    ) -> Result<Self, LabelError> {
         if data.len() != dims.len() {
-            return Err(LabelError::Shape { got: dims, want: dims });
+            return Err(LabelError::Shape {
+                got: dims,
+                want: dims,
+            });
         }
         let mut lut = [0u8; 256];
         for (v, slot) in lut.iter_mut().enumerate().take(4) {
@@ -129,7 +140,11 @@ impl LabelStack {
             }
             *v = lut[*v as usize];
         }
-        Ok(LabelStack { dims, data, annotated: vec![Structures::ALL; dims.images()] })
+        Ok(LabelStack {
+            dims,
+            data,
+            annotated: vec![Structures::ALL; dims.images()],
+        })
     }
 
     pub fn dims(&self) -> Dims {
@@ -185,7 +200,10 @@ impl LabelStack {
         }
         let n = self.dims.slices * self.dims.pixels_per_image();
         let o = phase * n;
-        self.data[o..o + n].iter().filter(|&&v| v == label as u8).count()
+        self.data[o..o + n]
+            .iter()
+            .filter(|&&v| v == label as u8)
+            .count()
     }
 
     /// Whether any image carries an annotation.
@@ -198,7 +216,12 @@ impl LabelStack {
 mod tests {
     use super::*;
 
-    const D: Dims = Dims { phases: 1, slices: 1, rows: 2, columns: 2 };
+    const D: Dims = Dims {
+        phases: 1,
+        slices: 1,
+        rows: 2,
+        columns: 2,
+    };
 
     #[test]
     fn acdc_values_are_remapped() {
@@ -217,7 +240,13 @@ mod tests {
     #[test]
     fn out_of_range_values_are_rejected() {
         let e = LabelStack::from_stored(D, vec![0, 1, 7, 3], LabelOrder::Acdc);
-        assert_eq!(e.err(), Some(LabelError::UnknownValue { value: 7, order: LabelOrder::Acdc }));
+        assert_eq!(
+            e.err(),
+            Some(LabelError::UnknownValue {
+                value: 7,
+                order: LabelOrder::Acdc
+            })
+        );
         assert!(LabelStack::from_stored(D, vec![0], LabelOrder::Acdc).is_err());
     }
 

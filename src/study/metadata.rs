@@ -68,8 +68,11 @@ pub struct StudyInfo {
 impl StudyInfo {
     /// Heart rate from the stated value, else from the RR interval.
     pub fn heart_rate(&self) -> Option<f64> {
-        self.heart_rate_bpm
-            .or_else(|| self.rr_interval_ms.filter(|rr| *rr > 0.0).map(|rr| 60_000.0 / rr))
+        self.heart_rate_bpm.or_else(|| {
+            self.rr_interval_ms
+                .filter(|rr| *rr > 0.0)
+                .map(|rr| 60_000.0 / rr)
+        })
     }
 }
 
@@ -101,7 +104,11 @@ mod tests {
         assert_eq!(display_date("20090300"), "2009-03");
         assert_eq!(display_date("2009"), "2009");
         assert_eq!(display_date(" 20090314 "), "2009-03-14");
-        assert_eq!(display_date("2009.03.14"), "2009.03.14", "not DICOM DA: shown as stored");
+        assert_eq!(
+            display_date("2009.03.14"),
+            "2009.03.14",
+            "not DICOM DA: shown as stored"
+        );
     }
 
     #[test]
@@ -114,9 +121,16 @@ mod tests {
 
     #[test]
     fn heart_rate_from_rr() {
-        let info = StudyInfo { rr_interval_ms: Some(1000.0), ..Default::default() };
+        let info = StudyInfo {
+            rr_interval_ms: Some(1000.0),
+            ..Default::default()
+        };
         assert_eq!(info.heart_rate(), Some(60.0));
-        let info = StudyInfo { heart_rate_bpm: Some(72.0), rr_interval_ms: Some(1000.0), ..Default::default() };
+        let info = StudyInfo {
+            heart_rate_bpm: Some(72.0),
+            rr_interval_ms: Some(1000.0),
+            ..Default::default()
+        };
         assert_eq!(info.heart_rate(), Some(72.0));
     }
 

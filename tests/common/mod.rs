@@ -31,7 +31,9 @@ pub fn shared_data() -> PathBuf {
 /// saying how to create it, when it is missing.
 pub fn python() -> PathBuf {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let python = std::env::var_os("SYSTOLE_PYTHON").map(PathBuf::from).unwrap_or_else(|| root.join(".venv/bin/python"));
+    let python = std::env::var_os("SYSTOLE_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join(".venv/bin/python"));
     assert!(
         python.exists(),
         "Python for the training code not found at {} (create it: python3 -m venv .venv && .venv/bin/pip install -r training/requirements.txt, or set SYSTOLE_PYTHON)",
@@ -41,7 +43,13 @@ pub fn python() -> PathBuf {
 }
 
 fn ds(values: &[f64]) -> PrimitiveValue {
-    PrimitiveValue::from(values.iter().map(|v| format!("{v}")).collect::<Vec<_>>().join("\\"))
+    PrimitiveValue::from(
+        values
+            .iter()
+            .map(|v| format!("{v}"))
+            .collect::<Vec<_>>()
+            .join("\\"),
+    )
 }
 
 /// One synthetic MR image.
@@ -84,7 +92,12 @@ impl Img {
         let s = |o: &mut InMemDicomObject, tag, vr, v: &str| {
             o.put(DataElement::new(tag, vr, PrimitiveValue::from(v)));
         };
-        s(&mut o, tags::SOP_CLASS_UID, VR::UI, "1.2.840.10008.5.1.4.1.1.4");
+        s(
+            &mut o,
+            tags::SOP_CLASS_UID,
+            VR::UI,
+            "1.2.840.10008.5.1.4.1.1.4",
+        );
         s(&mut o, tags::SOP_INSTANCE_UID, VR::UI, sop_uid);
         s(&mut o, tags::MODALITY, VR::CS, "MR");
         s(&mut o, tags::PATIENT_ID, VR::LO, "SYN001");
@@ -93,23 +106,75 @@ impl Img {
         s(&mut o, tags::PATIENT_AGE, VR::AS, "052Y");
         s(&mut o, tags::PATIENT_SIZE, VR::DS, "1.68");
         s(&mut o, tags::PATIENT_WEIGHT, VR::DS, "61");
-        s(&mut o, tags::STUDY_INSTANCE_UID, VR::UI, "1.2.826.0.1.3680043.9.7433.0");
+        s(
+            &mut o,
+            tags::STUDY_INSTANCE_UID,
+            VR::UI,
+            "1.2.826.0.1.3680043.9.7433.0",
+        );
         s(&mut o, tags::SERIES_INSTANCE_UID, VR::UI, &self.series_uid);
-        s(&mut o, tags::SERIES_NUMBER, VR::IS, &self.series_number.to_string());
-        s(&mut o, tags::INSTANCE_NUMBER, VR::IS, &self.instance.to_string());
+        s(
+            &mut o,
+            tags::SERIES_NUMBER,
+            VR::IS,
+            &self.series_number.to_string(),
+        );
+        s(
+            &mut o,
+            tags::INSTANCE_NUMBER,
+            VR::IS,
+            &self.instance.to_string(),
+        );
         s(&mut o, tags::MAGNETIC_FIELD_STRENGTH, VR::DS, "1.5");
         s(&mut o, tags::HEART_RATE, VR::IS, "64");
-        s(&mut o, tags::PHOTOMETRIC_INTERPRETATION, VR::CS, self.photometric);
-        o.put(DataElement::new(tags::SAMPLES_PER_PIXEL, VR::US, PrimitiveValue::from(1u16)));
-        o.put(DataElement::new(tags::ROWS, VR::US, PrimitiveValue::from(self.rows)));
-        o.put(DataElement::new(tags::COLUMNS, VR::US, PrimitiveValue::from(self.columns)));
-        o.put(DataElement::new(tags::BITS_ALLOCATED, VR::US, PrimitiveValue::from(16u16)));
-        o.put(DataElement::new(tags::BITS_STORED, VR::US, PrimitiveValue::from(12u16)));
-        o.put(DataElement::new(tags::HIGH_BIT, VR::US, PrimitiveValue::from(11u16)));
-        o.put(DataElement::new(tags::PIXEL_REPRESENTATION, VR::US, PrimitiveValue::from(0u16)));
+        s(
+            &mut o,
+            tags::PHOTOMETRIC_INTERPRETATION,
+            VR::CS,
+            self.photometric,
+        );
+        o.put(DataElement::new(
+            tags::SAMPLES_PER_PIXEL,
+            VR::US,
+            PrimitiveValue::from(1u16),
+        ));
+        o.put(DataElement::new(
+            tags::ROWS,
+            VR::US,
+            PrimitiveValue::from(self.rows),
+        ));
+        o.put(DataElement::new(
+            tags::COLUMNS,
+            VR::US,
+            PrimitiveValue::from(self.columns),
+        ));
+        o.put(DataElement::new(
+            tags::BITS_ALLOCATED,
+            VR::US,
+            PrimitiveValue::from(16u16),
+        ));
+        o.put(DataElement::new(
+            tags::BITS_STORED,
+            VR::US,
+            PrimitiveValue::from(12u16),
+        ));
+        o.put(DataElement::new(
+            tags::HIGH_BIT,
+            VR::US,
+            PrimitiveValue::from(11u16),
+        ));
+        o.put(DataElement::new(
+            tags::PIXEL_REPRESENTATION,
+            VR::US,
+            PrimitiveValue::from(0u16),
+        ));
         if let Some((slope, intercept)) = self.rescale {
             o.put(DataElement::new(tags::RESCALE_SLOPE, VR::DS, ds(&[slope])));
-            o.put(DataElement::new(tags::RESCALE_INTERCEPT, VR::DS, ds(&[intercept])));
+            o.put(DataElement::new(
+                tags::RESCALE_INTERCEPT,
+                VR::DS,
+                ds(&[intercept]),
+            ));
         }
         o
     }
@@ -117,14 +182,30 @@ impl Img {
     /// A classic single-frame MR object.
     pub fn object(&self) -> InMemDicomObject {
         let mut o = self.common(&format!("{}.{}", self.series_uid, self.instance));
-        o.put(DataElement::new(tags::IMAGE_POSITION_PATIENT, VR::DS, ds(&self.position)));
-        o.put(DataElement::new(tags::IMAGE_ORIENTATION_PATIENT, VR::DS, ds(&self.orientation)));
-        o.put(DataElement::new(tags::PIXEL_SPACING, VR::DS, ds(&self.spacing)));
+        o.put(DataElement::new(
+            tags::IMAGE_POSITION_PATIENT,
+            VR::DS,
+            ds(&self.position),
+        ));
+        o.put(DataElement::new(
+            tags::IMAGE_ORIENTATION_PATIENT,
+            VR::DS,
+            ds(&self.orientation),
+        ));
+        o.put(DataElement::new(
+            tags::PIXEL_SPACING,
+            VR::DS,
+            ds(&self.spacing),
+        ));
         o.put(DataElement::new(tags::SLICE_THICKNESS, VR::DS, ds(&[8.0])));
         if let Some(t) = self.trigger_ms {
             o.put(DataElement::new(tags::TRIGGER_TIME, VR::DS, ds(&[t])));
         }
-        o.put(DataElement::new(tags::PIXEL_DATA, VR::OW, PrimitiveValue::U16(self.pixels.clone().into())));
+        o.put(DataElement::new(
+            tags::PIXEL_DATA,
+            VR::OW,
+            PrimitiveValue::U16(self.pixels.clone().into()),
+        ));
         o
     }
 
@@ -134,7 +215,9 @@ impl Img {
 }
 
 pub fn write_object(obj: InMemDicomObject, path: &Path, ts: &str) {
-    let f = obj.with_meta(FileMetaTableBuilder::new().transfer_syntax(ts)).expect("meta");
+    let f = obj
+        .with_meta(FileMetaTableBuilder::new().transfer_syntax(ts))
+        .expect("meta");
     f.write_to_file(path).expect("write dicom");
 }
 
@@ -142,11 +225,26 @@ pub fn write_object(obj: InMemDicomObject, path: &Path, ts: &str) {
 /// geometry in per-frame and shared functional groups.
 pub fn write_multiframe(path: &Path, base: &Img, frames: &[([f64; 3], f64, Vec<u16>)]) {
     let mut o = base.common("1.2.826.0.1.3680043.9.7433.77");
-    o.put(DataElement::new(tags::NUMBER_OF_FRAMES, VR::IS, PrimitiveValue::from(frames.len().to_string())));
-    let item = |tag, vr, v: PrimitiveValue| InMemDicomObject::from_element_iter([DataElement::new(tag, vr, v)]);
-    let seq = |tag, items: Vec<InMemDicomObject>| DataElement::new(tag, VR::SQ, DataSetSequence::from(items));
+    o.put(DataElement::new(
+        tags::NUMBER_OF_FRAMES,
+        VR::IS,
+        PrimitiveValue::from(frames.len().to_string()),
+    ));
+    let item = |tag, vr, v: PrimitiveValue| {
+        InMemDicomObject::from_element_iter([DataElement::new(tag, vr, v)])
+    };
+    let seq = |tag, items: Vec<InMemDicomObject>| {
+        DataElement::new(tag, VR::SQ, DataSetSequence::from(items))
+    };
     let shared = InMemDicomObject::from_element_iter([
-        seq(tags::PLANE_ORIENTATION_SEQUENCE, vec![item(tags::IMAGE_ORIENTATION_PATIENT, VR::DS, ds(&base.orientation))]),
+        seq(
+            tags::PLANE_ORIENTATION_SEQUENCE,
+            vec![item(
+                tags::IMAGE_ORIENTATION_PATIENT,
+                VR::DS,
+                ds(&base.orientation),
+            )],
+        ),
         seq(
             tags::PIXEL_MEASURES_SEQUENCE,
             vec![InMemDicomObject::from_element_iter([
@@ -160,25 +258,41 @@ pub fn write_multiframe(path: &Path, base: &Img, frames: &[([f64; 3], f64, Vec<u
         .iter()
         .map(|(pos, t, _)| {
             InMemDicomObject::from_element_iter([
-                seq(tags::PLANE_POSITION_SEQUENCE, vec![item(tags::IMAGE_POSITION_PATIENT, VR::DS, ds(pos))]),
+                seq(
+                    tags::PLANE_POSITION_SEQUENCE,
+                    vec![item(tags::IMAGE_POSITION_PATIENT, VR::DS, ds(pos))],
+                ),
                 seq(
                     tags::CARDIAC_SYNCHRONIZATION_SEQUENCE,
-                    vec![item(tags::NOMINAL_CARDIAC_TRIGGER_DELAY_TIME, VR::FD, PrimitiveValue::from(*t))],
+                    vec![item(
+                        tags::NOMINAL_CARDIAC_TRIGGER_DELAY_TIME,
+                        VR::FD,
+                        PrimitiveValue::from(*t),
+                    )],
                 ),
             ])
         })
         .collect();
     o.put(seq(tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE, per));
-    let all: Vec<u16> = frames.iter().flat_map(|(_, _, px)| px.iter().copied()).collect();
-    o.put(DataElement::new(tags::PIXEL_DATA, VR::OW, PrimitiveValue::U16(all.into())));
+    let all: Vec<u16> = frames
+        .iter()
+        .flat_map(|(_, _, px)| px.iter().copied())
+        .collect();
+    o.put(DataElement::new(
+        tags::PIXEL_DATA,
+        VR::OW,
+        PrimitiveValue::U16(all.into()),
+    ));
     write_object(o, path, "1.2.840.10008.1.2.1");
 }
 
 /// RLE Lossless (PS3.5 Annex G) of one 16-bit frame, written here with literal runs
 /// only: two segments (high bytes, then low bytes).
 pub fn rle_encode_u16(pixels: &[u16]) -> Vec<u8> {
-    let planes: [Vec<u8>; 2] =
-        [pixels.iter().map(|p| (p >> 8) as u8).collect(), pixels.iter().map(|p| (p & 0xff) as u8).collect()];
+    let planes: [Vec<u8>; 2] = [
+        pixels.iter().map(|p| (p >> 8) as u8).collect(),
+        pixels.iter().map(|p| (p & 0xff) as u8).collect(),
+    ];
     let mut segments: Vec<Vec<u8>> = Vec::new();
     for plane in planes {
         let mut seg = Vec::new();

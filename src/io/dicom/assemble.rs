@@ -50,8 +50,15 @@ fn frame(headers: &[FileHeader], r: FrameRef) -> &FrameInfo {
 fn drop_reason(headers: &[FileHeader], r: FrameRef, reason: impl Into<String>) -> Skipped {
     let h = &headers[r.0];
     let reason = reason.into();
-    let reason = if h.frames.len() > 1 { format!("frame {}: {reason}", r.1) } else { reason };
-    Skipped { path: h.path.clone(), reason }
+    let reason = if h.frames.len() > 1 {
+        format!("frame {}: {reason}", r.1)
+    } else {
+        reason
+    };
+    Skipped {
+        path: h.path.clone(),
+        reason,
+    }
 }
 
 /// Lays out the frames of one series. Errors when nothing usable remains.
@@ -63,11 +70,17 @@ pub fn layout(headers: &[FileHeader], members: &[FrameRef]) -> Result<Layout, St
         .copied()
         .filter(|&r| {
             let f = frame(headers, r);
-            let ok = f.position.is_some() && f.orientation.is_some_and(|o| {
-                normalize([o[0], o[1], o[2]]).is_some() && normalize([o[3], o[4], o[5]]).is_some()
-            });
+            let ok = f.position.is_some()
+                && f.orientation.is_some_and(|o| {
+                    normalize([o[0], o[1], o[2]]).is_some()
+                        && normalize([o[3], o[4], o[5]]).is_some()
+                });
             if !ok {
-                dropped.push(drop_reason(headers, r, "no usable ImagePositionPatient/ImageOrientationPatient"));
+                dropped.push(drop_reason(
+                    headers,
+                    r,
+                    "no usable ImagePositionPatient/ImageOrientationPatient",
+                ));
             }
             ok
         })
@@ -82,7 +95,11 @@ pub fn layout(headers: &[FileHeader], members: &[FrameRef]) -> Result<Layout, St
     for &r in &placed {
         *counts.entry(key(r)).or_default() += 1;
     }
-    let Some(main) = counts.iter().max_by_key(|(k, n)| (**n, std::cmp::Reverse(**k))).map(|(k, _)| *k) else {
+    let Some(main) = counts
+        .iter()
+        .max_by_key(|(k, n)| (**n, std::cmp::Reverse(**k)))
+        .map(|(k, _)| *k)
+    else {
         return Err("no frame with usable geometry".into());
     };
     let mut kept = Vec::with_capacity(placed.len());
@@ -90,12 +107,19 @@ pub fn layout(headers: &[FileHeader], members: &[FrameRef]) -> Result<Layout, St
         if key(r) == main {
             kept.push(r);
         } else {
-            dropped.push(drop_reason(headers, r, "size or orientation differs from the rest of the series"));
+            dropped.push(drop_reason(
+                headers,
+                r,
+                "size or orientation differs from the rest of the series",
+            ));
         }
     }
     let orientation = frame(headers, kept[0]).orientation.unwrap_or_default();
-    let normal = normalize(cross([orientation[0], orientation[1], orientation[2]], [orientation[3], orientation[4], orientation[5]]))
-        .unwrap_or([0.0, 0.0, 1.0]);
+    let normal = normalize(cross(
+        [orientation[0], orientation[1], orientation[2]],
+        [orientation[3], orientation[4], orientation[5]],
+    ))
+    .unwrap_or([0.0, 0.0, 1.0]);
     let distance = |r: FrameRef| dot(frame(headers, r).position.unwrap_or_default(), normal);
     // 3. Group by position along the normal.
     kept.sort_by(|&a, &b| distance(a).total_cmp(&distance(b)));
@@ -116,7 +140,11 @@ pub fn layout(headers: &[FileHeader], members: &[FrameRef]) -> Result<Layout, St
             let t = |f: &FrameInfo| f.trigger_time_ms.unwrap_or(f64::INFINITY);
             t(fa)
                 .total_cmp(&t(fb))
-                .then(headers[a.0].instance_number.cmp(&headers[b.0].instance_number))
+                .then(
+                    headers[a.0]
+                        .instance_number
+                        .cmp(&headers[b.0].instance_number),
+                )
                 .then(a.1.cmp(&b.1))
                 .then(headers[a.0].path.cmp(&headers[b.0].path))
         });
@@ -127,7 +155,10 @@ pub fn layout(headers: &[FileHeader], members: &[FrameRef]) -> Result<Layout, St
     for g in &groups {
         *sizes.entry(g.len()).or_default() += 1;
     }
-    let phases = sizes.iter().max_by_key(|(size, n)| (**n, **size)).map_or(0, |(s, _)| *s);
+    let phases = sizes
+        .iter()
+        .max_by_key(|(size, n)| (**n, **size))
+        .map_or(0, |(s, _)| *s);
     let mut grid = Vec::with_capacity(groups.len());
     let mut odd = Vec::new();
     for g in groups {
@@ -136,7 +167,10 @@ pub fn layout(headers: &[FileHeader], members: &[FrameRef]) -> Result<Layout, St
         } else {
             let d = distance(g[0]);
             for r in g.iter() {
-                let why = format!("the slice at {d:.2} mm has {} images while the cine has {phases} phases", g.len());
+                let why = format!(
+                    "the slice at {d:.2} mm has {} images while the cine has {phases} phases",
+                    g.len()
+                );
                 dropped.push(drop_reason(headers, *r, why));
             }
             odd.push((d, g.len()));
@@ -144,7 +178,10 @@ pub fn layout(headers: &[FileHeader], members: &[FrameRef]) -> Result<Layout, St
     }
     // Say which slices are missing and what that does to the numbers.
     let kept: Vec<f64> = grid.iter().map(|g| distance(g[0])).collect();
-    let (lo, hi) = (kept.first().copied().unwrap_or(0.0), kept.last().copied().unwrap_or(0.0));
+    let (lo, hi) = (
+        kept.first().copied().unwrap_or(0.0),
+        kept.last().copied().unwrap_or(0.0),
+    );
     let left_out = odd
         .into_iter()
         .map(|(d, n)| {
@@ -157,7 +194,14 @@ pub fn layout(headers: &[FileHeader], members: &[FrameRef]) -> Result<Layout, St
         })
         .collect();
     let (rows, columns) = (main.0, main.1);
-    Ok(Layout { grid, orientation, rows, columns, dropped, left_out })
+    Ok(Layout {
+        grid,
+        orientation,
+        rows,
+        columns,
+        dropped,
+        left_out,
+    })
 }
 
 #[cfg(test)]
@@ -192,13 +236,28 @@ mod tests {
     #[test]
     fn orders_by_position_and_time_and_drops_odd_slices() {
         // 3 slices x 2 phases given in scrambled order, plus a slice with only one phase.
-        let spec = [(2.0, 40.0), (0.0, 0.0), (1.0, 40.0), (2.0, 0.0), (0.0, 40.0), (1.0, 0.0), (9.0, 0.0)];
-        let headers: Vec<FileHeader> =
-            spec.iter().enumerate().map(|(i, (z, t))| header(i, [0.0, 0.0, *z * 10.0], *t, i as i32)).collect();
+        let spec = [
+            (2.0, 40.0),
+            (0.0, 0.0),
+            (1.0, 40.0),
+            (2.0, 0.0),
+            (0.0, 40.0),
+            (1.0, 0.0),
+            (9.0, 0.0),
+        ];
+        let headers: Vec<FileHeader> = spec
+            .iter()
+            .enumerate()
+            .map(|(i, (z, t))| header(i, [0.0, 0.0, *z * 10.0], *t, i as i32))
+            .collect();
         let members: Vec<FrameRef> = (0..headers.len()).map(|i| (i, 0)).collect();
         let l = layout(&headers, &members).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!((l.slices(), l.phases()), (3, 2));
-        let order: Vec<Vec<usize>> = l.grid.iter().map(|g| g.iter().map(|r| r.0).collect()).collect();
+        let order: Vec<Vec<usize>> = l
+            .grid
+            .iter()
+            .map(|g| g.iter().map(|r| r.0).collect())
+            .collect();
         assert_eq!(order, vec![vec![1, 4], vec![5, 2], vec![3, 0]]);
         assert_eq!(l.dropped.len(), 1);
         assert_eq!(l.dropped[0].path, PathBuf::from("f6"));

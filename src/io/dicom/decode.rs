@@ -13,7 +13,11 @@ type FileResult = Result<Vec<(usize, Vec<f32>)>, String>;
 
 /// Decodes the given frames (in order), calling `decoded(n)` as each file's `n` frames are
 /// done. On failure returns every failing file with its reason.
-pub fn decode_frames(headers: &[FileHeader], wanted: &[FrameRef], decoded: &(dyn Fn(usize) + Sync)) -> Result<Vec<Vec<f32>>, Vec<(usize, String)>> {
+pub fn decode_frames(
+    headers: &[FileHeader],
+    wanted: &[FrameRef],
+    decoded: &(dyn Fn(usize) + Sync),
+) -> Result<Vec<Vec<f32>>, Vec<(usize, String)>> {
     let mut by_file: Vec<(usize, Vec<usize>)> = Vec::new();
     for (i, r) in wanted.iter().enumerate() {
         match by_file.last_mut() {
@@ -28,7 +32,11 @@ pub fn decode_frames(headers: &[FileHeader], wanted: &[FrameRef], decoded: &(dyn
             let frames: Vec<usize> = slots.iter().map(|&i| wanted[i].1).collect();
             // Checked again: the file may have changed since the header scan.
             let r = super::guard::check_file(&h.path)
-                .and_then(|_| OpenFileOptions::new().open_file(&h.path).map_err(|e| one_line(&e)))
+                .and_then(|_| {
+                    OpenFileOptions::new()
+                        .open_file(&h.path)
+                        .map_err(|e| one_line(&e))
+                })
                 .map_err(|e| format!("cannot read pixel data: {e}"))
                 .and_then(|obj| decode_contained(&obj, h, &frames))
                 .map(|imgs| slots.iter().copied().zip(imgs).collect());
@@ -44,7 +52,11 @@ pub fn decode_frames(headers: &[FileHeader], wanted: &[FrameRef], decoded: &(dyn
             Err(reason) => failed.push((file, reason)),
         }
     }
-    if failed.is_empty() { Ok(out) } else { Err(failed) }
+    if failed.is_empty() {
+        Ok(out)
+    } else {
+        Err(failed)
+    }
 }
 
 /// Largest magnitude an intensity may have after the modality rescale. MR values are
@@ -59,11 +71,19 @@ const RLE_LOSSLESS: &str = "1.2.840.10008.1.2.5";
 /// dicom-transfer-syntax-registry 0.10.1 allocates whatever segment count the header
 /// claims (fuzzing found 16 GiB requests) and slices without bounds checks.
 fn check_rle(obj: &DefaultDicomObject) -> Result<(), String> {
-    let fragments = obj.get(tags::PIXEL_DATA).and_then(|e| e.fragments()).ok_or("RLE pixel data is not encapsulated")?;
+    let fragments = obj
+        .get(tags::PIXEL_DATA)
+        .and_then(|e| e.fragments())
+        .ok_or("RLE pixel data is not encapsulated")?;
     for (i, f) in fragments.iter().enumerate() {
-        let word = |k: usize| f.get(4 * k..4 * k + 4).map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        let word = |k: usize| {
+            f.get(4 * k..4 * k + 4)
+                .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        };
         let bad = |why: &str| Err(format!("RLE fragment {i}: {why}"));
-        let Some(n) = word(0) else { return bad("shorter than its header") };
+        let Some(n) = word(0) else {
+            return bad("shorter than its header");
+        };
         if !(1..=15).contains(&n) {
             return bad("segment count out of range");
         }
@@ -83,11 +103,19 @@ fn check_rle(obj: &DefaultDicomObject) -> Result<(), String> {
 /// dicom-transfer-syntax-registry 0.10.1's RLE decoder indexes out of bounds when a
 /// segment decodes short (found by fuzzing); a corrupt file must cost the user that
 /// file, not the application.
-pub fn decode_contained(obj: &DefaultDicomObject, h: &FileHeader, frames: &[usize]) -> Result<Vec<Vec<f32>>, String> {
+pub fn decode_contained(
+    obj: &DefaultDicomObject,
+    h: &FileHeader,
+    frames: &[usize],
+) -> Result<Vec<Vec<f32>>, String> {
     IN_CODEC.with(|q| q.set(true));
-    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| decode_object(obj, h, frames)));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        decode_object(obj, h, frames)
+    }));
     IN_CODEC.with(|q| q.set(false));
-    r.unwrap_or_else(|_| Err("cannot decode pixel data: the codec failed on corrupt compressed data".into()))
+    r.unwrap_or_else(|_| {
+        Err("cannot decode pixel data: the codec failed on corrupt compressed data".into())
+    })
 }
 
 thread_local! {
@@ -108,22 +136,35 @@ pub fn quiet_contained_panics() {
 }
 
 /// Decodes `frames` of an object whose header is `h`: one f32 image (rows x columns) each.
-pub fn decode_object(obj: &DefaultDicomObject, h: &FileHeader, frames: &[usize]) -> Result<Vec<Vec<f32>>, String> {
+pub fn decode_object(
+    obj: &DefaultDicomObject,
+    h: &FileHeader,
+    frames: &[usize],
+) -> Result<Vec<Vec<f32>>, String> {
     if obj.get(tags::PIXEL_DATA).is_none() {
         return Err("no PixelData".into());
     }
     if obj.meta().transfer_syntax().trim_end_matches(['\0', ' ']) == RLE_LOSSLESS {
         check_rle(obj).map_err(|e| format!("cannot decode pixel data: {e}"))?;
     }
-    let decoded = obj.decode_pixel_data().map_err(|e| format!("cannot decode pixel data: {}", one_line(&e)))?;
-    if decoded.rows() as usize != h.rows || decoded.columns() as usize != h.columns || decoded.samples_per_pixel() != 1 {
+    let decoded = obj
+        .decode_pixel_data()
+        .map_err(|e| format!("cannot decode pixel data: {}", one_line(&e)))?;
+    if decoded.rows() as usize != h.rows
+        || decoded.columns() as usize != h.columns
+        || decoded.samples_per_pixel() != 1
+    {
         return Err("decoded image size does not match the header".into());
     }
     let monochrome1 = decoded.photometric_interpretation().as_str() == "MONOCHROME1";
     let bits = decoded.bits_stored().clamp(1, 32) as u32;
     let signed = decoded.pixel_representation() == dicom_pixeldata::PixelRepresentation::Signed;
     // MONOCHROME1 shows low values bright: mirror stored values within their range.
-    let mirror = if signed { -1.0 } else { ((1u64 << bits) - 1) as f64 };
+    let mirror = if signed {
+        -1.0
+    } else {
+        ((1u64 << bits) - 1) as f64
+    };
     let n = h.rows * h.columns;
     frames
         .iter()
@@ -160,13 +201,26 @@ pub fn decode_object(obj: &DefaultDicomObject, h: &FileHeader, frames: &[usize])
 /// signed values sign-extended (PS3.5 8.1.1). dicom-pixeldata's own conversion does
 /// neither for raw values and is several times slower here, as it fans every frame out
 /// to the thread pool.
-fn stored_values(decoded: &DecodedPixelData<'_>, frame: u32, bits: u32, signed: bool) -> Result<Vec<f32>, String> {
-    let data = decoded.frame_data(frame).map_err(|e| format!("frame {frame}: {}", one_line(&e)))?;
+fn stored_values(
+    decoded: &DecodedPixelData<'_>,
+    frame: u32,
+    bits: u32,
+    signed: bool,
+) -> Result<Vec<f32>, String> {
+    let data = decoded
+        .frame_data(frame)
+        .map_err(|e| format!("frame {frame}: {}", one_line(&e)))?;
     let allocated = decoded.bits_allocated() as u32;
     let bits = bits.min(allocated);
     let extend = |v: u32| -> f32 {
-        let v = if bits < 32 { v & ((1u32 << bits) - 1) } else { v };
-        if signed && bits < 32 && v >> (bits - 1) & 1 == 1 { (v as i64 - (1i64 << bits)) as f32 } else if signed {
+        let v = if bits < 32 {
+            v & ((1u32 << bits) - 1)
+        } else {
+            v
+        };
+        if signed && bits < 32 && v >> (bits - 1) & 1 == 1 {
+            (v as i64 - (1i64 << bits)) as f32
+        } else if signed {
             v as i32 as f32
         } else {
             v as f32
@@ -174,8 +228,14 @@ fn stored_values(decoded: &DecodedPixelData<'_>, frame: u32, bits: u32, signed: 
     };
     match allocated {
         8 => Ok(data.iter().map(|&b| extend(b as u32)).collect()),
-        16 => Ok(data.chunks_exact(2).map(|b| extend(u16::from_ne_bytes([b[0], b[1]]) as u32)).collect()),
-        32 => Ok(data.chunks_exact(4).map(|b| extend(u32::from_ne_bytes([b[0], b[1], b[2], b[3]]))).collect()),
+        16 => Ok(data
+            .chunks_exact(2)
+            .map(|b| extend(u16::from_ne_bytes([b[0], b[1]]) as u32))
+            .collect()),
+        32 => Ok(data
+            .chunks_exact(4)
+            .map(|b| extend(u32::from_ne_bytes([b[0], b[1], b[2], b[3]])))
+            .collect()),
         other => Err(format!("{other} bits allocated per pixel is not supported")),
     }
 }
@@ -185,11 +245,21 @@ fn stored_values(decoded: &DecodedPixelData<'_>, frame: u32, bits: u32, signed: 
 pub fn read_image_bytes(bytes: &[u8]) -> Result<(FileHeader, Vec<Vec<f32>>), String> {
     super::guard::check(std::io::Cursor::new(bytes), bytes.len() as u64)?;
     // from_reader expects the stream to start at "DICM", after any preamble.
-    let body = if bytes.get(128..132) == Some(b"DICM") { &bytes[128..] } else { bytes };
-    let obj = OpenFileOptions::new().from_reader(body).map_err(|e| one_line(&e))?;
+    let body = if bytes.get(128..132) == Some(b"DICM") {
+        &bytes[128..]
+    } else {
+        bytes
+    };
+    let obj = OpenFileOptions::new()
+        .from_reader(body)
+        .map_err(|e| one_line(&e))?;
     let h = header_from_object(&obj, std::path::PathBuf::from("<memory>"))?;
     // Bound the work a hostile header can ask for.
-    if h.rows.saturating_mul(h.columns).saturating_mul(h.frames.len()) > 1 << 26 {
+    if h.rows
+        .saturating_mul(h.columns)
+        .saturating_mul(h.frames.len())
+        > 1 << 26
+    {
         return Err("image is too large".into());
     }
     let frames: Vec<usize> = (0..h.frames.len()).collect();

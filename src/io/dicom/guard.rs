@@ -7,8 +7,8 @@
 //! and nesting deeper than [`MAX_DEPTH`].
 
 use dicom_core::Tag;
-use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry};
 use dicom_core::VR;
+use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry};
 use dicom_dictionary_std::StandardDataDictionary;
 use std::io::{Read, Seek};
 
@@ -38,31 +38,46 @@ type ElementHeader = ((u16, u16), Option<[u8; 2]>, u32);
 impl<R: Read + Seek> Walker<R> {
     fn bytes<const N: usize>(&mut self) -> Check<[u8; N]> {
         let mut b = [0u8; N];
-        self.r.read_exact(&mut b).map_err(|e| format!("truncated at byte {}: {e}", self.pos))?;
+        self.r
+            .read_exact(&mut b)
+            .map_err(|e| format!("truncated at byte {}: {e}", self.pos))?;
         self.pos += N as u64;
         Ok(b)
     }
 
     fn vec(&mut self, n: usize) -> Check<Vec<u8>> {
         let mut b = vec![0u8; n];
-        self.r.read_exact(&mut b).map_err(|e| format!("truncated at byte {}: {e}", self.pos))?;
+        self.r
+            .read_exact(&mut b)
+            .map_err(|e| format!("truncated at byte {}: {e}", self.pos))?;
         self.pos += n as u64;
         Ok(b)
     }
 
     fn u16(&mut self, be: bool) -> Check<u16> {
         let b = self.bytes::<2>()?;
-        Ok(if be { u16::from_be_bytes(b) } else { u16::from_le_bytes(b) })
+        Ok(if be {
+            u16::from_be_bytes(b)
+        } else {
+            u16::from_le_bytes(b)
+        })
     }
 
     fn u32(&mut self, be: bool) -> Check<u32> {
         let b = self.bytes::<4>()?;
-        Ok(if be { u32::from_be_bytes(b) } else { u32::from_le_bytes(b) })
+        Ok(if be {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        })
     }
 
     fn skip(&mut self, n: u64, end: u64) -> Check {
         if self.pos + n > end {
-            return Err(format!("value of {n} bytes at byte {} runs past its end ({end})", self.pos));
+            return Err(format!(
+                "value of {n} bytes at byte {} runs past its end ({end})",
+                self.pos
+            ));
         }
         // seek_relative keeps the buffer when the target is inside it.
         self.r.seek_relative(n as i64).map_err(|e| e.to_string())?;
@@ -82,8 +97,27 @@ impl<R: Read + Seek> Walker<R> {
         // that is not a known code (read as UN, as dicom-parser does), a 32-bit length.
         let short = matches!(
             &vr,
-            b"AE" | b"AS" | b"AT" | b"CS" | b"DA" | b"DS" | b"DT" | b"FL" | b"FD" | b"IS" | b"LO" | b"LT" | b"PN"
-                | b"SH" | b"SL" | b"SS" | b"ST" | b"TM" | b"UI" | b"UL" | b"US"
+            b"AE"
+                | b"AS"
+                | b"AT"
+                | b"CS"
+                | b"DA"
+                | b"DS"
+                | b"DT"
+                | b"FL"
+                | b"FD"
+                | b"IS"
+                | b"LO"
+                | b"LT"
+                | b"PN"
+                | b"SH"
+                | b"SL"
+                | b"SS"
+                | b"ST"
+                | b"TM"
+                | b"UI"
+                | b"UL"
+                | b"US"
         );
         let len = if !short {
             self.bytes::<2>()?;
@@ -107,7 +141,9 @@ impl<R: Read + Seek> Walker<R> {
             // The VR as dicom-parser resolves it: explicit, else from the dictionary.
             let vr = match vr {
                 Some(v) => VR::from_binary(v).unwrap_or(VR::UN),
-                None => StandardDataDictionary.by_tag(Tag(tag.0, tag.1)).map_or(VR::UN, |e| e.vr().relaxed()),
+                None => StandardDataDictionary
+                    .by_tag(Tag(tag.0, tag.1))
+                    .map_or(VR::UN, |e| e.vr().relaxed()),
             };
             let is_sq = vr == VR::SQ;
             // dicom-parser reads len / size whole numbers but advances its position by
@@ -115,7 +151,10 @@ impl<R: Read + Seek> Walker<R> {
             // its view of the stream out of step with the bytes (fourth fuzz finding).
             let size = binary_size(vr);
             if len != UNDEFINED && len as usize % size != 0 {
-                return Err(format!("({:04X},{:04X}) {vr:?} value of {len} bytes is not a whole number of values", tag.0, tag.1));
+                return Err(format!(
+                    "({:04X},{:04X}) {vr:?} value of {len} bytes is not a whole number of values",
+                    tag.0, tag.1
+                ));
             }
             if len == UNDEFINED {
                 // Encapsulated pixel data holds opaque fragments; any other element of
@@ -125,12 +164,19 @@ impl<R: Read + Seek> Walker<R> {
             } else if is_sq {
                 let inner = self.pos + len as u64;
                 if inner > end {
-                    return Err(format!("sequence of {len} bytes at byte {} runs past its end", self.pos));
+                    return Err(format!(
+                        "sequence of {len} bytes at byte {} runs past its end",
+                        self.pos
+                    ));
                 }
                 self.sequence_defined(syntax, inner, depth + 1)?;
             } else {
                 self.skip(len as u64, end).map_err(|e| {
-                    let name = if tag == (0x7FE0, 0x0010) { "PixelData " } else { "" };
+                    let name = if tag == (0x7FE0, 0x0010) {
+                        "PixelData "
+                    } else {
+                        ""
+                    };
                     format!("{name}({:04X},{:04X}): {e}; truncated file?", tag.0, tag.1)
                 })?;
             }
@@ -159,7 +205,12 @@ impl<R: Read + Seek> Walker<R> {
             match tag {
                 SEQ_END => return Ok(()),
                 ITEM => self.item(syntax, len, end, fragments, depth)?,
-                _ => return Err(format!("expected an item or sequence end at byte {}", self.pos)),
+                _ => {
+                    return Err(format!(
+                        "expected an item or sequence end at byte {}",
+                        self.pos
+                    ));
+                }
             }
         }
     }
@@ -173,7 +224,10 @@ impl<R: Read + Seek> Walker<R> {
         }
         let inner = self.pos + len as u64;
         if inner > end {
-            return Err(format!("item of {len} bytes at byte {} runs past its end", self.pos));
+            return Err(format!(
+                "item of {len} bytes at byte {} runs past its end",
+                self.pos
+            ));
         }
         if fragment {
             // A compressed frame (or the offset table): opaque bytes.
@@ -198,17 +252,25 @@ fn binary_size(vr: VR) -> usize {
 impl Syntax {
     /// Item tags and lengths keep the byte order of the data set.
     fn min_with(self, s: Syntax) -> Syntax {
-        if s == Syntax::ExplicitBe { Syntax::ExplicitBe } else { self }
+        if s == Syntax::ExplicitBe {
+            Syntax::ExplicitBe
+        } else {
+            self
+        }
     }
 }
 
 /// Checks the element lengths of a DICOM stream of `total` bytes (with or without the
 /// 128-byte preamble). Deflated data sets are passed through unchecked.
 pub fn check<R: Read + Seek>(r: R, total: u64) -> Result<(), String> {
-    let mut w = Walker { r: std::io::BufReader::with_capacity(16 * 1024, r), pos: 0 };
+    let mut w = Walker {
+        r: std::io::BufReader::with_capacity(16 * 1024, r),
+        pos: 0,
+    };
     // Preamble + "DICM", or "DICM" first.
     let mut start = [0u8; 4];
-    w.r.read_exact(&mut start).map_err(|_| "file too short for DICOM".to_string())?;
+    w.r.read_exact(&mut start)
+        .map_err(|_| "file too short for DICOM".to_string())?;
     w.pos = 4;
     if &start != b"DICM" {
         if total < 132 {
@@ -238,7 +300,9 @@ pub fn check<R: Read + Seek>(r: R, total: u64) -> Result<(), String> {
         }
         if tag == (0x0002, 0x0010) && len <= 64 {
             let b = w.vec(len as usize)?;
-            ts = String::from_utf8_lossy(&b).trim_end_matches(['\0', ' ']).to_string();
+            ts = String::from_utf8_lossy(&b)
+                .trim_end_matches(['\0', ' '])
+                .to_string();
         } else {
             w.skip(len as u64, total)?;
         }
@@ -270,7 +334,20 @@ mod tests {
         b.extend_from_slice(b"DICM");
         let ts = b"1.2.840.10008.1.2.1\0";
         let group_length = 8 + ts.len() as u8;
-        b.extend_from_slice(&[0x02, 0x00, 0x00, 0x00, b'U', b'L', 4, 0, group_length, 0, 0, 0]);
+        b.extend_from_slice(&[
+            0x02,
+            0x00,
+            0x00,
+            0x00,
+            b'U',
+            b'L',
+            4,
+            0,
+            group_length,
+            0,
+            0,
+            0,
+        ]);
         b.extend_from_slice(&[0x02, 0x00, 0x10, 0x00, b'U', b'I', ts.len() as u8, 0]);
         b.extend_from_slice(ts);
         b.extend_from_slice(elements);
@@ -281,13 +358,19 @@ mod tests {
     fn honest_lengths_pass() {
         // (0010,0020) LO "ID01", (0008,1115) SQ undefined with one undefined item holding
         // (0020,0013) IS "1 ", then PixelData OW of 4 bytes.
-        let mut e = vec![0x10, 0x00, 0x20, 0x00, b'L', b'O', 4, 0, b'I', b'D', b'0', b'1'];
-        e.extend_from_slice(&[0x08, 0x00, 0x15, 0x11, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF]);
+        let mut e = vec![
+            0x10, 0x00, 0x20, 0x00, b'L', b'O', 4, 0, b'I', b'D', b'0', b'1',
+        ];
+        e.extend_from_slice(&[
+            0x08, 0x00, 0x15, 0x11, b'S', b'Q', 0, 0, 0xFF, 0xFF, 0xFF, 0xFF,
+        ]);
         e.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 0xFF, 0xFF, 0xFF, 0xFF]);
         e.extend_from_slice(&[0x20, 0x00, 0x13, 0x00, b'I', b'S', 2, 0, b'1', b' ']);
         e.extend_from_slice(&[0xFE, 0xFF, 0x0D, 0xE0, 0, 0, 0, 0]);
         e.extend_from_slice(&[0xFE, 0xFF, 0xDD, 0xE0, 0, 0, 0, 0]);
-        e.extend_from_slice(&[0xE0, 0x7F, 0x10, 0x00, b'O', b'W', 0, 0, 4, 0, 0, 0, 1, 2, 3, 4]);
+        e.extend_from_slice(&[
+            0xE0, 0x7F, 0x10, 0x00, b'O', b'W', 0, 0, 4, 0, 0, 0, 1, 2, 3, 4,
+        ]);
         let b = explicit(&e);
         assert_eq!(check(Cursor::new(&b), b.len() as u64), Ok(()));
     }
@@ -295,7 +378,9 @@ mod tests {
     #[test]
     fn a_length_past_the_end_is_refused() {
         // PixelData claiming 4 GiB - 2 in a file of a few hundred bytes.
-        let e = [0xE0, 0x7F, 0x10, 0x00, b'O', b'W', 0, 0, 0xFE, 0xFF, 0xFF, 0xFF, 1, 2, 3, 4];
+        let e = [
+            0xE0, 0x7F, 0x10, 0x00, b'O', b'W', 0, 0, 0xFE, 0xFF, 0xFF, 0xFF, 1, 2, 3, 4,
+        ];
         let b = explicit(&e);
         assert!(check(Cursor::new(&b), b.len() as u64).is_err());
     }
@@ -303,7 +388,9 @@ mod tests {
     #[test]
     fn an_unknown_vr_has_a_long_length_as_in_dicom_parser() {
         // VR "Q\0" is no VR code: 2 reserved bytes, then a 32-bit length of 0xFE000000.
-        let e = [0x00, 0x52, 0x30, 0x92, b'Q', 0, 0, 0x08, 0, 0, 0, 0xFE, 0, 0, 0, 0];
+        let e = [
+            0x00, 0x52, 0x30, 0x92, b'Q', 0, 0, 0x08, 0, 0, 0, 0xFE, 0, 0, 0, 0,
+        ];
         let b = explicit(&e);
         assert!(check(Cursor::new(&b), b.len() as u64).is_err());
     }
@@ -314,7 +401,9 @@ mod tests {
         // 16-bit length (0xFFFF) runs far past the item.
         let mut e = vec![0x08, 0x00, 0x10, 0x11, b'S', b'Q', 0, 0, 20, 0, 0, 0];
         e.extend_from_slice(&[0xFE, 0xFF, 0x00, 0xE0, 12, 0, 0, 0]);
-        e.extend_from_slice(&[0x08, 0x00, 0x50, 0x11, b'U', b'I', 0xFF, 0xFF, b'1', b'.', b'2', 0]);
+        e.extend_from_slice(&[
+            0x08, 0x00, 0x50, 0x11, b'U', b'I', 0xFF, 0xFF, b'1', b'.', b'2', 0,
+        ]);
         let b = explicit(&e);
         assert!(check(Cursor::new(&b), b.len() as u64).is_err());
     }
@@ -340,7 +429,9 @@ mod tests {
         b.extend_from_slice(b"DICM");
         b.extend_from_slice(&[0x02, 0x00, 0x00, 0x00, b'U', b'L', 4, 0, 12, 0, 0, 0]);
         b.extend_from_slice(&[0x02, 0x01, 0x02, 0x00, b'O', b'B', 0, 0, 0, 0, 0, 0]);
-        b.extend_from_slice(&[0xE0, 0x7F, 0x10, 0x00, b'O', b'W', 0, 0, 0xFE, 0xFF, 0xFF, 0xFF]);
+        b.extend_from_slice(&[
+            0xE0, 0x7F, 0x10, 0x00, b'O', b'W', 0, 0, 0xFE, 0xFF, 0xFF, 0xFF,
+        ]);
         assert!(check(Cursor::new(&b), b.len() as u64).is_err());
         // Without a group length first, it is not a DICOM file we read.
         let mut c = vec![0u8; 128];

@@ -3,8 +3,8 @@
 //! Single-frame MR images, legacy multi-frame objects and Enhanced MR objects (per-frame
 //! and shared functional groups) all become a list of [`FrameInfo`], one per frame.
 
-use crate::study::{PatientInfo, Sex, StudyInfo};
 use crate::study::metadata::parse_dicom_age;
+use crate::study::{PatientInfo, Sex, StudyInfo};
 use dicom_core::Tag;
 use dicom_dictionary_std::tags;
 use dicom_object::InMemDicomObject;
@@ -88,12 +88,11 @@ fn numbers<const N: usize>(e: &InMemElement) -> Option<[f64; N]> {
 
 /// Looks `attr` up in the first item of `seq` inside the per-frame group, then the shared
 /// group (DICOM PS3.3 C.7.6.16, Enhanced MR functional groups).
-fn in_groups(
-    groups: [Option<&InMemDicomObject>; 2],
-    seq: Tag,
-    attr: Tag,
-) -> Option<&InMemElement> {
-    groups.into_iter().flatten().find_map(|g| g.get(seq)?.items()?.first()?.get(attr))
+fn in_groups(groups: [Option<&InMemDicomObject>; 2], seq: Tag, attr: Tag) -> Option<&InMemElement> {
+    groups
+        .into_iter()
+        .flatten()
+        .find_map(|g| g.get(seq)?.items()?.first()?.get(attr))
 }
 
 fn meta(obj: &InMemDicomObject) -> Meta {
@@ -104,7 +103,9 @@ fn meta(obj: &InMemDicomObject) -> Meta {
         birth_date: date(obj, tags::PATIENT_BIRTH_DATE),
         age_years: text(obj, tags::PATIENT_AGE).and_then(|a| parse_dicom_age(&a)),
         // PatientSize is in metres.
-        height_cm: num(obj, tags::PATIENT_SIZE).filter(|h| *h > 0.0).map(|h| h * 100.0),
+        height_cm: num(obj, tags::PATIENT_SIZE)
+            .filter(|h| *h > 0.0)
+            .map(|h| h * 100.0),
         weight_kg: num(obj, tags::PATIENT_WEIGHT).filter(|w| *w > 0.0),
     };
     let study = StudyInfo {
@@ -130,43 +131,72 @@ pub fn header_from_object(obj: &InMemDicomObject, path: PathBuf) -> Result<FileH
     if let Some(spp) = int(obj, tags::SAMPLES_PER_PIXEL)
         && spp != 1
     {
-        return Err(format!("colour images are not supported ({spp} samples per pixel)"));
+        return Err(format!(
+            "colour images are not supported ({spp} samples per pixel)"
+        ));
     }
     let n_frames = int(obj, tags::NUMBER_OF_FRAMES).unwrap_or(1).max(1) as usize;
     if n_frames > MAX_FRAMES {
-        return Err(format!("{n_frames} frames is more than this loader accepts"));
+        return Err(format!(
+            "{n_frames} frames is more than this loader accepts"
+        ));
     }
-    let per_frame = obj.get(tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE).and_then(|e| e.items());
-    let shared = obj.get(tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE).and_then(|e| e.items()).and_then(|i| i.first());
+    let per_frame = obj
+        .get(tags::PER_FRAME_FUNCTIONAL_GROUPS_SEQUENCE)
+        .and_then(|e| e.items());
+    let shared = obj
+        .get(tags::SHARED_FUNCTIONAL_GROUPS_SEQUENCE)
+        .and_then(|e| e.items())
+        .and_then(|i| i.first());
     let frame_time = num(obj, tags::FRAME_TIME);
-    let frame_time_vector = obj.get(tags::FRAME_TIME_VECTOR).and_then(|e| e.to_multi_float64().ok());
+    let frame_time_vector = obj
+        .get(tags::FRAME_TIME_VECTOR)
+        .and_then(|e| e.to_multi_float64().ok());
     let top_trigger = num(obj, tags::TRIGGER_TIME);
 
     let mut frames = Vec::with_capacity(n_frames);
     for f in 0..n_frames {
         let groups = [per_frame.and_then(|items| items.get(f)), shared];
         let find = |seq: Tag, attr: Tag| in_groups(groups, seq, attr).or_else(|| obj.get(attr));
-        let position = find(tags::PLANE_POSITION_SEQUENCE, tags::IMAGE_POSITION_PATIENT).and_then(numbers::<3>);
-        let orientation = find(tags::PLANE_ORIENTATION_SEQUENCE, tags::IMAGE_ORIENTATION_PATIENT).and_then(numbers::<6>);
+        let position = find(tags::PLANE_POSITION_SEQUENCE, tags::IMAGE_POSITION_PATIENT)
+            .and_then(numbers::<3>);
+        let orientation = find(
+            tags::PLANE_ORIENTATION_SEQUENCE,
+            tags::IMAGE_ORIENTATION_PATIENT,
+        )
+        .and_then(numbers::<6>);
         let pixel_spacing = find(tags::PIXEL_MEASURES_SEQUENCE, tags::PIXEL_SPACING)
             .and_then(numbers::<2>)
             .filter(|s| s[0] > 0.0 && s[1] > 0.0);
-        let slice_thickness = find(tags::PIXEL_MEASURES_SEQUENCE, tags::SLICE_THICKNESS).and_then(number);
-        let trigger = in_groups(groups, tags::CARDIAC_SYNCHRONIZATION_SEQUENCE, tags::NOMINAL_CARDIAC_TRIGGER_DELAY_TIME)
-            .and_then(number)
-            .or(if n_frames == 1 { top_trigger } else { None })
-            .or_else(|| {
-                // Legacy multi-frame cine: frames are equally spaced in time, or the
-                // FrameTimeVector gives each frame's increment.
-                match &frame_time_vector {
-                    Some(v) if v.len() == n_frames => Some(v[..=f].iter().sum::<f64>()),
-                    _ => frame_time.map(|t| t * f as f64),
-                }
-                .map(|t| t + top_trigger.unwrap_or(0.0))
-                .filter(|_| n_frames > 1)
-            });
-        let slope = find(tags::PIXEL_VALUE_TRANSFORMATION_SEQUENCE, tags::RESCALE_SLOPE).and_then(number);
-        let intercept = find(tags::PIXEL_VALUE_TRANSFORMATION_SEQUENCE, tags::RESCALE_INTERCEPT).and_then(number);
+        let slice_thickness =
+            find(tags::PIXEL_MEASURES_SEQUENCE, tags::SLICE_THICKNESS).and_then(number);
+        let trigger = in_groups(
+            groups,
+            tags::CARDIAC_SYNCHRONIZATION_SEQUENCE,
+            tags::NOMINAL_CARDIAC_TRIGGER_DELAY_TIME,
+        )
+        .and_then(number)
+        .or(if n_frames == 1 { top_trigger } else { None })
+        .or_else(|| {
+            // Legacy multi-frame cine: frames are equally spaced in time, or the
+            // FrameTimeVector gives each frame's increment.
+            match &frame_time_vector {
+                Some(v) if v.len() == n_frames => Some(v[..=f].iter().sum::<f64>()),
+                _ => frame_time.map(|t| t * f as f64),
+            }
+            .map(|t| t + top_trigger.unwrap_or(0.0))
+            .filter(|_| n_frames > 1)
+        });
+        let slope = find(
+            tags::PIXEL_VALUE_TRANSFORMATION_SEQUENCE,
+            tags::RESCALE_SLOPE,
+        )
+        .and_then(number);
+        let intercept = find(
+            tags::PIXEL_VALUE_TRANSFORMATION_SEQUENCE,
+            tags::RESCALE_INTERCEPT,
+        )
+        .and_then(number);
         frames.push(FrameInfo {
             frame: f as u32,
             position,
@@ -174,7 +204,10 @@ pub fn header_from_object(obj: &InMemDicomObject, path: PathBuf) -> Result<FileH
             pixel_spacing,
             slice_thickness,
             trigger_time_ms: trigger,
-            rescale: (slope.filter(|s| *s != 0.0).unwrap_or(1.0), intercept.unwrap_or(0.0)),
+            rescale: (
+                slope.filter(|s| *s != 0.0).unwrap_or(1.0),
+                intercept.unwrap_or(0.0),
+            ),
         });
     }
     let series_uid = text(obj, tags::SERIES_INSTANCE_UID).unwrap_or_else(|| {

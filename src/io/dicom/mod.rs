@@ -17,7 +17,9 @@ pub use decode::{decode_frames, quiet_contained_panics, read_image_bytes};
 pub use header::{FileHeader, FrameInfo, Meta, header_from_object};
 
 use super::{Error, LoadOptions, LoadReport, Loaded, Result, Skipped};
-use crate::study::{CineStack, Dims, Geometry, ImageSource, KeyPhases, Phase, SeriesSummary, Study};
+use crate::study::{
+    CineStack, Dims, Geometry, ImageSource, KeyPhases, Phase, SeriesSummary, Study,
+};
 use dicom_dictionary_std::tags;
 use dicom_object::OpenFileOptions;
 use rayon::prelude::*;
@@ -34,13 +36,19 @@ pub fn list_files(dir: &Path) -> Result<Vec<PathBuf>> {
 pub fn list_files_skipping(dir: &Path, skipped: &mut Vec<Skipped>) -> Result<Vec<PathBuf>> {
     std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))?;
     let mut files = Vec::new();
-    for entry in walkdir::WalkDir::new(dir).follow_links(false).sort_by_file_name() {
+    for entry in walkdir::WalkDir::new(dir)
+        .follow_links(false)
+        .sort_by_file_name()
+    {
         match entry {
             Ok(e) if e.file_type().is_file() => files.push(e.into_path()),
             Ok(_) => {}
             Err(e) => {
                 let path = e.path().unwrap_or(dir).to_path_buf();
-                let reason = e.into_io_error().map_or_else(|| "file system loop".to_string(), |io| format!("not readable: {io}"));
+                let reason = e.into_io_error().map_or_else(
+                    || "file system loop".to_string(),
+                    |io| format!("not readable: {io}"),
+                );
                 skipped.push(Skipped { path, reason });
             }
         }
@@ -99,7 +107,10 @@ pub fn load_files(files: &[PathBuf], root: &Path, options: &LoadOptions) -> Resu
     let scanned: Vec<std::result::Result<FileHeader, Skipped>> = files
         .par_iter()
         .map(|p| {
-            let r = scan_file(p).map_err(|reason| Skipped { path: p.clone(), reason });
+            let r = scan_file(p).map_err(|reason| Skipped {
+                path: p.clone(),
+                reason,
+            });
             if let Some(pr) = progress {
                 pr.add_done(1);
             }
@@ -118,7 +129,11 @@ pub fn load_files(files: &[PathBuf], root: &Path, options: &LoadOptions) -> Resu
     if headers.is_empty() {
         return Err(Error::NothingReadable {
             files: files.len(),
-            first: report.skipped.first().map(|s| s.reason.clone()).unwrap_or_else(|| "no files".into()),
+            first: report
+                .skipped
+                .first()
+                .map(|s| s.reason.clone())
+                .unwrap_or_else(|| "no files".into()),
             path: root.to_path_buf(),
         });
     }
@@ -144,14 +159,26 @@ pub fn load_files(files: &[PathBuf], root: &Path, options: &LoadOptions) -> Resu
             Err(failed) => {
                 members.retain(|r| !failed.iter().any(|(file, _)| *file == r.0));
                 for (file, reason) in failed {
-                    report.skipped.push(Skipped { path: headers[file].path.clone(), reason });
+                    report.skipped.push(Skipped {
+                        path: headers[file].path.clone(),
+                        reason,
+                    });
                 }
             }
         }
     };
     report.skipped.extend(layout.dropped.iter().cloned());
     report.warnings.extend(layout.left_out.iter().cloned());
-    let study = build_study(options, &headers, &layout, pixels, &mut candidates, chosen, &mut report, root)?;
+    let study = build_study(
+        options,
+        &headers,
+        &layout,
+        pixels,
+        &mut candidates,
+        chosen,
+        &mut report,
+        root,
+    )?;
     report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Loaded { study, report })
 }
@@ -161,10 +188,18 @@ pub fn load_files(files: &[PathBuf], root: &Path, options: &LoadOptions) -> Resu
 fn dedupe_instances(headers: &mut Vec<FileHeader>, skipped: &mut Vec<Skipped>) {
     let mut first: std::collections::HashMap<String, PathBuf> = std::collections::HashMap::new();
     headers.retain(|h| {
-        let Some(uid) = &h.sop_instance_uid else { return true };
+        let Some(uid) = &h.sop_instance_uid else {
+            return true;
+        };
         match first.get(uid) {
             Some(kept) => {
-                skipped.push(Skipped { path: h.path.clone(), reason: format!("a copy of {} (same SOPInstanceUID); that file is used", kept.display()) });
+                skipped.push(Skipped {
+                    path: h.path.clone(),
+                    reason: format!(
+                        "a copy of {} (same SOPInstanceUID); that file is used",
+                        kept.display()
+                    ),
+                });
                 false
             }
             None => {
@@ -179,7 +214,10 @@ fn candidates(headers: &[FileHeader]) -> Vec<Candidate> {
     let mut by_uid: BTreeMap<&str, Vec<FrameRef>> = BTreeMap::new();
     for (i, h) in headers.iter().enumerate() {
         for f in 0..h.frames.len() {
-            by_uid.entry(h.series_uid.as_str()).or_default().push((i, f));
+            by_uid
+                .entry(h.series_uid.as_str())
+                .or_default()
+                .push((i, f));
         }
     }
     let mut out: Vec<Candidate> = by_uid
@@ -211,17 +249,29 @@ fn candidates(headers: &[FileHeader]) -> Vec<Candidate> {
 fn choose(c: &[Candidate], options: &LoadOptions, root: &Path) -> Result<usize> {
     if let Some(want) = &options.series {
         let by_uid = c.iter().position(|s| s.summary.uid == *want);
-        let by_number = want.parse::<i32>().ok().and_then(|n| c.iter().position(|s| s.summary.number == Some(n)));
+        let by_number = want
+            .parse::<i32>()
+            .ok()
+            .and_then(|n| c.iter().position(|s| s.summary.number == Some(n)));
         let by_index = want.parse::<usize>().ok().filter(|i| *i < c.len());
-        return by_uid.or(by_number).or(by_index).ok_or_else(|| Error::NoSuchSeries {
-            wanted: want.clone(),
-            available: c
-                .iter()
-                .enumerate()
-                .map(|(i, s)| format!("[{i}] #{} {}", s.summary.number.map_or("-".into(), |n| n.to_string()), s.summary.uid))
-                .collect::<Vec<_>>()
-                .join(", "),
-        });
+        return by_uid
+            .or(by_number)
+            .or(by_index)
+            .ok_or_else(|| Error::NoSuchSeries {
+                wanted: want.clone(),
+                available: c
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| {
+                        format!(
+                            "[{i}] #{} {}",
+                            s.summary.number.map_or("-".into(), |n| n.to_string()),
+                            s.summary.uid
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            });
     }
     c.iter()
         .enumerate()
@@ -234,13 +284,19 @@ fn choose(c: &[Candidate], options: &LoadOptions, root: &Path) -> Result<usize> 
 /// The pixel spacing most images of the cine state (one bad header must not rescale the
 /// whole study), with a warning naming how many disagree. Without any usable value: the
 /// caller's `assume` (with a warning), else NaN, which every volume refuses.
-fn consensus_spacing(frames: &[&FrameInfo], assume: Option<f64>, warnings: &mut Vec<String>) -> [f64; 2] {
+fn consensus_spacing(
+    frames: &[&FrameInfo],
+    assume: Option<f64>,
+    warnings: &mut Vec<String>,
+) -> [f64; 2] {
     // Values equal to 1e-4 mm count as one.
     let same = |a: [f64; 2], b: [f64; 2]| (a[0] - b[0]).abs() < 1e-4 && (a[1] - b[1]).abs() < 1e-4;
     let mut counts: Vec<([f64; 2], usize)> = Vec::new();
     let mut missing = 0;
     for f in frames {
-        match f.pixel_spacing.filter(|s| crate::study::plausible_pixel_mm(s[0]) && crate::study::plausible_pixel_mm(s[1])) {
+        match f.pixel_spacing.filter(|s| {
+            crate::study::plausible_pixel_mm(s[0]) && crate::study::plausible_pixel_mm(s[1])
+        }) {
             Some(s) => match counts.iter_mut().find(|(k, _)| same(*k, s)) {
                 Some((_, n)) => *n += 1,
                 None => counts.push((s, 1)),
@@ -285,7 +341,12 @@ fn build_study(
     root: &Path,
 ) -> Result<Study> {
     let (slices, phases) = (layout.slices(), layout.phases());
-    let dims = Dims { phases, slices, rows: layout.rows, columns: layout.columns };
+    let dims = Dims {
+        phases,
+        slices,
+        rows: layout.rows,
+        columns: layout.columns,
+    };
     let frame = |r: FrameRef| &headers[r.0].frames[r.1];
     let first = layout.grid[0][0];
     let frames: Vec<&FrameInfo> = layout.grid.iter().flatten().map(|&r| frame(r)).collect();
@@ -295,14 +356,25 @@ fn build_study(
         pixel_spacing_mm: spacing,
         row_direction: [o[0], o[1], o[2]],
         column_direction: [o[3], o[4], o[5]],
-        slice_positions_mm: layout.grid.iter().map(|g| frame(g[0]).position.unwrap_or_default()).collect(),
+        slice_positions_mm: layout
+            .grid
+            .iter()
+            .map(|g| frame(g[0]).position.unwrap_or_default())
+            .collect(),
         slice_thickness_mm: frame(first).slice_thickness,
     };
     let phase_info: Vec<Phase> = (0..phases)
         .map(|p| {
-            let times: Vec<f64> = layout.grid.iter().filter_map(|g| frame(g[p]).trigger_time_ms).collect();
+            let times: Vec<f64> = layout
+                .grid
+                .iter()
+                .filter_map(|g| frame(g[p]).trigger_time_ms)
+                .collect();
             let mean = (!times.is_empty()).then(|| times.iter().sum::<f64>() / times.len() as f64);
-            Phase { trigger_time_ms: mean, source_frame: None }
+            Phase {
+                trigger_time_ms: mean,
+                source_frame: None,
+            }
         })
         .collect();
     // `pixels` is in grid order (slice-major); the cine is phase-major.
@@ -316,10 +388,19 @@ fn build_study(
             let o = dims.image_offset(p, s);
             data[o..o + n].copy_from_slice(&src);
             let h = &headers[r.0];
-            images.push(ImageSource { phase: p, slice: s, path: h.path.clone(), instance_number: h.instance_number, frame: r.1 as u32 });
+            images.push(ImageSource {
+                phase: p,
+                slice: s,
+                path: h.path.clone(),
+                instance_number: h.instance_number,
+                frame: r.1 as u32,
+            });
         }
     }
-    let cine = CineStack::new(dims, data, geometry, phase_info).map_err(|source| Error::Shape { source, path: root.to_path_buf() })?;
+    let cine = CineStack::new(dims, data, geometry, phase_info).map_err(|source| Error::Shape {
+        source,
+        path: root.to_path_buf(),
+    })?;
     let meta = &headers[first.0].meta;
     candidates[chosen].summary.positions = slices;
     candidates[chosen].summary.phases = phases;
