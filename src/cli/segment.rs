@@ -170,21 +170,11 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
         &mut report,
     )?;
     let t_seg = t1.elapsed();
-    let ctx = Context::of(study, args.bsa.formula());
     // What is measured and written is what the viewer shows: the automatic contours.
     let (contours, labels) = crate::pipeline::auto_contours(&labels);
     let ctx = match &overrides {
-        Some(o) => ctx
-            .with_overrides(
-                o.height_cm,
-                o.weight_kg,
-                KeyPhases {
-                    ed: o.ed_phase,
-                    es: o.es_phase,
-                },
-            )
-            .with_sex(o.sex),
-        None => ctx,
+        Some(o) => super::session::context_of(study, o, args.bsa.formula()),
+        None => Context::of(study, args.bsa.formula()),
     };
     let measures = measure_labels(study, &labels, &ctx)?;
     crate::io::write_labels(&labels_path, &study.cine, &labels, LabelOrder::Systole)

@@ -34,8 +34,13 @@ pub fn load(
 /// The labels and the measurement context a session gives: labels rasterised from its
 /// contours, the user's height, weight and key phases over the study's.
 pub fn labels_and_context(study: &Study, s: &Session, bsa: BsaFormula) -> (LabelStack, Context) {
-    let o = &s.overrides;
-    let ctx = Context::of(study, bsa)
+    (s.contours.to_labels(), context_of(study, &s.overrides, bsa))
+}
+
+/// The study's measurement context with a session's overrides: height, weight, key
+/// phases and sex where the user gave them.
+pub fn context_of(study: &Study, o: &crate::io::session::Overrides, bsa: BsaFormula) -> Context {
+    Context::of(study, bsa)
         .with_overrides(
             o.height_cm,
             o.weight_kg,
@@ -44,6 +49,5 @@ pub fn labels_and_context(study: &Study, s: &Session, bsa: BsaFormula) -> (Label
                 es: o.es_phase,
             },
         )
-        .with_sex(o.sex);
-    (s.contours.to_labels(), ctx)
+        .with_sex(o.sex)
 }
