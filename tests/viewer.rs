@@ -200,6 +200,64 @@ fn ready_to_nudge(h: &mut Harness<'static, App>) -> [f64; 2] {
 }
 
 #[test]
+fn a_drag_back_to_its_start_adds_no_undo_step_and_the_endocardium_stays_inside_the_epicardium() {
+    let mut h = harness();
+    let right = ready_to_nudge(&mut h);
+    let (phase, slice) = {
+        let v = h.state().view.as_ref().unwrap();
+        (v.phase, v.slice)
+    };
+    let from = screen_of(h.state(), right);
+    let scale = h.state().viewport_map.unwrap().1;
+    // Out and back to where the button went down: the contour is as before, no undo step.
+    h.hover_at(from);
+    h.run_steps(1);
+    h.drag_at(from);
+    h.run_steps(1);
+    h.hover_at(from + egui::vec2(6.0 * scale, 0.0));
+    h.run_steps(1);
+    h.hover_at(from);
+    h.run_steps(1);
+    h.drop_at(from);
+    h.run_steps(2);
+    assert!(
+        !h.state().edit.history.can_undo(),
+        "a drag that moved nothing is no undo step"
+    );
+    // Far outwards, past the epicardium: when the drag ends the endocardium is clipped to it.
+    drag(&mut h, from, from + egui::vec2(25.0 * scale, 0.0));
+    let app = h.state();
+    assert!(app.edit.history.can_undo());
+    let d = app.current.as_ref().unwrap().cine.dims();
+    let set = app.contours.as_ref().unwrap();
+    let endo = systole::contour::fill(
+        &set.get((phase, slice, Structure::LvEndo)).unwrap().points,
+        d.rows,
+        d.columns,
+    );
+    let epi = systole::contour::fill(
+        &set.get((phase, slice, Structure::LvEpi)).unwrap().points,
+        d.rows,
+        d.columns,
+    );
+    let outside = endo.iter().zip(&epi).filter(|(e, p)| **e && !**p).count();
+    assert_eq!(outside, 0, "LV endocardium pixels outside the epicardium");
+    // The nudge reached the epicardium (the clip did something).
+    let right_after = set
+        .get((phase, slice, Structure::LvEndo))
+        .unwrap()
+        .points
+        .iter()
+        .map(|p| p[0])
+        .fold(f64::MIN, f64::max);
+    assert!(
+        right_after > right[0] + 2.0,
+        "{} -> {right_after}",
+        right[0]
+    );
+}
+
+#[test]
 fn dragging_the_lv_contour_outwards_raises_lvedv_in_the_panel_and_undo_restores_it() {
     let mut h = harness();
     let right = ready_to_nudge(&mut h);

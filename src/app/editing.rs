@@ -362,6 +362,11 @@ impl App {
         else {
             return;
         };
+        // Back where it started: the contour as it was, not a densified copy of it.
+        if delta == [0.0, 0.0] {
+            self.drag_to(Some(c));
+            return;
+        }
         let moved = Contour {
             points: edit::nudge(&c.points, at, delta, self.edit.radius_px),
             source: Source::Manual,
