@@ -649,3 +649,66 @@ fn jpeg_baseline_series_decodes_within_lossy_tolerance() {
         }
     }
 }
+
+#[test]
+fn a_rescale_stored_with_vr_un_is_read_by_its_dictionary_vr_and_a_modality_lut_is_refused() {
+    use dicom_core::value::DataSetSequence;
+    use dicom_core::{DataElement, PrimitiveValue, VR};
+    use dicom_dictionary_std::tags;
+    // The same 1 x 3 cine twice: rescale 2 / -10 as DS, and as UN (raw text bytes).
+    let ds_dir = tempfile::tempdir().unwrap();
+    let un_dir = tempfile::tempdir().unwrap();
+    for (s, p, mut img) in axial_grid(1, 3, 8.0, 30.0) {
+        img.rescale = Some((2.0, -10.0));
+        img.write(&ds_dir.path().join(format!("i{s}{p}.dcm")));
+        img.rescale = None;
+        let mut o = img.object();
+        o.put(DataElement::new(
+            tags::RESCALE_SLOPE,
+            VR::UN,
+            PrimitiveValue::from(b"2 ".to_vec()),
+        ));
+        o.put(DataElement::new(
+            tags::RESCALE_INTERCEPT,
+            VR::UN,
+            PrimitiveValue::from(b"-10 ".to_vec()),
+        ));
+        common::write_object(
+            o,
+            &un_dir.path().join(format!("i{s}{p}.dcm")),
+            "1.2.840.10008.1.2.1",
+        );
+    }
+    let want = load_study(ds_dir.path(), &LoadOptions::default()).unwrap();
+    let got = load_study(un_dir.path(), &LoadOptions::default()).unwrap();
+    assert_eq!(got.study.cine.data(), want.study.cine.data());
+    // The rescale really applies: stored values doubled, minus 10.
+    let raw = pattern(0, 0);
+    assert_eq!(got.study.cine.image(0, 0)[5], 2.0 * raw[5] as f32 - 10.0);
+    // A Modality LUT Sequence: the image is refused with the reason, not shown unmapped.
+    let lut_dir = tempfile::tempdir().unwrap();
+    for (s, p, img) in axial_grid(1, 3, 8.0, 30.0) {
+        let mut o = img.object();
+        if p == 1 {
+            o.put(DataElement::new(
+                tags::MODALITY_LUT_SEQUENCE,
+                VR::SQ,
+                DataSetSequence::from(vec![dicom_object::InMemDicomObject::new_empty()]),
+            ));
+        }
+        common::write_object(
+            o,
+            &lut_dir.path().join(format!("i{s}{p}.dcm")),
+            "1.2.840.10008.1.2.1",
+        );
+    }
+    let e = load_study(lut_dir.path(), &LoadOptions::default());
+    let skipped = match e {
+        Ok(l) => l.report.skipped,
+        Err(e) => panic!("{e}"),
+    };
+    assert!(
+        skipped.iter().any(|s| s.reason.contains("Modality LUT")),
+        "{skipped:?}"
+    );
+}

@@ -235,6 +235,7 @@ impl SessionFile {
         for (name, v) in [
             ("height_cm", self.overrides.height_cm),
             ("weight_kg", self.overrides.weight_kg),
+            ("age_years", self.overrides.age_years),
         ] {
             if v.is_some_and(|v| !v.is_finite() || v <= 0.0) {
                 return Err(broken(format!("{name} must be a positive number")));
@@ -252,6 +253,18 @@ impl SessionFile {
                 )));
             }
             let (slice, phase) = (c.slice, c.phase);
+            // A contour lies on its image: pixel centres run 0..columns-1, the image's edge
+            // is half a pixel beyond; one more pixel is allowed for drawing at the border.
+            let inside = |p: &[f64; 2]| {
+                (-1.5..=d.columns as f64 + 0.5).contains(&p[0])
+                    && (-1.5..=d.rows as f64 + 0.5).contains(&p[1])
+            };
+            if let Some(p) = c.points.iter().find(|p| !inside(p)) {
+                return Err(broken(format!(
+                    "contour {i} (slice {slice}, phase {phase}) has a point ({}, {}) outside the {} x {} image",
+                    p[0], p[1], d.columns, d.rows
+                )));
+            }
             set.set(key, Some(Contour { points: c.points, source: c.source }))
                 .map_err(|_| broken(format!("contour {i} (slice {slice}, phase {phase}) is outside the study or has fewer than 3 finite points")))?;
         }
@@ -465,6 +478,21 @@ mod tests {
             f.into_session(&study, Path::new("x")),
             Err(SessionError::Broken { .. })
         ));
+        // A point far off the image (1e300 gave an LVEDV of 1396 mL) is refused.
+        let mut f = file.clone();
+        f.contours[0].points[0] = [1e300, 3.0];
+        let e = f.into_session(&study, Path::new("x"));
+        assert!(
+            matches!(&e, Err(SessionError::Broken { reason, .. }) if reason.contains("outside the")),
+            "{e:?}"
+        );
+        let mut f = file.clone();
+        let cols = study.cine.dims().columns as f64;
+        f.contours[0].points[0] = [cols + 0.4, 3.0];
+        assert!(
+            f.into_session(&study, Path::new("x")).is_ok(),
+            "on the image's edge is fine"
+        );
         let mut f = file.clone();
         f.version = 99;
         assert!(matches!(

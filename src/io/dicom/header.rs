@@ -6,6 +6,7 @@
 use crate::study::metadata::parse_dicom_age;
 use crate::study::{PatientInfo, Sex, StudyInfo};
 use dicom_core::Tag;
+use dicom_core::header::Header;
 use dicom_dictionary_std::tags;
 use dicom_object::InMemDicomObject;
 use dicom_object::mem::InMemElement;
@@ -66,8 +67,50 @@ fn date(obj: &InMemDicomObject, tag: Tag) -> Option<String> {
     text(obj, tag).filter(|d| d.chars().any(|c| c.is_ascii_digit() && c != '0'))
 }
 
+/// Tags stored in binary (US, FD) that this loader reads; every other number it reads is
+/// text (DS, IS). Used for elements that arrive with VR UN.
+const BINARY_U16: [Tag; 3] = [tags::ROWS, tags::COLUMNS, tags::SAMPLES_PER_PIXEL];
+const BINARY_F64: [Tag; 1] = [tags::NOMINAL_CARDIAC_TRIGGER_DELAY_TIME];
+
+/// The values of an element that came as VR UN (implicit VR private converters, some
+/// anonymisers), decoded by the VR the standard dictionary gives its tag: little-endian
+/// binary for US and FD, backslash-separated decimal text for DS and IS. `None` for any
+/// other element, or bytes that do not parse.
+fn unknown_vr_values(e: &InMemElement) -> Option<Vec<f64>> {
+    if e.vr() != dicom_core::VR::UN {
+        return None;
+    }
+    let bytes = e.to_bytes().ok()?;
+    let tag = e.tag();
+    if BINARY_U16.contains(&tag) {
+        return Some(
+            bytes
+                .chunks_exact(2)
+                .map(|b| u16::from_le_bytes([b[0], b[1]]) as f64)
+                .collect(),
+        );
+    }
+    if BINARY_F64.contains(&tag) {
+        return Some(
+            bytes
+                .chunks_exact(8)
+                .map(|b| f64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]))
+                .collect(),
+        );
+    }
+    let text = std::str::from_utf8(&bytes).ok()?;
+    text.trim_matches(|c: char| c.is_whitespace() || c == '\0')
+        .split('\\')
+        .map(|v| v.trim().parse::<f64>().ok())
+        .collect()
+}
+
 fn number(e: &InMemElement) -> Option<f64> {
-    e.to_float64().ok().filter(|v| v.is_finite())
+    match unknown_vr_values(e) {
+        Some(v) => v.first().copied(),
+        None => e.to_float64().ok(),
+    }
+    .filter(|v| v.is_finite())
 }
 
 fn num(obj: &InMemDicomObject, tag: Tag) -> Option<f64> {
@@ -75,11 +118,21 @@ fn num(obj: &InMemDicomObject, tag: Tag) -> Option<f64> {
 }
 
 fn int(obj: &InMemDicomObject, tag: Tag) -> Option<i32> {
-    obj.get(tag)?.to_int::<i32>().ok()
+    let e = obj.get(tag)?;
+    match unknown_vr_values(e) {
+        Some(v) => v
+            .first()
+            .filter(|x| x.fract() == 0.0 && x.abs() <= i32::MAX as f64)
+            .map(|x| *x as i32),
+        None => e.to_int::<i32>().ok(),
+    }
 }
 
 fn numbers<const N: usize>(e: &InMemElement) -> Option<[f64; N]> {
-    let v = e.to_multi_float64().ok()?;
+    let v = match unknown_vr_values(e) {
+        Some(v) => v,
+        None => e.to_multi_float64().ok()?,
+    };
     if v.len() < N || v.iter().take(N).any(|x| !x.is_finite()) {
         return None;
     }
@@ -134,6 +187,9 @@ pub fn header_from_object(obj: &InMemDicomObject, path: PathBuf) -> Result<FileH
         return Err(format!(
             "colour images are not supported ({spp} samples per pixel)"
         ));
+    }
+    if obj.get(tags::MODALITY_LUT_SEQUENCE).is_some() {
+        return Err("a Modality LUT Sequence maps its values: not supported (only RescaleSlope and RescaleIntercept are)".into());
     }
     let n_frames = int(obj, tags::NUMBER_OF_FRAMES).unwrap_or(1).max(1) as usize;
     if n_frames > MAX_FRAMES {
