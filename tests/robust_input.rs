@@ -373,3 +373,71 @@ fn a_failing_segment_writes_no_session_and_outputs_go_through_symlinks_or_to_std
     assert!(out.stdout.starts_with(b"%PDF") && out.stdout.trim_ascii_end().ends_with(b"%%EOF"));
     assert!(String::from_utf8_lossy(&out.stderr).contains("standard output"));
 }
+
+#[test]
+fn a_pixel_size_no_mr_image_has_is_refused_unless_one_is_assumed() {
+    // ACDC patient001's ED image written again with 100 mm and with 0.01 mm pixels.
+    let src = common::shared_data().join("acdc/training/patient001/patient001_frame01.nii.gz");
+    let l = load_study(&src, &LoadOptions::default()).unwrap();
+    let d = l.study.cine.dims();
+    let tmp = tempfile::tempdir().unwrap();
+    for px in [100.0, 0.01] {
+        let path = tmp.path().join(format!("px{px}.nii"));
+        let affine = [
+            [px, 0.0, 0.0, 0.0],
+            [0.0, px, 0.0, 0.0],
+            [0.0, 0.0, 10.0, 0.0],
+        ];
+        systole::io::nifti::write(
+            &path,
+            [d.columns, d.rows, d.slices, d.phases],
+            &affine,
+            systole::io::nifti::Voxels::F32(l.study.cine.data()),
+        )
+        .unwrap();
+        let p = path.to_str().unwrap();
+        let loaded = load_study(&path, &LoadOptions::default()).unwrap();
+        assert!(
+            loaded
+                .study
+                .cine
+                .geometry
+                .voxel_volume_ml()
+                .is_none_or(|v| !v.is_finite())
+        );
+        assert!(
+            loaded
+                .study
+                .warnings
+                .iter()
+                .any(|w| w.contains("not possible for an MR image")),
+            "{:?}",
+            loaded.study.warnings
+        );
+        // segment refuses before any output (no 17 GB allocation, no LVEDV 0.0 mL).
+        let out_dir = tmp.path().join(format!("out{px}"));
+        let out = systole(&["segment", p, "--out", out_dir.to_str().unwrap()]);
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stderr).contains("pixel spacing"));
+        assert!(!out_dir.join("measures.json").exists());
+        // With an assumed size the study is usable, and says so.
+        let assumed = load_study(
+            &path,
+            &LoadOptions {
+                assume_pixel_mm: Some(1.5625),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(
+            assumed.study.cine.geometry.pixel_spacing_mm,
+            [1.5625, 1.5625]
+        );
+        assert!(assumed.study.warnings.iter().any(|w| w.contains("assumed")));
+    }
+}

@@ -175,6 +175,20 @@ pub fn load_study(path: &Path, options: &LoadOptions) -> Result<Loaded> {
             nifti_study::load_labels(labels, loaded.study.cine.dims(), options.label_order)?;
         loaded.study.reference_labels = Some(stack);
     }
+    // A pixel size no MR image has (a NIfTI pixdim of 0.01 or 100 mm) is a broken header:
+    // no area or volume is computed from it unless the user says what to assume.
+    let sp = loaded.study.cine.geometry.pixel_spacing_mm;
+    if sp.iter().all(|v| v.is_finite()) && !sp.iter().all(|v| crate::study::plausible_pixel_mm(*v))
+    {
+        let assumed = options
+            .assume_pixel_mm
+            .filter(|a| crate::study::plausible_pixel_mm(*a));
+        loaded.report.warnings.push(match assumed {
+            Some(a) => format!("the stated pixel size {:.4} x {:.4} mm is not possible for an MR image; {a} mm assumed as asked (--assume-pixel-mm)", sp[0], sp[1]),
+            None => format!("the stated pixel size {:.4} x {:.4} mm is not possible for an MR image (0.1-10 mm): areas and volumes cannot be measured (give --assume-pixel-mm to assume one)", sp[0], sp[1]),
+        });
+        loaded.study.cine.geometry.pixel_spacing_mm = assumed.map_or([f64::NAN; 2], |a| [a, a]);
+    }
     loaded.study.warnings = loaded.report.warnings.clone();
     loaded.report.inputs.push(path.to_path_buf());
     loaded.report.inputs.extend(options.labels.iter().cloned());

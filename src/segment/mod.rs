@@ -194,7 +194,9 @@ impl Segmenter {
         let scale = match self.net.pixel_mm() {
             Some(px) => {
                 let sp = cine.geometry.pixel_spacing_mm;
-                if !sp.iter().all(|v| v.is_finite() && *v > 0.0) {
+                // Only pixel sizes an MR image can have: 100 mm pixels resampled to the
+                // network's size would ask for gigabytes, 0.01 mm ones leave nothing.
+                if !sp.iter().all(|v| crate::study::plausible_pixel_mm(*v)) {
                     return Err(SegmentError::Spacing(sp, px));
                 }
                 Some((sp[0], sp[1], px))
