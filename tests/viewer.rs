@@ -757,3 +757,58 @@ fn expert_contours_stay_a_layer_of_their_own_after_segmenting() {
     h.run_steps(2);
     h.get_by_label_contains(&format!("Dice  LV {dice:.3}"));
 }
+
+#[test]
+fn a_dicom_stack_is_listed_base_to_apex_and_down_moves_towards_the_apex() {
+    // Sunnybrook stores its stacks apex first: each next slice lies further to the
+    // patient's right, posterior and superior, away from where the LV apex points (left,
+    // anterior, inferior). (Checked by hand on SCD0000201's segmentation: the RV, which
+    // stops short of the apex, is absent from its five lowest slices while the LV goes on.)
+    // Here the slice positions are read straight from the files with dicom-object.
+    let study = common::shared_data().join("sunnybrook/SCD0000101");
+    let position = |n: u32| -> [f64; 3] {
+        let obj = dicom_object::OpenFileOptions::new()
+            .read_until(dicom_dictionary_std::tags::PIXEL_DATA)
+            .open_file(study.join(format!("dicom/{n}.dcm")))
+            .unwrap();
+        let v = obj
+            .element(dicom_dictionary_std::tags::IMAGE_POSITION_PATIENT)
+            .unwrap()
+            .to_multi_float64()
+            .unwrap();
+        [v[0], v[1], v[2]]
+    };
+    // The loader's first slice holds instances 221-240, its last 1-20 (`info --json`).
+    let (first, last) = (position(221), position(1));
+    let towards_apex = (last[0] - first[0]) - (last[1] - first[1]) - (last[2] - first[2]);
+    assert!(
+        towards_apex < 0.0,
+        "the stack runs from the apex to the base"
+    );
+    let tmp = tempfile::tempdir().unwrap();
+    let launch = LaunchOptions {
+        path: Some(study.clone()),
+        slice: Some(5),
+        session: Some(tmp.path().join("s.json")),
+        ..Default::default()
+    };
+    let mut h = harness_with(launch);
+    wait_for(&mut h, "the study to load", |a| {
+        a.current.is_some() && a.loading.is_none()
+    });
+    let d = h.state().current.as_ref().unwrap().cine.dims();
+    let order = h.state().view.as_ref().unwrap().slice_order.clone();
+    assert_eq!(
+        order,
+        (0..d.slices).rev().collect::<Vec<_>>(),
+        "listed base (last slice) to apex (first)"
+    );
+    h.get_by_label("listed base to apex");
+    h.key_press(egui::Key::ArrowDown);
+    h.run_steps(2);
+    assert_eq!(
+        h.state().view.as_ref().unwrap().slice,
+        4,
+        "Down: one slice towards the apex"
+    );
+}

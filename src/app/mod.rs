@@ -323,6 +323,10 @@ impl App {
         self.segmenting = None;
         self.seg_run = None;
         let mut view = ViewState::for_cine(&loaded.cine);
+        // Only DICOM states where the patient lies; NIfTI and the phantom keep stack order.
+        if loaded.study.info.series_instance_uid.is_some() {
+            view.list_base_to_apex(loaded.cine.geometry.index_runs_base_to_apex());
+        }
         let d = loaded.cine.dims();
         if let Some(s) = self.launch.slice.take() {
             view.slice = s.min(d.slices.saturating_sub(1));

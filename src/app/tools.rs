@@ -113,6 +113,9 @@ pub fn panel(app: &mut App, ui: &mut egui::Ui) {
     let Some((phase, slice)) = app.view.as_ref().map(|v| (v.phase, v.slice)) else {
         return;
     };
+    let (order, row) = app.view.as_ref().map_or((Vec::new(), 0), |v| {
+        (v.slice_order.clone(), v.row_of(slice))
+    });
     ui.horizontal_wrapped(|ui| {
         for s in Structure::ALL {
             // Selected: dark text on the structure's colour, readable in either theme.
@@ -180,15 +183,18 @@ pub fn panel(app: &mut App, ui: &mut egui::Ui) {
             "From next phase",
             Some(((phase + 1) % d.phases.max(1), slice)),
         );
+        // Above and below as listed (base to apex where known).
         copy(
             ui,
             "From slice above",
-            slice.checked_sub(1).map(|s| (phase, s)),
+            row.checked_sub(1)
+                .and_then(|r| order.get(r))
+                .map(|&s| (phase, s)),
         );
         copy(
             ui,
             "From slice below",
-            (slice + 1 < d.slices).then_some((phase, slice + 1)),
+            order.get(row + 1).map(|&s| (phase, s)),
         );
     });
     ui.horizontal(|ui| {

@@ -283,6 +283,14 @@ fn study_panel(app: &mut App, ui: &mut egui::Ui) {
             g.slice_spacing_mm()
                 .map_or("-".into(), |v| format!("{v:.1} mm")),
         );
+        let listed = match (
+            s.info.series_instance_uid.is_some(),
+            g.index_runs_base_to_apex(),
+        ) {
+            (true, Some(_)) => "base to apex",
+            _ => "in stack order",
+        };
+        row("Slices", format!("listed {listed}"));
     });
     ui.separator();
     ui.label("Series");
@@ -616,7 +624,14 @@ fn slice_table(app: &App, ui: &mut egui::Ui) {
                     }
                     ui.end_row();
                     let f = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.1}"));
-                    for (s, (e, x)) in at_ed.iter().zip(&at_es).enumerate() {
+                    let order: Vec<usize> = app
+                        .view
+                        .as_ref()
+                        .map_or_else(|| (0..at_ed.len()).collect(), |v| v.slice_order.clone());
+                    for s in order {
+                        let (Some(e), Some(x)) = (at_ed.get(s), at_es.get(s)) else {
+                            continue;
+                        };
                         ui.monospace(format!("{}", s + 1));
                         ui.monospace(positions.get(s).map_or("-".into(), |p| format!("{p:.0}")));
                         ui.monospace(f(e[0]));
@@ -835,7 +850,7 @@ fn matrix(app: &mut App, ui: &mut egui::Ui) {
         }
         for s in 0..d.slices {
             let r = Rect::from_min_size(
-                Pos2::new(x, origin.y + cell.y * s as f32),
+                Pos2::new(x, origin.y + cell.y * v.row_of(s) as f32),
                 Vec2::splat(THUMB as f32),
             );
             if let Some(t) = tex {
@@ -879,7 +894,7 @@ fn matrix(app: &mut App, ui: &mut egui::Ui) {
     }
     for s in 0..d.slices {
         painter.text(
-            Pos2::new(rect.min.x, origin.y + cell.y * (s as f32 + 0.5)),
+            Pos2::new(rect.min.x, origin.y + cell.y * (v.row_of(s) as f32 + 0.5)),
             egui::Align2::LEFT_CENTER,
             format!("{}", s + 1),
             egui::FontId::proportional(9.0),
@@ -891,7 +906,8 @@ fn matrix(app: &mut App, ui: &mut egui::Ui) {
     {
         let q = (pos - origin).to_pos2();
         if q.x >= 0.0 && q.y >= 0.0 {
-            let (p, s) = ((q.x / cell.x) as usize, (q.y / cell.y) as usize);
+            let (p, row) = ((q.x / cell.x) as usize, (q.y / cell.y) as usize);
+            let s = v.slice_order.get(row).copied().unwrap_or(row);
             if p < d.phases && s < d.slices {
                 app.commands.push(Command::Go { phase: p, slice: s });
             }

@@ -27,6 +27,9 @@ pub struct ViewState {
     pub speed: f32,
     /// Default window for `reset`.
     default_window: (f32, f32),
+    /// The slices as listed (matrix rows, Up/Down): base to apex where the geometry says
+    /// which end is which, else the stack's order.
+    pub slice_order: Vec<usize>,
 }
 
 impl ViewState {
@@ -49,6 +52,7 @@ impl ViewState {
             playing: false,
             speed: 1.0,
             default_window: (0.5 * (lo + hi), (hi - lo).max(1e-3)),
+            slice_order: (0..d.slices).collect(),
         }
     }
 
@@ -61,8 +65,34 @@ impl ViewState {
 
     /// Up/Down arrow or mouse wheel: next or previous slice, stopping at the ends.
     pub fn step_slice(&mut self, delta: isize, slices: usize) {
-        self.slice =
-            (self.slice as isize + delta).clamp(0, slices.saturating_sub(1) as isize) as usize;
+        if self.slice_order.len() != slices {
+            self.slice_order = (0..slices).collect();
+        }
+        let row = self
+            .slice_order
+            .iter()
+            .position(|&s| s == self.slice)
+            .unwrap_or(0);
+        let row = (row as isize + delta).clamp(0, slices.saturating_sub(1) as isize) as usize;
+        self.slice = self.slice_order.get(row).copied().unwrap_or(0);
+    }
+
+    /// Lists the slices base to apex: reversed when the stack runs apex to base.
+    pub fn list_base_to_apex(&mut self, index_runs_base_to_apex: Option<bool>) {
+        let n = self.slice_order.len();
+        self.slice_order = if index_runs_base_to_apex == Some(false) {
+            (0..n).rev().collect()
+        } else {
+            (0..n).collect()
+        };
+    }
+
+    /// Matrix row of `slice`.
+    pub fn row_of(&self, slice: usize) -> usize {
+        self.slice_order
+            .iter()
+            .position(|&s| s == slice)
+            .unwrap_or(slice)
     }
 
     /// Left/Right arrow: previous or next phase, wrapping around the cycle.
@@ -129,6 +159,31 @@ pub fn playback_steps(now_s: f64, last_s: f64, interval_s: f64, phases: usize) -
 mod tests {
     use super::*;
     use crate::phantom::{PhantomConfig, phantom};
+
+    #[test]
+    fn slices_step_in_the_listed_order() {
+        let p = phantom(&PhantomConfig::default());
+        let d = p.study.cine.dims();
+        let mut v = ViewState::for_cine(&p.study.cine);
+        v.list_base_to_apex(Some(false));
+        assert_eq!(v.slice_order.first(), Some(&(d.slices - 1)));
+        v.slice = 4;
+        v.step_slice(1, d.slices);
+        assert_eq!(
+            v.slice, 3,
+            "Down goes one row down the list: towards the apex"
+        );
+        assert_eq!(v.row_of(3), d.slices - 1 - 3);
+        v.step_slice(-100, d.slices);
+        assert_eq!(v.slice, d.slices - 1, "the top of the list is the base");
+        v.list_base_to_apex(None);
+        v.step_slice(1, d.slices);
+        assert_eq!(
+            v.slice,
+            d.slices - 1,
+            "stack order: the last slice is the end"
+        );
+    }
 
     #[test]
     fn playback_follows_the_clock() {

@@ -49,6 +49,22 @@ impl Geometry {
         self.slice_positions_mm.iter().map(|p| dot(*p, n)).collect()
     }
 
+    /// Whether the slice index runs from base to apex (`Some(true)`) or from apex to base,
+    /// judged from patient coordinates (DICOM LPS): the LV's long axis points from the base
+    /// towards the patient's left, anterior and inferior, (+x, -y, -z). `None` when the
+    /// stack runs nearly across that direction (not a short-axis stack) or has one slice.
+    /// Only meaningful for geometry read from DICOM headers.
+    pub fn index_runs_base_to_apex(&self) -> Option<bool> {
+        let (first, last) = (
+            self.slice_positions_mm.first()?,
+            self.slice_positions_mm.last()?,
+        );
+        let step = normalize([last[0] - first[0], last[1] - first[1], last[2] - first[2]])?;
+        let apex = 1.0 / 3f64.sqrt();
+        let along = dot(step, [apex, -apex, -apex]);
+        (along.abs() > 0.3).then_some(along > 0.0)
+    }
+
     /// Distance between adjacent slice centres, from the positions (median of the
     /// steps along the normal). SliceLocation and SpacingBetweenSlices are not trusted:
     /// Sunnybrook's SliceLocation steps 6.72 mm while its slices are 10 mm apart.
@@ -120,6 +136,28 @@ pub fn plausible_pixel_mm(mm: f64) -> bool {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn which_end_of_a_short_axis_stack_is_the_base() {
+        // SCD0000101's first and last slice centres (LPS mm): each step goes to the
+        // patient's right, posterior and superior, i.e. towards the base.
+        let mut g = Geometry {
+            pixel_spacing_mm: [1.37, 1.37],
+            row_direction: [1.0, 0.0, 0.0],
+            column_direction: [0.0, 1.0, 0.0],
+            slice_positions_mm: vec![[236.6, -37.7, 108.9], [162.7, 35.6, 144.5]],
+            slice_thickness_mm: None,
+        };
+        assert_eq!(g.index_runs_base_to_apex(), Some(false));
+        g.slice_positions_mm.reverse();
+        assert_eq!(g.index_runs_base_to_apex(), Some(true));
+        // A stack running anterior and superior lies across the long axis: no answer.
+        g.slice_positions_mm = vec![[0.0, 0.0, 0.0], [0.0, -10.0, 10.0]];
+        assert_eq!(g.index_runs_base_to_apex(), None);
+        g.slice_positions_mm.truncate(1);
+        assert_eq!(g.index_runs_base_to_apex(), None);
+    }
+
     use super::*;
 
     fn oblique(n: usize, step: f64) -> Geometry {
