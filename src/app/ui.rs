@@ -406,13 +406,18 @@ fn reference_section(app: &mut App, ui: &mut egui::Ui) {
     else {
         return;
     };
-    let Some(c) = crate::measure::compare_phase(ours, reference, v.phase, voxel_ml) else {
-        ui.label(format!("No expert contours on phase {}.", v.phase + 1));
+    let phase = v.phase;
+    if (0..reference.dims().slices).all(|s| reference.annotated(phase, s).is_empty()) {
+        ui.label(format!("No expert contours on phase {}.", phase + 1));
         return;
-    };
+    }
     ui.collapsing(
-        format!("Compared with the expert, phase {}", v.phase + 1),
+        format!("Compared with the expert, phase {}", phase + 1),
         |ui| {
+            // Every pixel of the phase is compared: only while the section is open.
+            let Some(c) = crate::measure::compare_phase(ours, reference, phase, voxel_ml) else {
+                return;
+            };
             let dice = |x: Option<f64>| x.map_or("-".into(), |d| format!("{d:.3}"));
             ui.label(format!(
                 "Dice  LV {}  Myo {}  RV {}",
