@@ -11,6 +11,7 @@ pub mod io;
 pub mod measure;
 pub mod phantom;
 pub mod pipeline;
+pub mod qc;
 pub mod report;
 pub mod segment;
 pub mod study;

@@ -251,7 +251,12 @@ impl App {
         let (Some(engine), Some(ctx)) = (&self.engine, self.context()) else {
             return;
         };
-        self.measures = Some(engine.measures(&ctx));
+        let m = engine.measures(&ctx);
+        self.qc_flags = match (&self.labels, &self.current) {
+            (Some(labels), Some(cur)) => crate::qc::rule_checks(labels, &cur.cine.geometry, &m),
+            _ => Vec::new(),
+        };
+        self.measures = Some(m);
     }
 
     /// Builds the engine from scratch (a new study or contour set).

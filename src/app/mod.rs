@@ -108,6 +108,8 @@ pub struct App {
     pub labels_version: u64,
     pub view: Option<ViewState>,
     pub measures: Option<Measures>,
+    /// The rule checks on the labels measured, recomputed with the measures.
+    pub qc_flags: Vec<crate::qc::QcFlag>,
     /// User's values where the study lacks them or the user overrides them.
     pub height_cm: Option<f64>,
     pub weight_kg: Option<f64>,
@@ -195,6 +197,7 @@ impl App {
             labels: None,
             label_source: None,
             labels_version: 0,
+            qc_flags: Vec::new(),
             view: None,
             measures: None,
             height_cm: None,
@@ -377,6 +380,7 @@ impl App {
     /// Recounts every image and recomputes the measures (edits use the incremental path).
     pub fn recompute_measures(&mut self) {
         self.measures = None;
+        self.qc_flags.clear();
         self.rebuild_engine();
         self.measures_from_engine();
     }
@@ -669,8 +673,8 @@ impl App {
             .current
             .as_ref()
             .map_or(&[][..], |c| c.study.warnings.as_slice());
-        let text = serde_json::to_string_pretty(&m.to_json_with_warnings(warnings))
-            .map_err(|e| e.to_string())?;
+        let doc = crate::qc::measures_document(m, warnings, &self.qc_flags);
+        let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?;
         crate::io::write_atomic(path, text.as_bytes()).map_err(|e| format!("{e}"))
     }
 }

@@ -594,7 +594,68 @@ fn measures_panel(app: &mut App, ui: &mut egui::Ui) {
         }
     }
     measures_table(m, partial.is_some(), ui);
+    checks(app, ui);
     slice_table(app, ui);
+}
+
+/// The rule checks beside the numbers: study flags, then the current image's, then how
+/// many other images are flagged. Errors in red: the numbers are wrong until corrected.
+fn checks(app: &App, ui: &mut egui::Ui) {
+    use crate::qc::Severity;
+    let flags: Vec<&crate::qc::QcFlag> = app
+        .qc_flags
+        .iter()
+        .filter(|f| f.severity != Severity::Info)
+        .collect();
+    let here = app.view.as_ref().map(|v| (v.slice, v.phase));
+    let colour = |s: Severity| match s {
+        Severity::Error => Color32::from_rgb(255, 90, 90),
+        _ => Color32::from_rgb(255, 190, 60),
+    };
+    let word = |s: Severity| match s {
+        Severity::Error => "CHECK",
+        _ => "Check",
+    };
+    if flags.is_empty() {
+        ui.small("Checks: nothing flagged");
+        return;
+    }
+    for f in flags.iter().filter(|f| f.is_study_flag()) {
+        ui.colored_label(
+            colour(f.severity),
+            format!("{}{}: {}", word(f.severity), f.place(1), f.message),
+        );
+    }
+    let image: Vec<&&crate::qc::QcFlag> = flags.iter().filter(|f| !f.is_study_flag()).collect();
+    for f in image
+        .iter()
+        .filter(|f| here.is_some_and(|(s, p)| f.slice == Some(s) && f.phase == Some(p)))
+    {
+        ui.colored_label(
+            colour(f.severity),
+            format!("{} (this image): {}", word(f.severity), f.message),
+        );
+    }
+    let mut others: Vec<(usize, usize)> = image
+        .iter()
+        .filter(|f| !here.is_some_and(|(s, p)| f.slice == Some(s) && f.phase == Some(p)))
+        .filter_map(|f| f.slice.zip(f.phase))
+        .collect();
+    others.sort_unstable();
+    others.dedup();
+    if !others.is_empty() {
+        let list: Vec<String> = others
+            .iter()
+            .take(6)
+            .map(|(s, p)| format!("{}/{}", s + 1, p + 1))
+            .collect();
+        ui.small(format!(
+            "{} other image(s) flagged (slice/phase): {}{}",
+            others.len(),
+            list.join(", "),
+            if others.len() > 6 { ", ..." } else { "" }
+        ));
+    }
 }
 
 /// The discs behind the volumes: LV, myocardium and RV per slice at ED and ES, each

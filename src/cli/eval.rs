@@ -33,6 +33,17 @@ pub struct EvalArgs {
     /// With --segment: whole images for every phase (no heart window).
     #[arg(long, requires = "segment")]
     pub whole_images: bool,
+    /// With --segment: show the network the images only as stored (no orientation
+    /// search).
+    #[arg(long, requires = "segment")]
+    pub keep_orientation: bool,
+    /// With --segment: turn every study's images and reference labels this many quarter
+    /// turns counter-clockwise before segmenting (a robustness check; headers untouched).
+    #[arg(long, requires = "segment", default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..4))]
+    pub turn: u8,
+    /// With --segment: mirror every study's images and labels left-right (after --turn).
+    #[arg(long, requires = "segment")]
+    pub mirror: bool,
     /// Batch mode: evaluate only the studies a split file (training/split.json) lists
     /// under "val".
     #[arg(long)]
@@ -211,8 +222,17 @@ enum Source<'a> {
 }
 
 fn one(name: &str, truth: &Path, pred: Source<'_>, args: &EvalArgs) -> Result<StudyEval, CliError> {
-    let t = load_study(truth, &LoadOptions::default()).map_err(CliError::input)?;
-    let truth_labels = reference_labels(&t.study, truth)?;
+    let mut t = load_study(truth, &LoadOptions::default()).map_err(CliError::input)?;
+    let mut truth_labels = reference_labels(&t.study, truth)?;
+    let turn = crate::pipeline::Orientation {
+        quarter_turns: args.turn,
+        mirror: args.mirror,
+    };
+    if turn != crate::pipeline::Orientation::IDENTITY {
+        t.study.cine = turn.apply_cine(&t.study.cine).map_err(CliError::input)?;
+        truth_labels = turn_labels(turn, &truth_labels, t.study.cine.dims());
+        t.study.reference_labels = Some(truth_labels.clone());
+    }
     let pred_labels = match pred {
         Source::Path(p) => load_pred(p, &t.study, args)?,
         Source::Network(seg) => {
@@ -223,6 +243,7 @@ fn one(name: &str, truth: &Path, pred: Source<'_>, args: &EvalArgs) -> Result<St
                 } else {
                     Some(crate::segment::DEFAULT_HEART_MARGIN_PX)
                 },
+                find_orientation: !args.keep_orientation,
                 ..Default::default()
             };
             super::segment::segment_study(&t.study, seg, false, &opts, &mut |_| {})?.0
@@ -235,6 +256,26 @@ fn one(name: &str, truth: &Path, pred: Source<'_>, args: &EvalArgs) -> Result<St
         &pred_labels,
         &Context::of(&t.study, args.bsa.formula()),
     )
+}
+
+/// `labels` turned: `dims` are the turned grid's.
+fn turn_labels(
+    turn: crate::pipeline::Orientation,
+    labels: &LabelStack,
+    dims: crate::study::Dims,
+) -> LabelStack {
+    let d = labels.dims();
+    let mut out = LabelStack::empty(dims);
+    for p in 0..d.phases {
+        for s in 0..d.slices {
+            let img = turn.apply(labels.image(p, s), d.rows, d.columns);
+            if let Some(o) = out.image_mut(p, s) {
+                o.copy_from_slice(&img);
+            }
+            out.set_annotated(p, s, labels.annotated(p, s));
+        }
+    }
+    out
 }
 
 /// The "val" list of a split file.

@@ -3,6 +3,7 @@
 use super::{CliError, SessionArgs, StudyArgs};
 use crate::io::load_study;
 use crate::measure::{BsaFormula, Context, Engine, Level, Measures};
+use crate::qc::rule_checks;
 use crate::study::{LabelStack, Study};
 use std::fmt::Write;
 
@@ -57,7 +58,8 @@ pub fn run(args: &MeasureArgs) -> Result<String, CliError> {
     let loaded =
         load_study(&args.study.path, &args.study.load_options()).map_err(CliError::input)?;
     let study = &loaded.study;
-    let m = match super::session::load(&args.study.path, study, &args.session)? {
+    let session = super::session::load(&args.study.path, study, &args.session)?;
+    let (labels, ctx) = match session {
         // --labels names the labels to measure explicitly: they win over a session.
         Some((_, s)) if args.study.labels.is_none() => {
             let (labels, ctx) = super::session::labels_and_context(study, &s, args.bsa.formula());
@@ -67,23 +69,25 @@ pub fn run(args: &MeasureArgs) -> Result<String, CliError> {
                     args.study.path.display()
                 )));
             }
-            measure_labels(study, &labels, &ctx)?
+            (labels, ctx)
         }
         _ => {
-            let labels = study.reference_labels.as_ref().filter(|l| l.any_annotated()).ok_or_else(|| {
+            let labels = study.reference_labels.clone().filter(|l| l.any_annotated()).ok_or_else(|| {
                 CliError::input(format!(
                     "no labels to measure: the study has no session and no reference labels; run `systole segment PATH --out DIR --save-session` or give --labels FILE: {}",
                     args.study.path.display()
                 ))
             })?;
-            measure_labels(study, labels, &Context::of(study, args.bsa.formula()))?
+            (labels, Context::of(study, args.bsa.formula()))
         }
     };
+    let m = measure_labels(study, &labels, &ctx)?;
+    let qc = rule_checks(&labels, &study.cine.geometry, &m);
     if args.json {
-        serde_json::to_string_pretty(&m.to_json_with_warnings(&study.warnings))
-            .map_err(CliError::input)
+        let v = crate::qc::measures_document(&m, &study.warnings, &qc);
+        serde_json::to_string_pretty(&v).map_err(CliError::input)
     } else {
-        Ok(to_text(&m) + &warnings_text(&study.warnings))
+        Ok(to_text(&m) + &crate::qc::to_text(&qc) + &warnings_text(&study.warnings))
     }
 }
 

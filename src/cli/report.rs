@@ -100,7 +100,7 @@ pub fn run(args: &ReportArgs) -> Result<String, CliError> {
                 |n| n.to_string_lossy().into_owned(),
             );
         }
-        let (raw, _) = segment_study(
+        let (raw, _, _) = segment_study(
             study,
             &segmenter,
             false,

@@ -6,6 +6,7 @@ use super::CliError;
 use super::measure::{BsaArg, measure_labels};
 use crate::io::{LoadOptions, load_study, nifti};
 use crate::measure::Context;
+use crate::pipeline::Orientation;
 use crate::segment::{Progress, SegmentOptions, Segmenter};
 use crate::study::{KeyPhases, LabelOrder, LabelStack, Study};
 use serde_json::json;
@@ -38,6 +39,11 @@ pub struct SegmentArgs {
     /// Keep every connected piece of each structure (default: only the largest, per phase).
     #[arg(long)]
     pub keep_all_components: bool,
+    /// Show the network the images only as stored (default: it first picks, of the
+    /// eight quarter-turn and mirror orientations, the one it is surest of on the
+    /// reference phase's mid slices, and segments the images turned that way).
+    #[arg(long)]
+    pub keep_orientation: bool,
     /// Run the network on whole images for every phase (default: after the first phase,
     /// only around the heart it found, which is about twice as fast).
     #[arg(long)]
@@ -77,14 +83,14 @@ pub fn load_segmenter(path: Option<&Path>) -> Result<Segmenter, CliError> {
 }
 
 /// Segments the study's phases (`ed_es`: only its stated ED and ES, where it states them).
-/// Returns the labels and the phases segmented.
+/// Returns the labels, the phases segmented and the orientation the network saw.
 pub fn segment_study(
     study: &Study,
     segmenter: &Segmenter,
     ed_es: bool,
     options: &SegmentOptions,
     progress: &mut dyn FnMut(Progress),
-) -> Result<(LabelStack, Vec<usize>), CliError> {
+) -> Result<(LabelStack, Vec<usize>, Orientation), CliError> {
     let d = study.cine.dims();
     let phases: Vec<usize> = match (ed_es, study.key_phases) {
         (
@@ -101,7 +107,7 @@ pub fn segment_study(
         _ => (0..d.phases).collect(),
     };
     let never = AtomicBool::new(false);
-    let labels = crate::pipeline::segment_phases(
+    let (labels, orientation) = crate::pipeline::segment_phases_oriented(
         segmenter,
         &study.cine,
         &phases,
@@ -112,7 +118,7 @@ pub fn segment_study(
         &never,
     )
     .map_err(CliError::input)?;
-    Ok((labels, phases))
+    Ok((labels, phases, orientation))
 }
 
 pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
@@ -135,7 +141,8 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
     let labels_path = args.out.join("labels.nii.gz");
     let image_path = args.out.join("image.nii.gz");
     let measures_path = args.out.join("measures.json");
-    for p in [&labels_path, &image_path, &measures_path] {
+    let qc_path = args.out.join("qc.json");
+    for p in [&labels_path, &image_path, &measures_path, &qc_path] {
         crate::io::check_output(p, &loaded.report.inputs).map_err(CliError::input)?;
     }
     let overrides = if args.save_session {
@@ -150,6 +157,7 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
         } else {
             Some(crate::segment::DEFAULT_HEART_MARGIN_PX)
         },
+        find_orientation: !args.keep_orientation,
         ..SegmentOptions::default()
     };
     let show = args.progress;
@@ -162,7 +170,7 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
         }
     };
     let t1 = Instant::now();
-    let (labels, phases) = segment_study(
+    let (labels, phases, orientation) = segment_study(
         study,
         &segmenter,
         args.phases == Phases::EdEs,
@@ -187,9 +195,21 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
         nifti::Voxels::F32(study.cine.data()),
     )
     .map_err(CliError::input)?;
-    let mj = serde_json::to_string_pretty(&measures.to_json_with_warnings(&study.warnings))
-        .map_err(CliError::input)?;
+    let flags = crate::qc::rule_checks(&labels, &study.cine.geometry, &measures);
+    let mj = serde_json::to_string_pretty(&crate::qc::measures_document(
+        &measures,
+        &study.warnings,
+        &flags,
+    ))
+    .map_err(CliError::input)?;
     crate::io::write_atomic(&measures_path, mj.as_bytes()).map_err(CliError::input)?;
+    let images: Vec<(usize, usize)> = phases
+        .iter()
+        .flat_map(|&p| (0..d.slices).map(move |s| (s, p)))
+        .collect();
+    let qj = serde_json::to_string_pretty(&crate::qc::document(&flags, &images))
+        .map_err(CliError::input)?;
+    crate::io::write_atomic(&qc_path, qj.as_bytes()).map_err(CliError::input)?;
     // The session last: a command that failed above leaves none behind.
     let session_path = match overrides {
         Some(o) => Some(write_session(args, study, contours, o, &measures)?),
@@ -201,6 +221,7 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
         "study": args.path.display().to_string(),
         "model": segmenter.origin(),
         "phases_segmented": phases,
+        "orientation": orientation,
         "images": images,
         "load_s": t_load.as_secs_f64(),
         "segment_s": t_seg.as_secs_f64(),
@@ -208,6 +229,13 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
         "labels": labels_path.display().to_string(),
         "image": image_path.display().to_string(),
         "measures": measures_path.display().to_string(),
+        "qc": qc_path.display().to_string(),
+        "qc_flags": {
+            "error": flags.iter().filter(|f| f.severity == crate::qc::Severity::Error).count(),
+            "warning": flags.iter().filter(|f| f.severity == crate::qc::Severity::Warning).count(),
+            "info": flags.iter().filter(|f| f.severity == crate::qc::Severity::Info).count(),
+            "study": flags.iter().filter(|f| f.is_study_flag()).map(|f| f.code).collect::<Vec<_>>(),
+        },
         "skipped_files": loaded.report.skipped.len(),
         "warnings": study.warnings,
         "session": session_path.as_ref().map(|p| p.display().to_string()),
@@ -216,7 +244,7 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
         return serde_json::to_string_pretty(&summary).map_err(CliError::input);
     }
     let mut s = format!(
-        "Segmented {images} images ({} phases x {} slices) in {:.2} s ({:.0} ms per image; loading {:.2} s)\nwrote {}\n      {}\n      {}\n\n",
+        "Segmented {images} images ({} phases x {} slices) in {:.2} s ({:.0} ms per image; loading {:.2} s)\nwrote {}\n      {}\n      {}\n      {}\n\n",
         phases.len(),
         d.slices,
         t_seg.as_secs_f64(),
@@ -224,12 +252,20 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
         t_load.as_secs_f64(),
         labels_path.display(),
         image_path.display(),
-        measures_path.display()
+        measures_path.display(),
+        qc_path.display()
     );
     if let Some(p) = &session_path {
         s.push_str(&format!("session {}\n\n", p.display()));
     }
+    if orientation != Orientation::IDENTITY {
+        s.push_str(&format!(
+            "The network saw the images {} (the orientation it segments best); the labels are turned back.\n\n",
+            orientation.describe()
+        ));
+    }
     s.push_str(&super::measure::to_text(&measures));
+    s.push_str(&crate::qc::to_text(&flags));
     s.push_str(&super::measure::warnings_text(&study.warnings));
     Ok(s)
 }

@@ -4,6 +4,10 @@
 //! command line give the same labels for the same study, whatever image the viewer
 //! started from.
 
+pub mod orientation;
 mod segment;
 
-pub use segment::{PhaseLabels, auto_contours, phase_order, segment_phases};
+pub use orientation::Orientation;
+pub use segment::{
+    PhaseLabels, auto_contours, phase_order, segment_phases, segment_phases_oriented,
+};

@@ -6,6 +6,7 @@
 //! slices are done. A caller may only say which phase it wants next after the reference
 //! (the viewer's current phase); that changes when a phase is delivered, never its labels.
 
+use super::orientation::{self, Orientation};
 use crate::contour::set::{ContourSet, Source};
 use crate::segment::{Progress, SegmentError, SegmentOptions, Segmenter, heart_window};
 use crate::study::{CineStack, LabelStack};
@@ -44,7 +45,9 @@ pub fn phase_order(phases: &[usize], n_phases: usize, next: Option<usize>) -> Ve
 /// each phase as soon as it is final (cleaned up); `progress` counts images over the
 /// whole run. With `options.heart_margin_px` set (and no fixed `options.window`), the
 /// phases after the reference run inside the heart's window found in the reference.
-/// On cancellation the phases already delivered stay delivered.
+/// With `options.find_orientation`, the network first picks the in-plane orientation it
+/// knows from the reference phase ([`orientation::choose`]). On cancellation the phases
+/// already delivered stay delivered.
 #[allow(clippy::too_many_arguments)]
 pub fn segment_phases(
     segmenter: &Segmenter,
@@ -56,8 +59,83 @@ pub fn segment_phases(
     progress: &mut dyn FnMut(Progress),
     cancel: &AtomicBool,
 ) -> Result<LabelStack, SegmentError> {
+    segment_phases_oriented(
+        segmenter, cine, phases, next, options, on_phase, progress, cancel,
+    )
+    .map(|(labels, _)| labels)
+}
+
+/// [`segment_phases`], also saying in which orientation the network saw the images.
+#[allow(clippy::too_many_arguments)]
+pub fn segment_phases_oriented(
+    segmenter: &Segmenter,
+    cine: &CineStack,
+    phases: &[usize],
+    next: Option<usize>,
+    options: &SegmentOptions,
+    on_phase: &mut dyn FnMut(PhaseLabels),
+    progress: &mut dyn FnMut(Progress),
+    cancel: &AtomicBool,
+) -> Result<(LabelStack, Orientation), SegmentError> {
     let d = cine.dims();
     let order = phase_order(phases, d.phases, next);
+    let orientation = match order.first() {
+        Some(&reference) if options.find_orientation => {
+            orientation::choose(segmenter, cine, reference)?.0
+        }
+        _ => Orientation::IDENTITY,
+    };
+    if orientation == Orientation::IDENTITY {
+        let labels = run(segmenter, cine, &order, options, on_phase, progress, cancel)?;
+        return Ok((labels, orientation));
+    }
+    // Segment the turned cine; every phase and the result are turned back.
+    let turned = orientation.apply_cine(cine)?;
+    let td = turned.dims();
+    let back = |img: &[u8]| orientation.undo(img, d.rows, d.columns);
+    let turned_labels = run(
+        segmenter,
+        &turned,
+        &order,
+        options,
+        &mut |ph: PhaseLabels| {
+            on_phase(PhaseLabels {
+                phase: ph.phase,
+                images: ph.images.iter().map(|i| back(i)).collect(),
+            })
+        },
+        progress,
+        cancel,
+    )?;
+    let mut labels = LabelStack::empty(d);
+    for p in 0..td.phases {
+        for s in 0..td.slices {
+            let a = turned_labels.annotated(p, s);
+            if a.is_empty() {
+                continue;
+            }
+            let img = back(turned_labels.image(p, s));
+            labels
+                .image_mut(p, s)
+                .ok_or(SegmentError::Shape)?
+                .copy_from_slice(&img);
+            labels.set_annotated(p, s, a);
+        }
+    }
+    Ok((labels, orientation))
+}
+
+/// The phases of `order` one call each, the reference first on whole images.
+fn run(
+    segmenter: &Segmenter,
+    cine: &CineStack,
+    order: &[usize],
+    options: &SegmentOptions,
+    on_phase: &mut dyn FnMut(PhaseLabels),
+    progress: &mut dyn FnMut(Progress),
+    cancel: &AtomicBool,
+) -> Result<LabelStack, SegmentError> {
+    let d = cine.dims();
     let mut labels = LabelStack::empty(d);
     let total = order.len() * d.slices;
     let mut window = options.window;

@@ -216,6 +216,29 @@ pub fn measure_rows(m: &Measures) -> Vec<MeasureRow> {
         .collect()
 }
 
+/// What the report's Warnings block lists: the rule checks' errors and warnings (study
+/// flags first; impossible values among them), then the input's load warnings. Slices and
+/// phases are numbered from 1, as everywhere in the report.
+fn report_warnings(study: &Study, labels: &LabelStack, m: &Measures) -> Vec<String> {
+    let flags = crate::qc::rule_checks(labels, &study.cine.geometry, m);
+    let mut sorted: Vec<&crate::qc::QcFlag> = flags
+        .iter()
+        .filter(|f| f.severity != crate::qc::Severity::Info)
+        .collect();
+    sorted.sort_by_key(|f| (f.severity, f.slice.is_some()));
+    sorted
+        .iter()
+        .map(|f| {
+            let level = match f.severity {
+                crate::qc::Severity::Error => "Check (error)",
+                _ => "Check",
+            };
+            format!("{level}{}: {}", f.place(1), f.message)
+        })
+        .chain(study.warnings.iter().cloned())
+        .collect()
+}
+
 /// Builds the report. `contours` are the reviewed contours when there is a session or an
 /// edit; otherwise contours are traced from `labels` for display.
 pub fn build(
@@ -342,12 +365,7 @@ pub fn build(
         ed_phase: m.ed_phase,
         es_phase: m.es_phase,
         edited,
-        warnings: m
-            .problems()
-            .into_iter()
-            .map(|p| p.reason)
-            .chain(study.warnings.iter().cloned())
-            .collect(),
+        warnings: report_warnings(study, labels, m),
         reviewer: o
             .reviewer
             .clone()

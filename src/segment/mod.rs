@@ -67,6 +67,10 @@ pub struct SegmentOptions {
     /// Run every image inside this window (e.g. one found earlier with [`heart_window`]);
     /// overrides `heart_margin_px`.
     pub window: Option<Window>,
+    /// Let the network pick the in-plane orientation it knows before segmenting
+    /// (`pipeline::orientation`); used by `pipeline::segment_phases`, not by
+    /// [`Segmenter::segment_into`].
+    pub find_orientation: bool,
 }
 
 impl Default for SegmentOptions {
@@ -76,6 +80,7 @@ impl Default for SegmentOptions {
             batch: 4,
             heart_margin_px: Some(DEFAULT_HEART_MARGIN_PX),
             window: None,
+            find_orientation: true,
         }
     }
 }
@@ -190,19 +195,7 @@ impl Segmenter {
             rows: d.rows,
             cols: d.columns,
         };
-        // (row, column) spacing over the network's pixel size: the scale of each axis.
-        let scale = match self.net.pixel_mm() {
-            Some(px) => {
-                let sp = cine.geometry.pixel_spacing_mm;
-                // Only pixel sizes an MR image can have: 100 mm pixels resampled to the
-                // network's size would ask for gigabytes, 0.01 mm ones leave nothing.
-                if !sp.iter().all(|v| crate::study::plausible_pixel_mm(*v)) {
-                    return Err(SegmentError::Spacing(sp, px));
-                }
-                Some((sp[0], sp[1], px))
-            }
-            None => None,
-        };
+        let scale = self.scale(cine)?;
         let mut ranges: Vec<Option<(f32, f32)>> = vec![None; d.phases];
         // Slices still to do per phase, for the connected-component clean-up.
         let mut pending = vec![0usize; d.phases];
@@ -229,72 +222,32 @@ impl Segmenter {
                     window = heart_window(labels, p, margin).unwrap_or(full);
                 }
             }
-            // The window's size on the network's grid, then padded to a multiple of 16.
-            let (nr, nc) = match scale {
-                Some((sr, sc, px)) => (
-                    resample::resampled_size(window.rows, sr, px),
-                    resample::resampled_size(window.cols, sc, px),
-                ),
-                None => (window.rows, window.cols),
-            };
-            let resampled = (nr, nc) != (window.rows, window.cols);
-            let (ph, pw) = (pad_to(nr), pad_to(nc));
-            let channels = self.net.in_channels();
-            let mut input = Vec::with_capacity(batch * ph * pw * channels);
-            let mut native = Vec::new();
+            let grid = Grid::new(window, scale);
             let mut out = vec![0u8; window.rows * window.cols];
-            let mut images: Vec<&[f32]> = Vec::with_capacity(channels);
-            for chunk in list.chunks(batch) {
-                if cancel.load(Ordering::Relaxed) {
-                    return Err(SegmentError::Cancelled { done, total });
-                }
-                input.clear();
-                for &(p, s) in chunk {
-                    let (lo, hi) = *ranges[p]
-                        .get_or_insert_with(|| preprocess::percentile_range(phase_volume(cine, p)));
-                    images.clear();
-                    images.extend(
-                        preprocess::context_slices(s, d.slices, channels).map(|k| cine.image(p, k)),
-                    );
-                    if resampled {
-                        native.clear();
-                        preprocess::normalise_padded(
-                            &images,
-                            d.columns,
-                            window,
-                            lo,
-                            hi,
-                            window.rows,
-                            window.cols,
-                            &mut native,
-                        );
-                        resample::resize_padded(
-                            &native,
-                            (window.rows, window.cols, channels),
-                            (nr, nc),
-                            (ph, pw),
-                            &mut input,
-                        );
-                    } else {
-                        preprocess::normalise_padded(
-                            &images, d.columns, window, lo, hi, ph, pw, &mut input,
-                        );
-                    }
-                }
-                let logits = self.net.forward(&input, chunk.len(), ph, pw)?;
-                for (i, &(p, s)) in chunk.iter().enumerate() {
-                    let one = &logits.data[i * ph * pw * CLASSES..(i + 1) * ph * pw * CLASSES];
-                    if resampled {
+            self.run_batches(
+                cine,
+                list,
+                &grid,
+                batch,
+                &mut ranges,
+                &mut |(p, s), one| {
+                    if grid.resampled {
                         resample::argmax_resampled(
                             one,
                             CLASSES,
-                            pw,
-                            (nr, nc),
+                            grid.pw,
+                            (grid.nr, grid.nc),
                             (window.rows, window.cols),
                             &mut out,
                         );
                     } else {
-                        postprocess::argmax_cropped(one, pw, window.rows, window.cols, &mut out);
+                        postprocess::argmax_cropped(
+                            one,
+                            grid.pw,
+                            window.rows,
+                            window.cols,
+                            &mut out,
+                        );
                     }
                     let img = labels.image_mut(p, s).ok_or(SegmentError::Shape)?;
                     img.fill(0);
@@ -309,12 +262,221 @@ impl Segmenter {
                             order.iter().filter(|o| o.0 == p).map(|o| o.1).collect();
                         postprocess::keep_largest_components(labels, p, &slices);
                     }
-                }
-                done += chunk.len();
-                progress(Progress { done, total });
-            }
+                    Ok(())
+                },
+                &mut |n, more| {
+                    done += n;
+                    if n > 0 {
+                        progress(Progress { done, total });
+                    }
+                    if more && cancel.load(Ordering::Relaxed) {
+                        return Err(SegmentError::Cancelled { done, total });
+                    }
+                    Ok(())
+                },
+            )?;
         }
         Ok(())
+    }
+
+    /// The (row, column) spacing over the network's pixel size, checked.
+    fn scale(&self, cine: &CineStack) -> Result<Option<(f64, f64, f64)>, SegmentError> {
+        match self.net.pixel_mm() {
+            Some(px) => {
+                let sp = cine.geometry.pixel_spacing_mm;
+                // Only pixel sizes an MR image can have: 100 mm pixels resampled to the
+                // network's size would ask for gigabytes, 0.01 mm ones leave nothing.
+                if !sp.iter().all(|v| crate::study::plausible_pixel_mm(*v)) {
+                    return Err(SegmentError::Spacing(sp, px));
+                }
+                Ok(Some((sp[0], sp[1], px)))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Runs the network on `list` ((phase, slice) pairs) inside `grid`'s window, `batch`
+    /// images per call. `between(n, more)` runs before each call and after the last with
+    /// the images done since the last (0 first; `more`: another call follows; an error
+    /// stops the run), `image` receives each image's logits
+    /// (channels last, `grid.ph x grid.pw`).
+    #[allow(clippy::too_many_arguments)]
+    fn run_batches(
+        &self,
+        cine: &CineStack,
+        list: &[(usize, usize)],
+        grid: &Grid,
+        batch: usize,
+        ranges: &mut [Option<(f32, f32)>],
+        image: &mut ImageSink<'_>,
+        between: &mut dyn FnMut(usize, bool) -> Result<(), SegmentError>,
+    ) -> Result<(), SegmentError> {
+        let d = cine.dims();
+        let window = grid.window;
+        let channels = self.net.in_channels();
+        let (ph, pw) = (grid.ph, grid.pw);
+        let mut input = Vec::with_capacity(batch * ph * pw * channels);
+        let mut native = Vec::new();
+        let mut images: Vec<&[f32]> = Vec::with_capacity(channels);
+        let mut last = 0;
+        for chunk in list.chunks(batch.max(1)) {
+            between(last, true)?;
+            input.clear();
+            for &(p, s) in chunk {
+                let (lo, hi) = *ranges[p]
+                    .get_or_insert_with(|| preprocess::percentile_range(phase_volume(cine, p)));
+                images.clear();
+                images.extend(
+                    preprocess::context_slices(s, d.slices, channels).map(|k| cine.image(p, k)),
+                );
+                if grid.resampled {
+                    native.clear();
+                    preprocess::normalise_padded(
+                        &images,
+                        d.columns,
+                        window,
+                        lo,
+                        hi,
+                        window.rows,
+                        window.cols,
+                        &mut native,
+                    );
+                    resample::resize_padded(
+                        &native,
+                        (window.rows, window.cols, channels),
+                        (grid.nr, grid.nc),
+                        (ph, pw),
+                        &mut input,
+                    );
+                } else {
+                    preprocess::normalise_padded(
+                        &images, d.columns, window, lo, hi, ph, pw, &mut input,
+                    );
+                }
+            }
+            let logits = self.net.forward(&input, chunk.len(), ph, pw)?;
+            for (i, &ps) in chunk.iter().enumerate() {
+                image(
+                    ps,
+                    &logits.data[i * ph * pw * CLASSES..(i + 1) * ph * pw * CLASSES],
+                )?;
+            }
+            last = chunk.len();
+        }
+        between(last, false)
+    }
+
+    /// How sure the network is of its own answer on whole images `list` of `cine`, per
+    /// structure: the soft Dice between its class probabilities and its argmax on the
+    /// network's grid (1: every pixel certain; a structure it does not find scores 0),
+    /// and the structure's expected area (sum of probabilities, network pixels).
+    pub fn self_agreement(
+        &self,
+        cine: &CineStack,
+        list: &[(usize, usize)],
+    ) -> Result<SelfAgreement, SegmentError> {
+        let d = cine.dims();
+        if let Some(&(phase, slice)) = list.iter().find(|&&(p, s)| p >= d.phases || s >= d.slices) {
+            return Err(SegmentError::OutOfRange {
+                phase,
+                slice,
+                phases: d.phases,
+                slices: d.slices,
+            });
+        }
+        let full = Window {
+            row: 0,
+            col: 0,
+            rows: d.rows,
+            cols: d.columns,
+        };
+        let grid = Grid::new(full, self.scale(cine)?);
+        let mut ranges: Vec<Option<(f32, f32)>> = vec![None; d.phases];
+        // Per class: sum of p * [argmax], sum of p, count of argmax.
+        let mut acc = [[0f64; 3]; CLASSES];
+        self.run_batches(
+            cine,
+            list,
+            &grid,
+            4,
+            &mut ranges,
+            &mut |_, one| {
+                for r in 0..grid.nr {
+                    for c in 0..grid.nc {
+                        let px = &one[(r * grid.pw + c) * CLASSES..(r * grid.pw + c + 1) * CLASSES];
+                        let k = postprocess::argmax(px) as usize;
+                        let m = px[k];
+                        let z: f32 = px.iter().map(|v| (v - m).exp()).sum();
+                        for (j, v) in px.iter().enumerate() {
+                            let p = ((v - m).exp() / z) as f64;
+                            acc[j][1] += p;
+                            if j == k {
+                                acc[j][0] += p;
+                                acc[j][2] += 1.0;
+                            }
+                        }
+                    }
+                }
+                Ok(())
+            },
+            &mut |_, _| Ok(()),
+        )?;
+        let soft_dice = std::array::from_fn(|i| {
+            let a = acc[i + 1];
+            let den = a[1] + a[2];
+            if den > 0.0 { 2.0 * a[0] / den } else { 0.0 }
+        });
+        let area_px = std::array::from_fn(|i| acc[i + 1][1]);
+        Ok(SelfAgreement { soft_dice, area_px })
+    }
+}
+
+/// The network's agreement with itself on some images ([`Segmenter::self_agreement`]), for
+/// LV blood pool, myocardium and RV in that order.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct SelfAgreement {
+    pub soft_dice: [f64; 3],
+    pub area_px: [f64; 3],
+}
+
+impl SelfAgreement {
+    /// Mean soft Dice over the three structures.
+    pub fn mean(&self) -> f64 {
+        self.soft_dice.iter().sum::<f64>() / 3.0
+    }
+}
+
+/// Receives one image's ((phase, slice), logits) from [`Segmenter::run_batches`].
+type ImageSink<'a> = dyn FnMut((usize, usize), &[f32]) -> Result<(), SegmentError> + 'a;
+
+/// Where the network runs: a window of the image, its size on the network's grid and
+/// that size padded to a multiple of 16.
+struct Grid {
+    window: Window,
+    nr: usize,
+    nc: usize,
+    ph: usize,
+    pw: usize,
+    resampled: bool,
+}
+
+impl Grid {
+    fn new(window: Window, scale: Option<(f64, f64, f64)>) -> Grid {
+        let (nr, nc) = match scale {
+            Some((sr, sc, px)) => (
+                resample::resampled_size(window.rows, sr, px),
+                resample::resampled_size(window.cols, sc, px),
+            ),
+            None => (window.rows, window.cols),
+        };
+        Grid {
+            window,
+            nr,
+            nc,
+            ph: pad_to(nr),
+            pw: pad_to(nc),
+            resampled: (nr, nc) != (window.rows, window.cols),
+        }
     }
 }
 

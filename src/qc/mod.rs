@@ -1,0 +1,549 @@
+//! Quality control of short-axis labels: rule checks that say which contours a
+//! cardiologist should look at, and why.
+//!
+//! Pure functions of a label stack, its geometry and the measures taken from it: no
+//! network, so they run on the network's labels, on hand-edited contours and on label
+//! files from elsewhere alike. Each flag has a `code`, a `severity` and a message; flags
+//! that concern one image name its slice and phase.
+//!
+//! Sources of the thresholds:
+//! - 10 pixels as the least area of a structure that counts as present, a slice gap in the
+//!   LV, and LV and RV required on the mid-cavity slice: the quality-control rules of
+//!   W. Bai et al.'s ukbb_cardiac code for "Automated cardiovascular magnetic resonance
+//!   image analysis with fully convolutional networks", JCMR 20:65 (2018).
+//! - Volumes, wall thickness, coverage: fitted on the expert labels of the 65 ACDC training
+//!   patients of `training/split.json` (ED frames; O. Bernard et al., IEEE TMI 2018): the
+//!   smallest end-diastolic volumes there are LV 51 mL and RV 47 mL, the largest LV 374 mL
+//!   and RV 295 mL; the thickest equivalent-annulus myocardium on a slice 17.2 mm; the
+//!   largest LV cavity on the most apical labelled slice 0.42 of the stack's largest;
+//!   no expert LV blood pool touches background or RV. The limits below keep a margin
+//!   beyond those values, so expert labels of adults raise no errors.
+
+mod image;
+
+use crate::measure::Measures;
+use crate::study::{Geometry, Label, LabelStack};
+use image::ImageStats;
+use serde::Serialize;
+
+/// How much a flag matters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The numbers are wrong unless the contours are corrected.
+    Error,
+    /// Check the contours; the finding may be real (disease, anatomy).
+    Warning,
+    /// Worth knowing; no action needed.
+    Info,
+}
+
+/// One finding of the rule checks.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QcFlag {
+    pub code: &'static str,
+    pub severity: Severity,
+    pub message: String,
+    /// The slice (stack index) the flag concerns, when it concerns one image.
+    pub slice: Option<usize>,
+    pub phase: Option<usize>,
+}
+
+impl QcFlag {
+    fn study(code: &'static str, severity: Severity, message: String) -> QcFlag {
+        QcFlag {
+            code,
+            severity,
+            message,
+            slice: None,
+            phase: None,
+        }
+    }
+
+    fn image(
+        code: &'static str,
+        severity: Severity,
+        slice: usize,
+        phase: usize,
+        message: String,
+    ) -> QcFlag {
+        QcFlag {
+            code,
+            severity,
+            message,
+            slice: Some(slice),
+            phase: Some(phase),
+        }
+    }
+
+    /// " [slice S, phase P]" (or " [phase P]", or ""), numbered from `base` (0 for the
+    /// command line and JSON, 1 for the report).
+    pub fn place(&self, base: usize) -> String {
+        match (self.slice, self.phase) {
+            (Some(s), Some(p)) => format!(" [slice {}, phase {}]", s + base, p + base),
+            (Some(s), None) => format!(" [slice {}]", s + base),
+            (None, Some(p)) => format!(" [phase {}]", p + base),
+            (None, None) => String::new(),
+        }
+    }
+
+    /// Whether the flag concerns the whole study rather than one image.
+    pub fn is_study_flag(&self) -> bool {
+        self.slice.is_none()
+    }
+}
+
+/// Least pixels of a structure that count as present (Bai et al.'s ukbb_cardiac QC).
+pub const MIN_PIXELS: u32 = 10;
+/// End-diastolic volumes below this are not an adult ventricle (mL): under 2/3 of the
+/// smallest expert EDV of the training split (RV 47 mL, LV 51 mL).
+pub const MIN_ADULT_EDV_ML: f64 = 30.0;
+/// End-diastolic volumes above these are beyond any expert label of the training split
+/// by half (LV 374 mL, RV 295 mL).
+pub const MAX_LV_EDV_ML: f64 = 560.0;
+pub const MAX_RV_EDV_ML: f64 = 440.0;
+/// Myocardium thicker than this (equivalent annulus, mm) on a slice: 1.3 x the thickest of
+/// the training split's expert labels (17.2 mm).
+pub const MAX_WALL_MM: f64 = 22.0;
+/// Share of the LV blood pool's border that may touch background or RV before the
+/// myocardium counts as not enclosing it (expert labels: none).
+pub const MAX_OPEN_BORDER: f64 = 0.10;
+/// The most apical labelled slice's LV cavity, as a share of the largest slice's, above
+/// which the stack stops short of the apex (training split: at most 0.42).
+pub const MAX_APICAL_SHARE: f64 = 0.5;
+/// LV/RV stroke volume ratio range outside which the two disagree more than valve
+/// regurgitation or a shunt usually explains (the project's RV plausibility range).
+pub const SV_RATIO: (f64, f64) = (0.6, 1.6);
+/// Relative LV cavity area change between neighbouring phases of one slice above which
+/// a contour has jumped; only for cines of at least [`AREA_JUMP_MIN_PHASES`] phases, and
+/// only for cavities of at least [`AREA_JUMP_MIN_MM2`] (apical slices are noisy).
+pub const AREA_JUMP: f64 = 0.5;
+pub const AREA_JUMP_MIN_PHASES: usize = 10;
+pub const AREA_JUMP_MIN_MM2: f64 = 200.0;
+/// ED should be the phase of largest LV volume and ES of the smallest, within this share.
+pub const KEY_PHASE_TOLERANCE: f64 = 0.05;
+
+fn name(label: Label) -> &'static str {
+    match label {
+        Label::LvBloodPool => "LV blood pool",
+        Label::Myocardium => "LV myocardium",
+        Label::RvBloodPool => "RV blood pool",
+        Label::Background => "background",
+    }
+}
+
+/// Every rule check on `labels` (the images that carry annotations) and the measures
+/// taken from them. Flags are ordered: study flags first, most severe first, then image
+/// flags by phase and slice.
+pub fn rule_checks(labels: &LabelStack, geometry: &Geometry, measures: &Measures) -> Vec<QcFlag> {
+    let d = labels.dims();
+    let stats: Vec<Option<ImageStats>> = (0..d.phases)
+        .flat_map(|p| (0..d.slices).map(move |s| (p, s)))
+        .map(|(p, s)| {
+            (!labels.annotated(p, s).is_empty())
+                .then(|| ImageStats::of(labels.image(p, s), d.rows, d.columns))
+        })
+        .collect();
+    let at = |p: usize, s: usize| stats[p * d.slices + s].as_ref();
+    let px_mm2 = geometry.pixel_spacing_mm[0] * geometry.pixel_spacing_mm[1];
+    let area_ok = px_mm2.is_finite() && px_mm2 > 0.0;
+    let measured: Vec<usize> = (0..d.phases)
+        .filter(|&p| (0..d.slices).any(|s| at(p, s).is_some()))
+        .collect();
+
+    let mut flags = Vec::new();
+    study_volumes(measures, &mut flags);
+
+    // Structures missing from a whole phase.
+    for label in Label::STRUCTURES {
+        let missing: Vec<usize> = measured
+            .iter()
+            .copied()
+            .filter(|&p| {
+                let annotated = (0..d.slices).any(|s| labels.annotated(p, s).contains(label));
+                let n: u32 = (0..d.slices)
+                    .filter_map(|s| at(p, s))
+                    .map(|st| st.count[label as usize])
+                    .sum();
+                annotated && n < MIN_PIXELS
+            })
+            .collect();
+        if !missing.is_empty() {
+            let (phase, which) = match missing.as_slice() {
+                [p] => (Some(*p), "the phase".to_string()),
+                ps => (
+                    None,
+                    format!("{} of {} segmented phases", ps.len(), measured.len()),
+                ),
+            };
+            flags.push(QcFlag {
+                code: "missing_structure",
+                severity: Severity::Error,
+                message: format!(
+                    "No {} anywhere in {which}: the structure is missing from the whole heart",
+                    name(label)
+                ),
+                slice: None,
+                phase,
+            });
+        }
+    }
+
+    for &p in &measured {
+        let lv = |s: usize| {
+            at(p, s).is_some_and(|st| {
+                st.count[Label::LvBloodPool as usize] >= MIN_PIXELS
+                    && st.count[Label::Myocardium as usize] >= MIN_PIXELS
+            })
+        };
+        let with_lv: Vec<usize> = (0..d.slices).filter(|&s| lv(s)).collect();
+        let (Some(&lo), Some(&hi)) = (with_lv.first(), with_lv.last()) else {
+            continue;
+        };
+        for s in lo..=hi {
+            if !lv(s) && at(p, s).is_some() {
+                flags.push(QcFlag::image(
+                    "slice_gap",
+                    Severity::Error,
+                    s,
+                    p,
+                    "No LV on this slice between slices that have it".into(),
+                ));
+            }
+        }
+        // The mid-cavity slice (the LV's centre of mass along the stack) must show the RV.
+        let (mut w, mut sw) = (0.0, 0.0);
+        for s in lo..=hi {
+            let n = at(p, s).map_or(0, |st| st.count[Label::LvBloodPool as usize]) as f64;
+            w += n * s as f64;
+            sw += n;
+        }
+        if sw > 0.0 {
+            let mid = (w / sw).round() as usize;
+            if let Some(st) = at(p, mid)
+                && labels.annotated(p, mid).contains(Label::RvBloodPool)
+                && st.count[Label::RvBloodPool as usize] < MIN_PIXELS
+            {
+                flags.push(QcFlag::image(
+                    "missing_structure",
+                    Severity::Error,
+                    mid,
+                    p,
+                    "No RV on the mid-ventricular slice".into(),
+                ));
+            }
+        }
+    }
+
+    if let Some(ed) = measures.ed_phase {
+        coverage(labels.dims().slices, ed, geometry, &at, &mut flags);
+    }
+
+    for &p in &measured {
+        for s in 0..d.slices {
+            let Some(st) = at(p, s) else { continue };
+            for label in Label::STRUCTURES {
+                let parts = st.parts[label as usize];
+                if parts > 1 {
+                    flags.push(QcFlag::image(
+                        "disconnected",
+                        Severity::Warning,
+                        s,
+                        p,
+                        format!("{} in {parts} separate pieces", name(label)),
+                    ));
+                }
+            }
+            if st.count[Label::LvBloodPool as usize] >= MIN_PIXELS
+                && st.open_border > MAX_OPEN_BORDER
+            {
+                flags.push(QcFlag::image(
+                    "endo_outside_epi",
+                    Severity::Warning,
+                    s,
+                    p,
+                    format!(
+                        "{:.0} % of the LV blood pool's border is not covered by myocardium",
+                        100.0 * st.open_border
+                    ),
+                ));
+            }
+            if area_ok
+                && let Some(t) = st.wall_thickness_mm(px_mm2)
+                && t > MAX_WALL_MM
+            {
+                flags.push(QcFlag::image(
+                    "implausible_wall_thickness",
+                    Severity::Warning,
+                    s,
+                    p,
+                    format!("Mean LV wall thickness {t:.1} mm (more than {MAX_WALL_MM} mm)"),
+                ));
+            }
+        }
+    }
+
+    if area_ok && d.phases >= AREA_JUMP_MIN_PHASES {
+        for p in 0..d.phases {
+            let q = (p + 1) % d.phases;
+            for s in 0..d.slices {
+                let (Some(a), Some(b)) = (at(p, s), at(q, s)) else {
+                    continue;
+                };
+                let area = |st: &ImageStats| st.count[Label::LvBloodPool as usize] as f64 * px_mm2;
+                let (a, b) = (area(a), area(b));
+                let big = a.max(b);
+                if big >= AREA_JUMP_MIN_MM2 && (a - b).abs() / big > AREA_JUMP {
+                    flags.push(QcFlag::image(
+                        "area_jump",
+                        Severity::Warning,
+                        s,
+                        q,
+                        format!(
+                            "LV cavity area changes from {a:.0} to {b:.0} mm\u{b2} since the previous phase"
+                        ),
+                    ));
+                }
+            }
+        }
+    }
+
+    ed_es_consistency(measures, &mut flags);
+
+    flags.sort_by_key(|f| {
+        let image = f.slice.is_some();
+        (image, image.then_some((f.phase, f.slice)), f.severity)
+    });
+    flags
+}
+
+/// Volume plausibility and LV/RV agreement: the study-level checks on the measures.
+fn study_volumes(m: &Measures, flags: &mut Vec<QcFlag>) {
+    for p in m.problems() {
+        flags.push(QcFlag::study(
+            "impossible_value",
+            Severity::Error,
+            p.reason.clone(),
+        ));
+    }
+    for (side, edv, max) in [
+        ("LV", m.lv.edv_ml, MAX_LV_EDV_ML),
+        ("RV", m.rv.edv_ml, MAX_RV_EDV_ML),
+    ] {
+        let Some(edv) = edv.filter(|v| v.is_finite()) else {
+            continue;
+        };
+        if edv > 0.0 && edv < MIN_ADULT_EDV_ML {
+            flags.push(QcFlag::study(
+                "implausible_volume",
+                Severity::Error,
+                format!(
+                    "{side} end-diastolic volume {edv:.0} mL is too small for an adult heart (under {MIN_ADULT_EDV_ML:.0} mL): the {side} is probably under-segmented"
+                ),
+            ));
+        } else if edv > max {
+            flags.push(QcFlag::study(
+                "implausible_volume",
+                Severity::Warning,
+                format!("{side} end-diastolic volume {edv:.0} mL is above {max:.0} mL"),
+            ));
+        }
+    }
+    if let (Some(lv), Some(rv)) = (m.lv.sv_ml, m.rv.sv_ml)
+        && lv > 0.0
+        && rv > 0.0
+    {
+        let r = rv / lv;
+        if !(SV_RATIO.0..=SV_RATIO.1).contains(&r) {
+            flags.push(QcFlag::study(
+                "lv_rv_stroke_volume_mismatch",
+                Severity::Warning,
+                format!(
+                    "RV stroke volume {rv:.0} mL against LV {lv:.0} mL (ratio {r:.2}); without regurgitation or a shunt they agree"
+                ),
+            ));
+        }
+    }
+}
+
+/// Whether the stack reaches the base and apex, judged at ED on the LV cavity.
+fn coverage<'a>(
+    slices: usize,
+    ed: usize,
+    geometry: &Geometry,
+    at: &dyn Fn(usize, usize) -> Option<&'a ImageStats>,
+    flags: &mut Vec<QcFlag>,
+) {
+    let area: Vec<f64> = (0..slices)
+        .map(|s| at(ed, s).map_or(0.0, |st| st.count[Label::LvBloodPool as usize] as f64))
+        .collect();
+    let max = area.iter().copied().fold(0.0, f64::max);
+    if max < MIN_PIXELS as f64 || slices < 2 {
+        return;
+    }
+    let (first, last) = (0, slices - 1);
+    // Which end is the base: from the DICOM geometry when it says, else the end with the
+    // larger cavity (the LV narrows towards the apex).
+    let base_first = geometry
+        .index_runs_base_to_apex()
+        .unwrap_or(area[first] >= area[last]);
+    let (base, apex) = if base_first {
+        (first, last)
+    } else {
+        (last, first)
+    };
+    if area[apex] / max > MAX_APICAL_SHARE {
+        flags.push(QcFlag::image(
+            "incomplete_coverage_apex",
+            Severity::Warning,
+            apex,
+            ed,
+            format!(
+                "The most apical slice still shows {:.0} % of the largest LV cavity: the stack may stop short of the apex",
+                100.0 * area[apex] / max
+            ),
+        ));
+    }
+    if area[base] / max > MAX_APICAL_SHARE {
+        // Expert ACDC stacks often start on a slice with a full LV cavity: worth knowing,
+        // not a fault of the contours.
+        flags.push(QcFlag::image(
+            "incomplete_coverage_base",
+            Severity::Info,
+            base,
+            ed,
+            format!(
+                "The most basal slice still shows {:.0} % of the largest LV cavity: check on the long axis that the stack covers the base",
+                100.0 * area[base] / max
+            ),
+        ));
+    }
+}
+
+/// ED should be the phase of largest LV volume and ES of the smallest among at least
+/// three measured phases.
+fn ed_es_consistency(m: &Measures, flags: &mut Vec<QcFlag>) {
+    let vols: Vec<(usize, f64)> = m
+        .volumes
+        .lv_ml
+        .iter()
+        .enumerate()
+        .filter_map(|(p, v)| v.map(|v| (p, v)))
+        .collect();
+    if vols.len() < 3 {
+        return;
+    }
+    let max = vols.iter().map(|v| v.1).fold(f64::MIN, f64::max);
+    let min = vols.iter().map(|v| v.1).fold(f64::MAX, f64::min);
+    let tol = KEY_PHASE_TOLERANCE * max;
+    if let (Some(_), Some(edv)) = (m.ed_phase, m.lv.edv_ml)
+        && edv < max - tol
+    {
+        flags.push(QcFlag::study(
+            "ed_es_inconsistent",
+            Severity::Warning,
+            format!(
+                "The ED phase ({edv:.0} mL) is not the phase of largest LV volume ({max:.0} mL)"
+            ),
+        ));
+    }
+    if let (Some(_), Some(esv)) = (m.es_phase, m.lv.esv_ml)
+        && esv > min + tol
+    {
+        flags.push(QcFlag::study(
+            "ed_es_inconsistent",
+            Severity::Warning,
+            format!(
+                "The ES phase ({esv:.0} mL) is not the phase of smallest LV volume ({min:.0} mL)"
+            ),
+        ));
+    }
+}
+
+/// The highest severity among `flags`, if any.
+pub fn worst(flags: &[QcFlag]) -> Option<Severity> {
+    flags.iter().map(|f| f.severity).min()
+}
+
+/// The flags as text, one line each, most severe first ("" when there are none).
+pub fn to_text(flags: &[QcFlag]) -> String {
+    let mut sorted: Vec<&QcFlag> = flags.iter().collect();
+    sorted.sort_by_key(|f| f.severity);
+    sorted
+        .iter()
+        .map(|f| {
+            let level = match f.severity {
+                Severity::Error => "QC ERROR",
+                Severity::Warning => "QC warning",
+                Severity::Info => "QC info",
+            };
+            format!("{level} {}{}: {}\n", f.code, f.place(0), f.message)
+        })
+        .collect()
+}
+
+/// The order in which a cardiologist should look at `images` ((slice, phase) pairs): the
+/// images with the most severe flag first, then those with more flags; otherwise by phase
+/// and slice. Study flags that name a phase count for every image of it.
+pub fn review_order(flags: &[QcFlag], images: &[(usize, usize)]) -> Vec<(usize, usize)> {
+    // (worst severity, fewest flags last, phase, slice) -> (slice, phase)
+    type Keyed = ((u8, usize, usize, usize), (usize, usize));
+    let mut keyed: Vec<Keyed> = images
+        .iter()
+        .map(|&(s, p)| {
+            let mine: Vec<&QcFlag> = flags.iter().filter(|f| concerns(f, s, p)).collect();
+            let worst = mine.iter().map(|f| f.severity as u8).min().unwrap_or(3);
+            ((worst, usize::MAX - mine.len(), p, s), (s, p))
+        })
+        .collect();
+    keyed.sort();
+    keyed.into_iter().map(|(_, i)| i).collect()
+}
+
+/// Whether `flag` concerns image (slice, phase): an image flag of it, or a study flag of
+/// its phase.
+fn concerns(flag: &QcFlag, slice: usize, phase: usize) -> bool {
+    match (flag.slice, flag.phase) {
+        (Some(s), Some(p)) => s == slice && p == phase,
+        (None, Some(p)) => p == phase,
+        _ => false,
+    }
+}
+
+/// The `qc.json` document (docs/qc-format.md): study flags, one entry per segmented image
+/// with its flags' codes, and the review order. `confidence` is null until the network
+/// reports one.
+pub fn document(flags: &[QcFlag], images: &[(usize, usize)]) -> serde_json::Value {
+    let study: Vec<&QcFlag> = flags.iter().filter(|f| f.is_study_flag()).collect();
+    let entries: Vec<serde_json::Value> = images
+        .iter()
+        .map(|&(s, p)| {
+            let codes: Vec<&str> = flags
+                .iter()
+                .filter(|f| !f.is_study_flag() && concerns(f, s, p))
+                .map(|f| f.code)
+                .collect();
+            serde_json::json!({"slice": s, "phase": p, "confidence": null, "flags": codes})
+        })
+        .collect();
+    let order: Vec<[usize; 2]> = review_order(flags, images)
+        .into_iter()
+        .map(|(s, p)| [s, p])
+        .collect();
+    serde_json::json!({
+        "study_flags": study,
+        "image_flags": flags.iter().filter(|f| !f.is_study_flag()).collect::<Vec<_>>(),
+        "images": entries,
+        "review_order": order,
+    })
+}
+
+/// The `systole measure --json` document: the measures, the load warnings (`warnings`)
+/// and the rule checks (`qc_flags`). Every command and the viewer write this form.
+pub fn measures_document(m: &Measures, warnings: &[String], flags: &[QcFlag]) -> serde_json::Value {
+    let mut v = m.to_json_with_warnings(warnings);
+    if let serde_json::Value::Object(o) = &mut v {
+        o.insert("qc_flags".into(), serde_json::json!(flags));
+    }
+    v
+}
