@@ -189,11 +189,14 @@ pub fn rule_checks(labels: &LabelStack, geometry: &Geometry, measures: &Measures
         }
     }
 
+    // Myocardium only where it was drawn: Sunnybrook's experts, for one, outline only
+    // the LV cavity at end-systole.
+    let has_myo = |p: usize, s: usize| labels.annotated(p, s).contains(Label::Myocardium);
     for &p in &measured {
         let lv = |s: usize| {
             at(p, s).is_some_and(|st| {
                 st.count[Label::LvBloodPool as usize] >= MIN_PIXELS
-                    && st.count[Label::Myocardium as usize] >= MIN_PIXELS
+                    && (!has_myo(p, s) || st.count[Label::Myocardium as usize] >= MIN_PIXELS)
             })
         };
         let with_lv: Vec<usize> = (0..d.slices).filter(|&s| lv(s)).collect();
@@ -253,6 +256,9 @@ pub fn rule_checks(labels: &LabelStack, geometry: &Geometry, measures: &Measures
                         format!("{} in {parts} separate pieces", name(label)),
                     ));
                 }
+            }
+            if !has_myo(p, s) {
+                continue;
             }
             if st.count[Label::LvBloodPool as usize] >= MIN_PIXELS
                 && st.open_border > MAX_OPEN_BORDER
@@ -349,9 +355,10 @@ fn study_volumes(m: &Measures, flags: &mut Vec<QcFlag>) {
             ));
         }
     }
+    // A negative stroke volume is an impossible value, flagged above.
     if let (Some(lv), Some(rv)) = (m.lv.sv_ml, m.rv.sv_ml)
         && lv > 0.0
-        && rv > 0.0
+        && rv >= 0.0
     {
         let r = rv / lv;
         if !(SV_RATIO.0..=SV_RATIO.1).contains(&r) {
@@ -546,4 +553,180 @@ pub fn measures_document(m: &Measures, warnings: &[String], flags: &[QcFlag]) ->
         o.insert("qc_flags".into(), serde_json::json!(flags));
     }
     v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::measure::{Context, Engine};
+    use crate::study::{Dims, Structures};
+
+    const N: usize = 64;
+
+    /// A stack of `phases` x 5 slices of 64 x 64 images (2 mm pixels, 10 mm slices): on
+    /// every slice an LV disc of radius `lv_r(phase, slice)` px in a 4 px myocardial ring
+    /// and a 10 px high RV block beside it, `rv_w` px wide at phase 0, half as wide at
+    /// phase 6. Slice 0 is the base (the stack runs towards the patient's left, anterior
+    /// and inferior).
+    fn heart(phases: usize, lv_r: impl Fn(usize, usize) -> f64, rv_w: usize) -> LabelStack {
+        let d = Dims {
+            phases,
+            slices: 5,
+            rows: N,
+            columns: N,
+        };
+        let mut l = LabelStack::empty(d);
+        for p in 0..phases {
+            for s in 0..5 {
+                let r = lv_r(p, s);
+                let squeeze = 1.0 - 0.5 * (std::f64::consts::PI * p as f64 / 12.0).sin();
+                let w = (rv_w as f64 * squeeze).round() as usize;
+                let img = l.image_mut(p, s).unwrap();
+                for y in 0..N {
+                    for x in 0..N {
+                        let dist = ((y as f64 - 32.0).powi(2) + (x as f64 - 40.0).powi(2)).sqrt();
+                        img[y * N + x] = if r > 0.0 && dist <= r {
+                            1
+                        } else if r > 0.0 && dist <= r + 4.0 {
+                            2
+                        } else if (27..37).contains(&y) && x >= 4 && x < 4 + w {
+                            3
+                        } else {
+                            0
+                        };
+                    }
+                }
+                l.set_annotated(p, s, Structures::ALL);
+            }
+        }
+        l
+    }
+
+    fn geometry() -> Geometry {
+        Geometry {
+            pixel_spacing_mm: [2.0, 2.0],
+            row_direction: [1.0, 0.0, 0.0],
+            column_direction: [0.0, 1.0, 0.0],
+            slice_positions_mm: (0..5).map(|s| [0.0, 0.0, -10.0 * s as f64]).collect(),
+            slice_thickness_mm: Some(10.0),
+        }
+    }
+
+    fn flags(l: &LabelStack) -> Vec<QcFlag> {
+        let g = geometry();
+        let m = Engine::new(l, g.voxel_volume_ml().unwrap()).measures(&Context::default());
+        rule_checks(l, &g, &m)
+    }
+
+    fn codes(f: &[QcFlag]) -> Vec<&'static str> {
+        f.iter().map(|f| f.code).collect()
+    }
+
+    /// LV radius: 10 px at ED (phase 0) down to 7 at ES (phase 6), smaller at the apex
+    /// (slice 4); a 20 px wide RV.
+    fn beating(p: usize, s: usize) -> f64 {
+        let phase = 10.0 - 3.0 * (std::f64::consts::PI * p as f64 / 12.0).sin();
+        phase * [1.0, 1.0, 0.95, 0.8, 0.45][s]
+    }
+
+    #[test]
+    fn a_plausible_heart_raises_no_error_or_warning() {
+        let l = heart(12, beating, 20);
+        let f = flags(&l);
+        assert!(f.iter().all(|f| f.severity == Severity::Info), "{f:#?}");
+    }
+
+    #[test]
+    fn each_rule_fires_on_its_fault() {
+        // A tiny RV: under 30 mL at ED (10 x 3 px x 4 mm^2 x 5 slices = 2.4 mL).
+        let f = flags(&heart(12, beating, 3));
+        assert!(f.iter().any(|f| f.code == "implausible_volume"
+            && f.severity == Severity::Error
+            && f.message.contains("RV")));
+        assert!(codes(&f).contains(&"lv_rv_stroke_volume_mismatch"));
+        // No RV at all: missing from every phase, a study error.
+        let f = flags(&heart(12, beating, 0));
+        assert!(
+            f.iter()
+                .any(|f| f.code == "missing_structure" && f.is_study_flag())
+        );
+        // The LV cut from slice 2 of phase 3: a gap on that image.
+        let mut l = heart(12, beating, 20);
+        for v in l.image_mut(3, 2).unwrap() {
+            if *v == 1 || *v == 2 {
+                *v = 0;
+            }
+        }
+        let f = flags(&l);
+        assert!(f.iter().any(|f| f.code == "slice_gap"
+            && f.slice == Some(2)
+            && f.phase == Some(3)
+            && f.severity == Severity::Error));
+        // The LV collapsing in one phase on one slice: an area jump into and out of it.
+        let jumpy = |p: usize, s: usize| if p == 8 && s == 1 { 4.0 } else { beating(p, s) };
+        let f = flags(&heart(12, jumpy, 20));
+        assert!(
+            f.iter()
+                .any(|f| f.code == "area_jump" && f.slice == Some(1) && f.phase == Some(8)),
+            "{f:#?}"
+        );
+        // ED not the largest: phase 0 made the smallest while the study states ED = 0.
+        let mut l = heart(12, beating, 20);
+        let small = heart(1, |_, s| 5.0 * [1.0, 1.0, 0.95, 0.8, 0.45][s], 20);
+        for s in 0..5 {
+            l.image_mut(0, s)
+                .unwrap()
+                .copy_from_slice(small.image(0, s));
+        }
+        let g = geometry();
+        let ctx = Context {
+            stated: crate::study::KeyPhases {
+                ed: Some(0),
+                es: Some(6),
+            },
+            ..Context::default()
+        };
+        let m = Engine::new(&l, g.voxel_volume_ml().unwrap()).measures(&ctx);
+        let f = rule_checks(&l, &g, &m);
+        assert!(codes(&f).contains(&"ed_es_inconsistent"), "{f:#?}");
+        // A cavity at the apex as large as at the base: the stack stops short.
+        let f = flags(&heart(12, |p, _| beating(p, 0), 20));
+        assert!(codes(&f).contains(&"incomplete_coverage_apex"), "{f:#?}");
+        // Myocardium opened to the background on a third of the border.
+        let mut l = heart(12, beating, 20);
+        for y in 0..N {
+            for x in 44..N {
+                let v = &mut l.image_mut(5, 2).unwrap()[y * N + x];
+                if *v == 2 {
+                    *v = 0;
+                }
+            }
+        }
+        let f = flags(&l);
+        assert!(
+            f.iter()
+                .any(|f| f.code == "endo_outside_epi" && f.slice == Some(2) && f.phase == Some(5)),
+            "{f:#?}"
+        );
+    }
+
+    #[test]
+    fn review_order_puts_errors_first_and_lists_every_image_once() {
+        let mut l = heart(2, beating, 20);
+        for v in l.image_mut(1, 2).unwrap() {
+            if *v == 1 || *v == 2 {
+                *v = 0;
+            }
+        }
+        let f = flags(&l);
+        let images: Vec<(usize, usize)> =
+            (0..2).flat_map(|p| (0..5).map(move |s| (s, p))).collect();
+        let order = review_order(&f, &images);
+        assert_eq!(order.len(), images.len());
+        assert_eq!(order[0], (2, 1));
+        let doc = document(&f, &images);
+        assert_eq!(doc["images"].as_array().map(Vec::len), Some(10));
+        assert_eq!(doc["review_order"][0], serde_json::json!([2, 1]));
+        assert!(to_text(&f).contains("QC ERROR slice_gap [slice 2, phase 1]"));
+    }
 }

@@ -101,7 +101,8 @@ pub struct ReportModel {
     pub es_phase: Option<usize>,
     /// Which contours were edited by hand, one line per image.
     pub edited: Vec<String>,
-    /// Impossible values and the input's warnings, one line each (empty: none).
+    /// The rule checks' errors and warnings and the input's load warnings, one line each
+    /// (empty: none).
     pub warnings: Vec<String>,
     pub reviewer: String,
     pub conclusion: String,
@@ -216,27 +217,64 @@ pub fn measure_rows(m: &Measures) -> Vec<MeasureRow> {
         .collect()
 }
 
-/// What the report's Warnings block lists: the rule checks' errors and warnings (study
-/// flags first; impossible values among them), then the input's load warnings. Slices and
-/// phases are numbered from 1, as everywhere in the report.
+/// What the report's Warnings block lists: the rule checks' errors (impossible values
+/// among them), the input's load warnings, then the checks' warnings; flags of the same
+/// kind on several images are one line. Slices and phases are numbered from 1, as
+/// everywhere in the report.
 fn report_warnings(study: &Study, labels: &LabelStack, m: &Measures) -> Vec<String> {
+    use crate::qc::{QcFlag, Severity};
     let flags = crate::qc::rule_checks(labels, &study.cine.geometry, m);
-    let mut sorted: Vec<&crate::qc::QcFlag> = flags
-        .iter()
-        .filter(|f| f.severity != crate::qc::Severity::Info)
-        .collect();
-    sorted.sort_by_key(|f| (f.severity, f.slice.is_some()));
-    sorted
-        .iter()
-        .map(|f| {
-            let level = match f.severity {
-                crate::qc::Severity::Error => "Check (error)",
-                _ => "Check",
-            };
-            format!("{level}{}: {}", f.place(1), f.message)
-        })
-        .chain(study.warnings.iter().cloned())
-        .collect()
+    let lines = |severity: Severity| -> Vec<String> {
+        let word = if severity == Severity::Error {
+            "Check (error)"
+        } else {
+            "Check"
+        };
+        let of: Vec<&QcFlag> = flags.iter().filter(|f| f.severity == severity).collect();
+        let mut out: Vec<String> = of
+            .iter()
+            .filter(|f| f.is_study_flag())
+            .map(|f| format!("{word}{}: {}", f.place(1), f.message))
+            .collect();
+        let mut codes: Vec<&str> = of
+            .iter()
+            .filter(|f| !f.is_study_flag())
+            .map(|f| f.code)
+            .collect();
+        codes.dedup();
+        codes.sort_unstable();
+        codes.dedup();
+        for code in codes {
+            let same: Vec<&&QcFlag> = of
+                .iter()
+                .filter(|f| !f.is_study_flag() && f.code == code)
+                .collect();
+            match same.as_slice() {
+                [f] => out.push(format!("{word}{}: {}", f.place(1), f.message)),
+                [f, ..] => {
+                    let places: Vec<String> = same
+                        .iter()
+                        .take(6)
+                        .filter_map(|f| f.slice.zip(f.phase))
+                        .map(|(s, p)| format!("{}/{}", s + 1, p + 1))
+                        .collect();
+                    out.push(format!(
+                        "{word} on {} images (slice/phase {}{}), e.g.: {}",
+                        same.len(),
+                        places.join(", "),
+                        if same.len() > 6 { ", ..." } else { "" },
+                        f.message
+                    ));
+                }
+                [] => {}
+            }
+        }
+        out
+    };
+    let mut out = lines(Severity::Error);
+    out.extend(study.warnings.iter().cloned());
+    out.extend(lines(Severity::Warning));
+    out
 }
 
 /// Builds the report. `contours` are the reviewed contours when there is a session or an
