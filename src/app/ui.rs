@@ -602,10 +602,11 @@ fn measures_panel(app: &mut App, ui: &mut egui::Ui) {
 /// many other images are flagged. Errors in red: the numbers are wrong until corrected.
 fn checks(app: &App, ui: &mut egui::Ui) {
     use crate::qc::Severity;
+    // Impossible values are already marked IMPOSSIBLE, with their reason, in the table.
     let flags: Vec<&crate::qc::QcFlag> = app
         .qc_flags
         .iter()
-        .filter(|f| f.severity != Severity::Info)
+        .filter(|f| f.severity != Severity::Info && f.code != "impossible_value")
         .collect();
     let here = app.view.as_ref().map(|v| (v.slice, v.phase));
     let colour = |s: Severity| match s {

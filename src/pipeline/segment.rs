@@ -80,7 +80,8 @@ pub fn segment_phases_oriented(
     let d = cine.dims();
     let order = phase_order(phases, d.phases, next);
     let orientation = match order.first() {
-        Some(&reference) if options.find_orientation => {
+        // A fixed window is in the stored images' coordinates: no turning then.
+        Some(&reference) if options.find_orientation && options.window.is_none() => {
             orientation::choose(segmenter, cine, reference)?.0
         }
         _ => Orientation::IDENTITY,
