@@ -556,6 +556,7 @@ pub fn measures_document(m: &Measures, warnings: &[String], flags: &[QcFlag]) ->
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use crate::measure::{Context, Engine};
