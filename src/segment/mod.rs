@@ -180,21 +180,7 @@ impl Segmenter {
         if labels.dims() != d {
             return Err(SegmentError::Shape);
         }
-        if let Some(&(phase, slice)) = order.iter().find(|&&(p, s)| p >= d.phases || s >= d.slices)
-        {
-            return Err(SegmentError::OutOfRange {
-                phase,
-                slice,
-                phases: d.phases,
-                slices: d.slices,
-            });
-        }
-        let full = Window {
-            row: 0,
-            col: 0,
-            rows: d.rows,
-            cols: d.columns,
-        };
+        let full = whole_image(d, order)?;
         let scale = self.scale(cine)?;
         let mut ranges: Vec<Option<(f32, f32)>> = vec![None; d.phases];
         // Slices still to do per phase, for the connected-component clean-up.
@@ -376,21 +362,7 @@ impl Segmenter {
         list: &[(usize, usize)],
     ) -> Result<SelfAgreement, SegmentError> {
         let d = cine.dims();
-        if let Some(&(phase, slice)) = list.iter().find(|&&(p, s)| p >= d.phases || s >= d.slices) {
-            return Err(SegmentError::OutOfRange {
-                phase,
-                slice,
-                phases: d.phases,
-                slices: d.slices,
-            });
-        }
-        let full = Window {
-            row: 0,
-            col: 0,
-            rows: d.rows,
-            cols: d.columns,
-        };
-        let grid = Grid::new(full, self.scale(cine)?);
+        let grid = Grid::new(whole_image(d, list)?, self.scale(cine)?);
         let mut ranges: Vec<Option<(f32, f32)>> = vec![None; d.phases];
         // Per class: sum of p * [argmax], sum of p, count of argmax.
         let mut acc = [[0f64; 3]; CLASSES];
@@ -444,6 +416,24 @@ impl SelfAgreement {
     pub fn mean(&self) -> f64 {
         self.soft_dice.iter().sum::<f64>() / 3.0
     }
+}
+
+/// The whole image as a window, once every (phase, slice) of `list` is in the cine.
+fn whole_image(d: crate::study::Dims, list: &[(usize, usize)]) -> Result<Window, SegmentError> {
+    if let Some(&(phase, slice)) = list.iter().find(|&&(p, s)| p >= d.phases || s >= d.slices) {
+        return Err(SegmentError::OutOfRange {
+            phase,
+            slice,
+            phases: d.phases,
+            slices: d.slices,
+        });
+    }
+    Ok(Window {
+        row: 0,
+        col: 0,
+        rows: d.rows,
+        cols: d.columns,
+    })
 }
 
 /// Receives one image's ((phase, slice), logits) from [`Segmenter::run_batches`].
