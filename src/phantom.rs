@@ -357,6 +357,7 @@ pub fn phantom(cfg: &PhantomConfig) -> Phantom {
             positions: cfg.slices,
             phases: cfg.phases,
             is_cine: true,
+            sources: Vec::new(),
         }],
         chosen_series: 0,
         cine,

@@ -184,6 +184,7 @@ pub fn load(dir: &Path) -> Result<Loaded> {
             positions: dims.slices,
             phases: dims.phases,
             is_cine: dims.phases > 1,
+            sources: Vec::new(),
         }],
         chosen_series: 0,
         cine,

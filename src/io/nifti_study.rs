@@ -82,6 +82,7 @@ pub fn load_nifti(path: &Path) -> Result<Loaded> {
             positions: dims.slices,
             phases: dims.phases,
             is_cine: dims.phases > 1,
+            sources: Vec::new(),
         }],
         chosen_series: 0,
         images: image_sources(path, dims, |_| None),

@@ -35,6 +35,11 @@ pub struct SeriesSummary {
     pub phases: usize,
     /// Whether it has several phases at several positions (a cine stack).
     pub is_cine: bool,
+    /// For a stack assembled from several series (one breath-hold each, as UK Biobank
+    /// stores the short axis): their SeriesInstanceUIDs, in slice order of first use.
+    /// Empty for a series as stored.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sources: Vec<String>,
 }
 
 /// Where one image of the cine came from, so that files can be traced back.

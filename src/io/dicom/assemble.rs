@@ -63,6 +63,17 @@ fn drop_reason(headers: &[FileHeader], r: FrameRef, reason: impl Into<String>) -
 
 /// Lays out the frames of one series. Errors when nothing usable remains.
 pub fn layout(headers: &[FileHeader], members: &[FrameRef]) -> Result<Layout, String> {
+    layout_with(headers, members, false)
+}
+
+/// [`layout`]; with `parallel` the frames are known to lie in parallel planes (a stack
+/// assembled from several series, whose orientations may differ in the last digits), so
+/// only the image size must agree.
+pub fn layout_with(
+    headers: &[FileHeader],
+    members: &[FrameRef],
+    parallel: bool,
+) -> Result<Layout, String> {
     let mut dropped = Vec::new();
     // 1. Frames without geometry cannot be placed.
     let placed: Vec<FrameRef> = members
@@ -89,6 +100,7 @@ pub fn layout(headers: &[FileHeader], members: &[FrameRef]) -> Result<Layout, St
     let key = |r: FrameRef| {
         let o = frame(headers, r).orientation.unwrap_or_default();
         let h = &headers[r.0];
+        let o = if parallel { [0.0; 6] } else { o };
         (h.rows, h.columns, o.map(|v| (v * 1000.0).round() as i64))
     };
     let mut counts: HashMap<_, usize> = HashMap::new();
@@ -218,6 +230,8 @@ mod tests {
             series_description: None,
             instance_number: Some(instance),
             sop_instance_uid: Some(format!("1.2.{i}")),
+            frame_of_reference_uid: None,
+            acquisition_time: None,
             rows: 4,
             columns: 4,
             frames: vec![FrameInfo {

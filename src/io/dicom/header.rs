@@ -50,6 +50,10 @@ pub struct FileHeader {
     pub instance_number: Option<i32>,
     /// SOPInstanceUID: two files with the same one are copies of one image.
     pub sop_instance_uid: Option<String>,
+    /// FrameOfReferenceUID: series that share it share patient coordinates.
+    pub frame_of_reference_uid: Option<String>,
+    /// AcquisitionTime (else SeriesTime, ContentTime) as stated, HHMMSS.FFFFFF.
+    pub acquisition_time: Option<String>,
     pub rows: usize,
     pub columns: usize,
     pub frames: Vec<FrameInfo>,
@@ -282,6 +286,10 @@ pub fn header_from_object(obj: &InMemDicomObject, path: PathBuf) -> Result<FileH
         series_description: text(obj, tags::SERIES_DESCRIPTION),
         instance_number: int(obj, tags::INSTANCE_NUMBER),
         sop_instance_uid: text(obj, tags::SOP_INSTANCE_UID),
+        frame_of_reference_uid: text(obj, tags::FRAME_OF_REFERENCE_UID),
+        acquisition_time: text(obj, tags::ACQUISITION_TIME)
+            .or_else(|| text(obj, tags::SERIES_TIME))
+            .or_else(|| text(obj, tags::CONTENT_TIME)),
         rows: rows as usize,
         columns: columns as usize,
         frames,

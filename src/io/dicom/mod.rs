@@ -11,8 +11,9 @@ mod assemble;
 mod decode;
 pub mod guard;
 mod header;
+mod stack;
 
-pub use assemble::{FrameRef, Layout, layout};
+pub use assemble::{FrameRef, Layout, layout, layout_with};
 pub use decode::{decode_frames, quiet_contained_panics, read_image_bytes};
 pub use header::{FileHeader, FrameInfo, Meta, header_from_object};
 
@@ -95,6 +96,8 @@ struct Candidate {
     summary: SeriesSummary,
     members: Vec<FrameRef>,
     layout: std::result::Result<Layout, String>,
+    /// For a stack assembled from several series: the frames of theirs it does not use.
+    excluded: Vec<Skipped>,
 }
 
 /// Loads the cine among `files`; `root` names the input in errors.
@@ -138,11 +141,18 @@ pub fn load_files(files: &[PathBuf], root: &Path, options: &LoadOptions) -> Resu
         });
     }
     let mut candidates = candidates(&headers);
+    let assembled = assembled_stacks(&headers, &candidates);
+    candidates.extend(assembled);
     let chosen = choose(&candidates, options, root)?;
     let mut members = candidates[chosen].members.clone();
+    report
+        .skipped
+        .extend(candidates[chosen].excluded.iter().cloned());
     // Decode; files that fail are skipped and the series is laid out again without them.
     let (layout, pixels) = loop {
-        let layout = layout(&headers, &members).map_err(|_| Error::NoCine(root.to_path_buf()))?;
+        let parallel = !candidates[chosen].summary.sources.is_empty();
+        let layout = layout_with(&headers, &members, parallel)
+            .map_err(|_| Error::NoCine(root.to_path_buf()))?;
         if layout.phases() < 1 || layout.slices() < 1 {
             return Err(Error::NoCine(root.to_path_buf()));
         }
@@ -235,14 +245,64 @@ fn candidates(headers: &[FileHeader]) -> Vec<Candidate> {
                     positions,
                     phases,
                     is_cine: phases >= 2,
+                    sources: Vec::new(),
                 },
                 members,
                 layout,
+                excluded: Vec::new(),
             }
         })
         .collect();
     out.sort_by(|a, b| (a.summary.number, &a.summary.uid).cmp(&(b.summary.number, &b.summary.uid)));
     out
+}
+
+/// Short-axis stacks that several of the series form together (stack::stacks), as
+/// candidates of their own after the series as stored.
+fn assembled_stacks(headers: &[FileHeader], c: &[Candidate]) -> Vec<Candidate> {
+    let usable: Vec<(usize, &Layout)> = c
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| s.layout.as_ref().ok().map(|l| (i, l)))
+        .collect();
+    let inputs: Vec<stack::SeriesInput<'_>> = usable
+        .iter()
+        .map(|&(i, l)| stack::SeriesInput {
+            uid: &c[i].summary.uid,
+            number: c[i].summary.number,
+            layout: l,
+        })
+        .collect();
+    stack::stacks(headers, &inputs)
+        .into_iter()
+        .map(|st| {
+            let sources: Vec<String> = st
+                .sources
+                .iter()
+                .map(|&k| c[usable[k].0].summary.uid.clone())
+                .collect();
+            let layout = layout_with(headers, &st.members, true);
+            let (positions, phases) = layout.as_ref().map_or((0, 0), |l| (l.slices(), l.phases()));
+            Candidate {
+                summary: SeriesSummary {
+                    uid: format!("stack:{}", sources.first().cloned().unwrap_or_default()),
+                    number: None,
+                    description: Some(format!(
+                        "short-axis stack assembled from {} series",
+                        sources.len()
+                    )),
+                    images: st.members.len(),
+                    positions,
+                    phases,
+                    is_cine: phases >= 2,
+                    sources,
+                },
+                members: st.members,
+                layout,
+                excluded: st.excluded,
+            }
+        })
+        .collect()
 }
 
 /// The caller's pick, else the cine with most positions x phases (ties: more positions).

@@ -1,0 +1,197 @@
+//! A short-axis stack stored one series per slice (UK Biobank's layout, many Siemens
+//! protocols) opens as the whole stack: Sunnybrook SCD0000101 re-exported by the test with
+//! a series per slice, a repeated slice, a localiser and a slice with a phase too few,
+//! shuffled into nested folders.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use dicom_core::{DataElement, PrimitiveValue, VR};
+use dicom_dictionary_std::tags;
+use dicom_object::OpenFileOptions;
+use std::path::{Path, PathBuf};
+use systole::io::{LoadOptions, load_study};
+
+const FOR_UID: &str = "1.2.826.0.1.3680043.8.498.777";
+
+/// Writes `src` to `dst` with a new series (UID, number, description), a new SOP instance
+/// UID and, where the file has none, a frame of reference shared by the whole exam.
+fn rewrite(src: &Path, dst: &Path, series: (&str, i32, &str), sop: &str) {
+    let mut obj = OpenFileOptions::new().open_file(src).unwrap();
+    let put = |o: &mut dicom_object::DefaultDicomObject, tag, vr, v: &str| {
+        o.put(DataElement::new(tag, vr, PrimitiveValue::from(v)));
+    };
+    put(&mut obj, tags::SERIES_INSTANCE_UID, VR::UI, series.0);
+    put(&mut obj, tags::SERIES_NUMBER, VR::IS, &series.1.to_string());
+    put(&mut obj, tags::SERIES_DESCRIPTION, VR::LO, series.2);
+    put(&mut obj, tags::SOP_INSTANCE_UID, VR::UI, sop);
+    if obj.element(tags::FRAME_OF_REFERENCE_UID).is_err() {
+        put(&mut obj, tags::FRAME_OF_REFERENCE_UID, VR::UI, FOR_UID);
+    }
+    obj.meta_mut().media_storage_sop_instance_uid = sop.to_string();
+    std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
+    obj.write_to_file(dst).unwrap();
+}
+
+fn original() -> PathBuf {
+    common::shared_data().join("sunnybrook/SCD0000101/dicom")
+}
+
+/// The exam: one series per slice (SeriesNumber 100 + slice), files spread over nested
+/// folders in an order unrelated to slices. Returns the folder and the files of each slice.
+fn split_exam(dir: &Path) -> Vec<Vec<PathBuf>> {
+    let l = load_study(&original(), &LoadOptions::default()).unwrap();
+    let d = l.study.cine.dims();
+    let mut by_slice = vec![Vec::new(); d.slices];
+    for (k, img) in l.study.images.iter().enumerate() {
+        let folder = dir.join(format!("exam/{}/{}", k % 3, (k * 7) % 5));
+        let dst = folder.join(format!("im{k:04}.dcm"));
+        rewrite(
+            &img.path,
+            &dst,
+            (
+                &format!("1.2.826.0.1.3680043.8.498.1.{}", img.slice),
+                100 + img.slice as i32,
+                &format!("CINE_segmented_SAX_b{}", img.slice + 1),
+            ),
+            &format!("1.2.826.0.1.3680043.8.498.2.{k}"),
+        );
+        by_slice[img.slice].push(dst);
+    }
+    by_slice
+}
+
+#[test]
+fn one_series_per_slice_opens_as_the_whole_stack() {
+    let tmp = tempfile::tempdir().unwrap();
+    split_exam(tmp.path());
+    let tidy = load_study(&original(), &LoadOptions::default())
+        .unwrap()
+        .study;
+    let split = load_study(&tmp.path().join("exam"), &LoadOptions::default()).unwrap();
+    let s = &split.study;
+    assert_eq!(s.cine.dims(), tidy.cine.dims());
+    assert_eq!(
+        s.cine.data(),
+        tidy.cine.data(),
+        "the same images in the same places"
+    );
+    assert_eq!(s.cine.geometry, tidy.cine.geometry);
+    let chosen = &s.series[s.chosen_series];
+    assert_eq!(chosen.sources.len(), 12, "{chosen:?}");
+    assert_eq!(
+        s.series.len(),
+        13,
+        "12 series as stored and the assembled stack"
+    );
+    assert!(
+        split.report.skipped.is_empty(),
+        "{:?}",
+        split.report.skipped
+    );
+    // --series still picks a single slice's series.
+    let one = load_study(
+        &tmp.path().join("exam"),
+        &LoadOptions {
+            series: Some("105".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert_eq!(one.study.cine.dims().slices, 1);
+}
+
+#[test]
+fn a_repeated_slice_is_taken_from_its_later_acquisition_and_odd_series_are_left_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let by_slice = split_exam(tmp.path());
+    let exam = tmp.path().join("exam");
+    // Slice 5 acquired again later (series 200): its files must replace series 105's.
+    let mut again = Vec::new();
+    for (k, f) in by_slice[5].iter().enumerate() {
+        let dst = exam.join(format!("repeat/r{k:02}.dcm"));
+        rewrite(
+            f,
+            &dst,
+            (
+                "1.2.826.0.1.3680043.8.498.3",
+                200,
+                "CINE_segmented_SAX_b6_repeat",
+            ),
+            &format!("1.2.826.0.1.3680043.8.498.4.{k}"),
+        );
+        again.push(dst);
+    }
+    // A localiser: one image turned to another plane, a series of its own.
+    let loc = exam.join("loc/loc.dcm");
+    rewrite(
+        &by_slice[0][0],
+        &loc,
+        ("1.2.826.0.1.3680043.8.498.5", 1, "localiser"),
+        "1.2.826.0.1.3680043.8.498.6",
+    );
+    let mut obj = OpenFileOptions::new().open_file(&loc).unwrap();
+    obj.put(DataElement::new(
+        tags::IMAGE_ORIENTATION_PATIENT,
+        VR::DS,
+        PrimitiveValue::from("0\\1\\0\\0\\0\\-1"),
+    ));
+    obj.write_to_file(&loc).unwrap();
+    // Slice 9's series loses a phase (19 where the stack has 20).
+    std::fs::remove_file(&by_slice[9][3]).unwrap();
+
+    let l = load_study(&exam, &LoadOptions::default()).unwrap();
+    let s = &l.study;
+    let d = s.cine.dims();
+    assert_eq!(
+        (d.slices, d.phases),
+        (11, 20),
+        "slice 9 left out, never resampled"
+    );
+    // Slice 5 of the original is stack index 5 (slice 9 lies above it): its images come
+    // from the repeat.
+    let from_repeat = s
+        .images
+        .iter()
+        .filter(|i| i.slice == 5)
+        .all(|i| again.contains(&i.path));
+    assert!(from_repeat, "the later acquisition is used");
+    let reasons: Vec<&str> = l.report.skipped.iter().map(|k| k.reason.as_str()).collect();
+    let repeated = l
+        .report
+        .skipped
+        .iter()
+        .filter(|k| by_slice[5].contains(&k.path))
+        .count();
+    assert_eq!(repeated, 20, "{reasons:?}");
+    assert!(
+        l.report
+            .skipped
+            .iter()
+            .filter(|k| by_slice[5].contains(&k.path))
+            .all(|k| k.reason.contains("acquired again") && k.reason.contains("#200")),
+        "{reasons:?}"
+    );
+    assert!(
+        l.report
+            .skipped
+            .iter()
+            .filter(|k| by_slice[9].contains(&k.path))
+            .all(|k| k.reason.contains("19 phases")),
+        "{reasons:?}"
+    );
+    assert!(!s.images.iter().any(|i| i.path == loc));
+    // The stack is said to be built from the slices' series, the localiser stays apart.
+    let chosen = &s.series[s.chosen_series];
+    assert_eq!(chosen.sources.len(), 11);
+    assert!(
+        chosen
+            .sources
+            .contains(&"1.2.826.0.1.3680043.8.498.3".to_string())
+    );
+    assert!(
+        !chosen
+            .sources
+            .contains(&"1.2.826.0.1.3680043.8.498.1.5".to_string())
+    );
+}
