@@ -46,11 +46,9 @@ impl Orientation {
 
     /// Index in the original `rows x cols` image of pixel (r, c) of the turned image.
     fn source(self, mut r: usize, mut c: usize, rows: usize, cols: usize) -> usize {
-        let (tr, tc) = self.dims(rows, cols);
         if self.mirror {
-            c = tc - 1 - c;
+            c = self.dims(rows, cols).1 - 1 - c;
         }
-        let _ = tr;
         // Walk back through the quarter turns: a turn maps (i, j) of the turned image to
         // (j, w - 1 - i) of the image before it, `w` that image's width.
         for t in (0..self.quarter_turns % 4).rev() {

@@ -467,11 +467,6 @@ fn ed_es_consistency(m: &Measures, flags: &mut Vec<QcFlag>) {
     }
 }
 
-/// The highest severity among `flags`, if any.
-pub fn worst(flags: &[QcFlag]) -> Option<Severity> {
-    flags.iter().map(|f| f.severity).min()
-}
-
 /// The flags as text, one line each, most severe first ("" when there are none).
 pub fn to_text(flags: &[QcFlag]) -> String {
     let mut sorted: Vec<&QcFlag> = flags.iter().collect();

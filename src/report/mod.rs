@@ -241,7 +241,6 @@ fn report_warnings(study: &Study, labels: &LabelStack, m: &Measures) -> Vec<Stri
             .filter(|f| !f.is_study_flag())
             .map(|f| f.code)
             .collect();
-        codes.dedup();
         codes.sort_unstable();
         codes.dedup();
         for code in codes {
