@@ -146,6 +146,7 @@ fn turned_and_mirrored_acdc_patients_keep_their_accuracy() {
                 &mut |_| {},
                 &never,
             )
+            .map(|r| (r.labels, r.orientation))
             .unwrap()
         };
         let (base, chosen) = run(&study.cine);

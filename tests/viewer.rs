@@ -335,6 +335,7 @@ fn another_studys_or_a_broken_session_is_refused_and_never_overwritten() {
             let s = Session {
                 contours: ContourSet::new(other.cine.dims()),
                 overrides: Default::default(),
+                review: Default::default(),
             };
             session::to_text(&SessionFile::new(&other, &s, (None, None))).unwrap()
         }),

@@ -158,6 +158,7 @@ impl App {
                 self.session.reviewer = o.reviewer.unwrap_or_default();
                 self.session.conclusion = o.conclusion.unwrap_or_default();
                 self.session.saved_to = Some(file);
+                self.review = s.review;
                 self.set_contours(s.contours);
             }
             Err(e) => {
@@ -240,6 +241,14 @@ impl App {
             }
         }
         self.labels_version += 1;
+        if save {
+            // An edited image has been looked at: it leaves the review queue.
+            let by = nonempty(&self.session.reviewer);
+            let now = crate::report::now_secs().max(0) as u64;
+            for &(p, s) in &images {
+                self.review.set_reviewed(p, s, by.clone(), now);
+            }
+        }
         self.measures_from_engine();
         if save {
             self.autosave();
@@ -298,7 +307,16 @@ impl App {
             for (s, img) in phase.images.iter().enumerate() {
                 if set.merge_image(phase.phase, s, img, replace_manual) {
                     changed.push((phase.phase, s, Structure::LvEndo));
+                    // New automatic contours: not yet reviewed.
+                    self.review.clear_reviewed(phase.phase, s);
                 }
+            }
+        }
+        if let Some(cur) = &self.current {
+            let slice_mm = cur.cine.geometry.slice_spacing_mm().filter(|v| *v > 0.0);
+            for (s, u) in phase.uncertainty_mm2.iter().enumerate() {
+                let c = u.zip(slice_mm).map(|(u, mm)| crate::qc::confidence(u, mm));
+                self.review.set_confidence(phase.phase, s, c);
             }
         }
         if let Some(done) = self
@@ -573,7 +591,6 @@ impl App {
             .measures
             .as_ref()
             .ok_or("there are no measures to report yet")?;
-        let nonempty = |s: &str| (!s.trim().is_empty()).then(|| s.to_string());
         let options = crate::report::ReportOptions {
             paper,
             anonymize,
@@ -585,6 +602,7 @@ impl App {
             weight_kg: self.weight_kg,
             sex: self.sex,
             age_years: self.age_years,
+            review: Some(self.review.clone()),
         };
         let model = crate::report::build(&cur.study, labels, self.contours.as_ref(), m, &options)
             .map_err(|e| e.to_string())?;
@@ -593,7 +611,6 @@ impl App {
 
     /// The user's overrides as the session stores them.
     pub fn overrides(&self) -> Overrides {
-        let nonempty = |s: &str| (!s.trim().is_empty()).then(|| s.to_string());
         let study = self.current.as_ref().map(|c| &c.study.patient);
         Overrides {
             ed_phase: self.key_override.ed,
@@ -642,6 +659,7 @@ impl App {
             &Session {
                 contours,
                 overrides: self.overrides(),
+                review: self.review.clone(),
             },
             key,
         );
@@ -650,4 +668,9 @@ impl App {
             Err(e) => self.error = Some(e.to_string()),
         }
     }
+}
+
+/// `s` unless it is blank.
+fn nonempty(s: &str) -> Option<String> {
+    (!s.trim().is_empty()).then(|| s.to_string())
 }

@@ -7,6 +7,7 @@ pub mod dialogs;
 pub mod editing;
 pub mod jobs;
 pub mod recent;
+mod review;
 pub mod render;
 pub mod tools;
 pub mod ui;
@@ -76,6 +77,10 @@ pub enum Command {
         phase: usize,
         slice: usize,
     },
+    /// Show the next image of the review queue.
+    NextToReview,
+    /// Mark the image on screen reviewed (or not); with `then_next`, go on to the next.
+    MarkReviewed { reviewed: bool, then_next: bool },
 }
 
 /// The loaded study and everything derived from it.
@@ -110,6 +115,9 @@ pub struct App {
     pub measures: Option<Measures>,
     /// The rule checks on the labels measured, recomputed with the measures.
     pub qc_flags: Vec<crate::qc::QcFlag>,
+    /// The network's confidence in each image and which images were marked reviewed
+    /// (kept in the session).
+    pub review: crate::qc::Review,
     /// User's values where the study lacks them or the user overrides them.
     pub height_cm: Option<f64>,
     pub weight_kg: Option<f64>,
@@ -198,6 +206,7 @@ impl App {
             label_source: None,
             labels_version: 0,
             qc_flags: Vec::new(),
+            review: crate::qc::Review::default(),
             view: None,
             measures: None,
             height_cm: None,
@@ -351,6 +360,7 @@ impl App {
         self.key_override = KeyPhases::default();
         self.current = Some(loaded);
         self.contours = None;
+        self.review = crate::qc::Review::default();
         self.session = editing::SessionState {
             study_path: path,
             explicit: self.launch.session.clone(),
@@ -506,6 +516,16 @@ impl App {
                     job.handles
                         .cancel
                         .store(true, std::sync::atomic::Ordering::Relaxed);
+                }
+            }
+            Command::NextToReview => self.go_to_next_review(),
+            Command::MarkReviewed {
+                reviewed,
+                then_next,
+            } => {
+                self.set_current_reviewed(reviewed);
+                if then_next {
+                    self.go_to_next_review();
                 }
             }
             Command::Go { phase, slice } => {

@@ -13,9 +13,15 @@ pub const LV_EPI: Color32 = Color32::from_rgb(40, 210, 70);
 pub const RV_ENDO: Color32 = Color32::from_rgb(240, 215, 30);
 /// Marks images with hand-edited contours in the matrix.
 pub const EDITED: Color32 = Color32::from_rgb(255, 140, 0);
+/// Marks images reviewed in the matrix and the review panel.
+pub const REVIEWED: Color32 = Color32::from_rgb(120, 200, 255);
+/// Confidence under which an image counts as doubtful in the matrix (red below
+/// [`DOUBTFUL`], amber below [`UNSURE`]).
+pub const DOUBTFUL: f64 = 0.5;
+pub const UNSURE: f64 = 0.8;
 
 /// The shortcuts, as the Help window lists them.
-pub const SHORTCUTS: [(&str, &str); 11] = [
+pub const SHORTCUTS: [(&str, &str); 13] = [
     ("Mouse wheel, Up / Down", "previous / next slice"),
     ("Left / Right", "previous / next phase"),
     ("Space", "play / pause the cine"),
@@ -24,6 +30,8 @@ pub const SHORTCUTS: [(&str, &str); 11] = [
     ("Middle-drag", "pan"),
     ("R", "reset zoom, pan and window"),
     ("S", "segment the study"),
+    ("Q", "next image to review (most suspect first)"),
+    ("M", "mark this image reviewed and go to the next"),
     ("L", "labels overlay on / off"),
     ("C", "contours on / off"),
     ("F1 or H", "this help"),
@@ -41,6 +49,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     egui::Panel::right("measures")
         .default_size(330.0)
         .show(ui, |ui| {
+            review_panel(app, ui);
             measures_panel(app, ui);
             ui.separator();
             curve(app, ui);
@@ -119,6 +128,15 @@ fn keyboard(app: &mut App, ctx: &egui::Context) {
         }
         if i.key_pressed(Key::S) {
             app.commands.push(Command::Segment);
+        }
+        if i.key_pressed(Key::Q) {
+            app.commands.push(Command::NextToReview);
+        }
+        if i.key_pressed(Key::M) {
+            app.commands.push(Command::MarkReviewed {
+                reviewed: true,
+                then_next: true,
+            });
         }
         if i.key_pressed(Key::F1) || i.key_pressed(Key::H) {
             app.show_help = !app.show_help;
@@ -598,6 +616,94 @@ fn measures_panel(app: &mut App, ui: &mut egui::Ui) {
     slice_table(app, ui);
 }
 
+/// The review queue beside the image: the image's confidence and the reasons to look at
+/// it, "mark reviewed", "next to review" and how far the review is.
+fn review_panel(app: &mut App, ui: &mut egui::Ui) {
+    let (Some(v), Some(_)) = (&app.view, &app.labels) else {
+        return;
+    };
+    let (slice, phase) = (v.slice, v.phase);
+    ui.heading("Review");
+    let (reviewed, all, left) = app.review_counts();
+    ui.label(format!(
+        "Image: slice {}, phase {}{}",
+        slice + 1,
+        phase + 1,
+        app.review
+            .confidence(phase, slice)
+            .map_or(String::new(), |c| format!(
+                "; network confidence {:.0} %",
+                100.0 * c
+            ))
+    ));
+    for f in app
+        .qc_flags
+        .iter()
+        .filter(|f| crate::qc::concerns(f, slice, phase))
+    {
+        ui.colored_label(severity_colour(f.severity), format!("{}: {}", f.code, f.message));
+    }
+    match app.review.mark(phase, slice) {
+        Some(m) => {
+            ui.colored_label(
+                REVIEWED,
+                format!(
+                    "Reviewed{}{}",
+                    m.by.as_deref().map_or(String::new(), |b| format!(" by {b}")),
+                    if app.contours.as_ref().is_some_and(|c| c.edited(phase, slice)) {
+                        " (corrected)"
+                    } else {
+                        ""
+                    }
+                ),
+            );
+        }
+        None => {
+            ui.label("Not reviewed yet");
+        }
+    }
+    let marked = app.review.is_reviewed(phase, slice);
+    ui.horizontal(|ui| {
+        if !marked
+            && ui
+                .button("Mark reviewed (M)")
+                .on_hover_text("Mark this image reviewed and show the next one to review")
+                .clicked()
+        {
+            app.commands.push(Command::MarkReviewed {
+                reviewed: true,
+                then_next: true,
+            });
+        }
+        if marked && ui.button("Unmark").clicked() {
+            app.commands.push(Command::MarkReviewed {
+                reviewed: false,
+                then_next: false,
+            });
+        }
+        let next = app.next_to_review();
+        if ui
+            .add_enabled(next.is_some(), egui::Button::new("Next to review (Q)"))
+            .clicked()
+        {
+            app.commands.push(Command::NextToReview);
+        }
+    });
+    ui.small(format!(
+        "{reviewed} of {all} images reviewed; {left} left in the queue"
+    ));
+    ui.separator();
+}
+
+/// Errors red, warnings amber, info grey.
+fn severity_colour(s: crate::qc::Severity) -> Color32 {
+    match s {
+        crate::qc::Severity::Error => Color32::from_rgb(255, 90, 90),
+        crate::qc::Severity::Warning => Color32::from_rgb(255, 190, 60),
+        crate::qc::Severity::Info => Color32::from_gray(170),
+    }
+}
+
 /// The rule checks beside the numbers: study flags, then the current image's, then how
 /// many other images are flagged. Errors in red: the numbers are wrong until corrected.
 fn checks(app: &App, ui: &mut egui::Ui) {
@@ -609,10 +715,7 @@ fn checks(app: &App, ui: &mut egui::Ui) {
         .filter(|f| f.severity != Severity::Info && f.code != "impossible_value")
         .collect();
     let here = app.view.as_ref().map(|v| (v.slice, v.phase));
-    let colour = |s: Severity| match s {
-        Severity::Error => Color32::from_rgb(255, 90, 90),
-        _ => Color32::from_rgb(255, 190, 60),
-    };
+    let colour = severity_colour;
     let word = |s: Severity| match s {
         Severity::Error => "CHECK",
         _ => "Check",
@@ -897,6 +1000,13 @@ fn matrix(app: &mut App, ui: &mut egui::Ui) {
         .as_ref()
         .map_or((None, None), |m| (m.ed_phase, m.es_phase));
     let tex = app.thumbs.as_ref().map(|(_, t)| t.id());
+    // Images with an error flag of their own: outlined red.
+    let errors: std::collections::HashSet<(usize, usize)> = app
+        .qc_flags
+        .iter()
+        .filter(|f| f.severity == crate::qc::Severity::Error)
+        .filter_map(|f| f.slice.zip(f.phase))
+        .collect();
     for p in 0..d.phases {
         let x = origin.x + cell.x * p as f32;
         let tag = if Some(p) == ed {
@@ -942,6 +1052,27 @@ fn matrix(app: &mut App, ui: &mut egui::Ui) {
                     Stroke::new(2.0, Color32::from_rgb(90, 140, 230)),
                     egui::StrokeKind::Inside,
                 );
+            }
+            if errors.contains(&(s, p)) {
+                painter.rect_stroke(
+                    r.shrink(1.0),
+                    0.0,
+                    Stroke::new(1.5, severity_colour(crate::qc::Severity::Error)),
+                    egui::StrokeKind::Inside,
+                );
+            }
+            // The network's doubt: a bar along the bottom, red or amber.
+            if let Some(c) = app.review.confidence(p, s).filter(|c| *c < UNSURE) {
+                let bar = Rect::from_min_max(r.left_bottom() - Vec2::new(0.0, 3.0), r.right_bottom());
+                let colour = if c < DOUBTFUL {
+                    Color32::from_rgb(230, 50, 50)
+                } else {
+                    Color32::from_rgb(240, 170, 40)
+                };
+                painter.rect_filled(bar, 0.0, colour);
+            }
+            if app.review.is_reviewed(p, s) {
+                painter.circle_filled(r.left_top() + Vec2::new(4.0, 4.0), 2.5, REVIEWED);
             }
             let corner = r.right_top() + Vec2::new(-4.0, 4.0);
             if app.contours.as_ref().is_some_and(|c| c.edited(p, s)) {

@@ -94,6 +94,57 @@ pub struct StudyEval {
     pub scores: Vec<StructureScore>,
     pub pred: Measures,
     pub truth: Measures,
+    /// With the network's predictions: every image the reference annotates, in the
+    /// study's review order (most suspect first).
+    pub review: Vec<ReviewedImage>,
+}
+
+/// An image of the review evaluation: its error and the network's confidence.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ReviewedImage {
+    pub slice: usize,
+    pub phase: usize,
+    /// The worst structure's symmetric difference (mL).
+    pub error_ml: f64,
+    pub confidence: Option<f64>,
+}
+
+/// The share of the review order a cardiologist looks at first.
+pub const REVIEW_SHARE: f64 = 0.2;
+
+/// How well confidence and review order find the images with errors of at least
+/// [`crate::qc::confidence::ERROR_ML`]: the AUROC of `1 - confidence` over all images, and the
+/// share of those images within the first [`REVIEW_SHARE`] of each study's review order.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ReviewScore {
+    pub images: usize,
+    pub images_with_error: usize,
+    pub auroc: Option<f64>,
+    pub found_in_first_share: Option<f64>,
+}
+
+/// [`ReviewScore`] over the studies' reviewed images.
+pub fn review_score(evals: &[StudyEval]) -> ReviewScore {
+    let bad = |i: &ReviewedImage| i.error_ml >= crate::qc::confidence::ERROR_ML;
+    let all: Vec<&ReviewedImage> = evals.iter().flat_map(|e| e.review.iter()).collect();
+    let n_bad = all.iter().filter(|i| bad(i)).count();
+    let scored: Vec<(f64, bool)> = all
+        .iter()
+        .filter_map(|i| i.confidence.map(|c| (1.0 - c, bad(i))))
+        .collect();
+    let found: usize = evals
+        .iter()
+        .map(|e| {
+            let first = (REVIEW_SHARE * e.review.len() as f64).ceil() as usize;
+            e.review.iter().take(first).filter(|i| bad(i)).count()
+        })
+        .sum();
+    ReviewScore {
+        images: all.len(),
+        images_with_error: n_bad,
+        auroc: crate::measure::auroc(&scored),
+        found_in_first_share: (n_bad > 0).then(|| found as f64 / n_bad as f64),
+    }
 }
 
 /// The measures compared clinically.
@@ -187,7 +238,56 @@ pub fn evaluate(
         scores,
         pred: pred_m,
         truth: truth_m,
+        review: Vec::new(),
     })
+}
+
+/// One image's error: per structure (LV blood pool, myocardium, RV), the volume (mL) of
+/// the symmetric difference between prediction and reference on that image (`None`
+/// where the reference does not annotate the structure there).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ImageError {
+    pub slice: usize,
+    pub phase: usize,
+    pub error_ml: [Option<f64>; 3],
+}
+
+impl ImageError {
+    /// The error of the worst structure (mL).
+    pub fn worst_ml(&self) -> f64 {
+        self.error_ml.iter().flatten().fold(0.0, |a, &b| a.max(b))
+    }
+}
+
+/// The error of every image the reference annotates (any structure), phase by phase.
+pub fn image_errors(study: &Study, truth: &LabelStack, pred: &LabelStack) -> Vec<ImageError> {
+    let d = study.cine.dims();
+    let g = &study.cine.geometry;
+    let voxel_ml = g.voxel_volume_ml().unwrap_or(0.0);
+    let mut out = Vec::new();
+    for p in 0..d.phases {
+        for s in 0..d.slices {
+            let annotated = truth.annotated(p, s);
+            if annotated.is_empty() {
+                continue;
+            }
+            let (a, b) = (pred.image(p, s), truth.image(p, s));
+            let error_ml = std::array::from_fn(|i| {
+                let label = Label::STRUCTURES[i];
+                annotated.contains(label).then(|| {
+                    let v = label as u8;
+                    let n = a.iter().zip(b).filter(|&(&x, &y)| (x == v) != (y == v)).count();
+                    n as f64 * voxel_ml
+                })
+            });
+            out.push(ImageError {
+                slice: s,
+                phase: p,
+                error_ml,
+            });
+        }
+    }
+    out
 }
 
 fn reference_labels(study: &Study, path: &Path) -> Result<LabelStack, CliError> {
@@ -233,6 +333,7 @@ fn one(name: &str, truth: &Path, pred: Source<'_>, args: &EvalArgs) -> Result<St
         truth_labels = turn_labels(turn, &truth_labels, t.study.cine.dims());
         t.study.reference_labels = Some(truth_labels.clone());
     }
+    let mut segmentation = None;
     let pred_labels = match pred {
         Source::Path(p) => load_pred(p, &t.study, args)?,
         Source::Network(seg) => {
@@ -246,16 +347,57 @@ fn one(name: &str, truth: &Path, pred: Source<'_>, args: &EvalArgs) -> Result<St
                 find_orientation: !args.keep_orientation,
                 ..Default::default()
             };
-            super::segment::segment_study(&t.study, seg, false, &opts, &mut |_| {})?.0
+            let s = super::segment::segment_study(&t.study, seg, false, &opts, &mut |_| {})?.0;
+            let labels = s.labels.clone();
+            segmentation = Some(s);
+            labels
         }
     };
-    evaluate(
+    let mut e = evaluate(
         name,
         &t.study,
         &truth_labels,
         &pred_labels,
         &Context::of(&t.study, args.bsa.formula()),
-    )
+    )?;
+    if let Some(seg) = &segmentation {
+        e.review = review(&t.study, &truth_labels, seg, &e.pred);
+    }
+    Ok(e)
+}
+
+/// The images the reference annotates in the review order of the network's QC (rule
+/// checks on its labels, its confidence), each with its true error.
+fn review(
+    study: &Study,
+    truth: &LabelStack,
+    seg: &crate::pipeline::Segmentation,
+    pred_measures: &Measures,
+) -> Vec<ReviewedImage> {
+    let g = &study.cine.geometry;
+    let errors = image_errors(study, truth, &seg.labels);
+    let flags = crate::qc::rule_checks(&seg.labels, g, pred_measures);
+    let images: Vec<crate::qc::ImageQc> = errors
+        .iter()
+        .map(|e| crate::qc::ImageQc {
+            slice: e.slice,
+            phase: e.phase,
+            confidence: crate::qc::image_confidence(&seg.uncertainty, g, e.phase, e.slice),
+        })
+        .collect();
+    crate::qc::review_order(&flags, &images)
+        .into_iter()
+        .filter_map(|(s, p)| {
+            let e = errors.iter().find(|e| (e.slice, e.phase) == (s, p))?;
+            let c = images.iter().find(|i| (i.slice, i.phase) == (s, p))?;
+            Some(ReviewedImage {
+                slice: s,
+                phase: p,
+                error_ml: e.worst_ml(),
+                confidence: c.confidence,
+            })
+        })
+        .collect()
 }
 
 /// `labels` turned: `dims` are the turned grid's.
@@ -407,6 +549,7 @@ fn study_json(e: &StudyEval) -> Value {
             "mean_dice": num(s.mean_dice()), "mean_hausdorff_3d_mm": num(s.mean_hd()),
         })).collect::<Vec<_>>(),
         "clinical": diffs,
+        "review": e.review,
     })
 }
 
@@ -463,7 +606,12 @@ fn summarize(evals: &[StudyEval]) -> Value {
             .collect();
         groups.insert(g.to_string(), Value::Object(per));
     }
-    json!({"studies": evals.len(), "structures": structures, "clinical": clinical, "dice_per_group": groups})
+    let review = evals
+        .iter()
+        .any(|e| !e.review.is_empty())
+        .then(|| review_score(evals));
+    json!({"studies": evals.len(), "structures": structures, "clinical": clinical,
+        "dice_per_group": groups, "review": review})
 }
 
 fn text(evals: &[StudyEval], summary: &Value, missing: &[String]) -> String {
@@ -545,6 +693,21 @@ fn text(evals: &[StudyEval], summary: &Value, missing: &[String]) -> String {
                 v["n"]
             );
         }
+    }
+    if summary["review"].is_object() {
+        let r = &summary["review"];
+        let _ = writeln!(
+            s,
+            "Review queue: {} of {} images off by {} mL or more (worst structure); AUROC of 1 - confidence {}; {} of them in the first {:.0} % of the review order",
+            r["images_with_error"],
+            r["images"],
+            crate::qc::confidence::ERROR_ML,
+            f(&r["auroc"], 3),
+            r["found_in_first_share"]
+                .as_f64()
+                .map_or("-".into(), |x| format!("{:.0} %", 100.0 * x)),
+            100.0 * REVIEW_SHARE
+        );
     }
     if !missing.is_empty() {
         let _ = writeln!(s, "No prediction for: {}", missing.join(", "));

@@ -66,6 +66,7 @@ pub fn run(args: &ReportArgs) -> Result<String, CliError> {
     let mut reviewer = None;
     let mut conclusion = None;
     let mut age_years = None;
+    let mut review = None;
     let mut model_name = report::builtin_model_name();
     let (labels, contours, ctx, source) = if args.study.labels.is_some() {
         let labels = study
@@ -90,6 +91,7 @@ pub fn run(args: &ReportArgs) -> Result<String, CliError> {
         reviewer = s.overrides.reviewer.clone();
         age_years = s.overrides.age_years;
         conclusion = s.overrides.conclusion.clone();
+        review = Some(s.review.clone());
         let c = s.contours;
         (labels, Some(c), ctx, "session")
     } else {
@@ -100,14 +102,14 @@ pub fn run(args: &ReportArgs) -> Result<String, CliError> {
                 |n| n.to_string_lossy().into_owned(),
             );
         }
-        let (raw, _, _) = segment_study(
+        let (seg, _) = segment_study(
             study,
             &segmenter,
             false,
             &SegmentOptions::default(),
             &mut |_| {},
         )?;
-        let (c, labels) = crate::pipeline::auto_contours(&raw);
+        let (c, labels) = crate::pipeline::auto_contours(&seg.labels);
         (
             labels,
             Some(c),
@@ -131,6 +133,7 @@ pub fn run(args: &ReportArgs) -> Result<String, CliError> {
         weight_kg: ctx.weight_kg,
         sex: ctx.sex,
         age_years,
+        review,
     };
     let model = report::build(study, &labels, contours.as_ref(), &measures, &options)
         .map_err(CliError::input)?;

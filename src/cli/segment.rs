@@ -6,9 +6,9 @@ use super::CliError;
 use super::measure::{BsaArg, measure_labels};
 use crate::io::{LoadOptions, load_study, nifti};
 use crate::measure::Context;
-use crate::pipeline::Orientation;
+use crate::pipeline::{Orientation, Segmentation};
 use crate::segment::{Progress, SegmentOptions, Segmenter};
-use crate::study::{KeyPhases, LabelOrder, LabelStack, Study};
+use crate::study::{KeyPhases, LabelOrder, Study};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
@@ -83,14 +83,14 @@ pub fn load_segmenter(path: Option<&Path>) -> Result<Segmenter, CliError> {
 }
 
 /// Segments the study's phases (`ed_es`: only its stated ED and ES, where it states them).
-/// Returns the labels, the phases segmented and the orientation the network saw.
+/// Returns the segmentation and the phases segmented.
 pub fn segment_study(
     study: &Study,
     segmenter: &Segmenter,
     ed_es: bool,
     options: &SegmentOptions,
     progress: &mut dyn FnMut(Progress),
-) -> Result<(LabelStack, Vec<usize>, Orientation), CliError> {
+) -> Result<(Segmentation, Vec<usize>), CliError> {
     let d = study.cine.dims();
     let phases: Vec<usize> = match (ed_es, study.key_phases) {
         (
@@ -107,7 +107,7 @@ pub fn segment_study(
         _ => (0..d.phases).collect(),
     };
     let never = AtomicBool::new(false);
-    let (labels, orientation) = crate::pipeline::segment_phases_oriented(
+    let seg = crate::pipeline::segment_phases_oriented(
         segmenter,
         &study.cine,
         &phases,
@@ -118,7 +118,7 @@ pub fn segment_study(
         &never,
     )
     .map_err(CliError::input)?;
-    Ok((labels, phases, orientation))
+    Ok((seg, phases))
 }
 
 pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
@@ -170,7 +170,7 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
         }
     };
     let t1 = Instant::now();
-    let (labels, phases, orientation) = segment_study(
+    let (seg, phases) = segment_study(
         study,
         &segmenter,
         args.phases == Phases::EdEs,
@@ -179,7 +179,8 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
     )?;
     let t_seg = t1.elapsed();
     // What is measured and written is what the viewer shows: the automatic contours.
-    let (contours, labels) = crate::pipeline::auto_contours(&labels);
+    let orientation = seg.orientation;
+    let (contours, labels) = crate::pipeline::auto_contours(&seg.labels);
     let ctx = match &overrides {
         Some(o) => super::session::context_of(study, o, args.bsa.formula()),
         None => Context::of(study, args.bsa.formula()),
@@ -203,16 +204,20 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
     ))
     .map_err(CliError::input)?;
     crate::io::write_atomic(&measures_path, mj.as_bytes()).map_err(CliError::input)?;
-    let images: Vec<(usize, usize)> = phases
-        .iter()
-        .flat_map(|&p| (0..d.slices).map(move |s| (s, p)))
-        .collect();
+    let images = image_qc(&seg, &study.cine.geometry, &phases);
     let qj = serde_json::to_string_pretty(&crate::qc::document(&flags, &images))
         .map_err(CliError::input)?;
     crate::io::write_atomic(&qc_path, qj.as_bytes()).map_err(CliError::input)?;
     // The session last: a command that failed above leaves none behind.
     let session_path = match overrides {
-        Some(o) => Some(write_session(args, study, contours, o, &measures)?),
+        Some(o) => {
+            // A new segmentation: the network's confidence, no image reviewed yet.
+            let mut review = crate::qc::Review::default();
+            for im in &images {
+                review.set_confidence(im.phase, im.slice, im.confidence);
+            }
+            Some(write_session(args, study, contours, o, review, &measures)?)
+        }
         None => None,
     };
 
@@ -270,6 +275,25 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
     Ok(s)
 }
 
+/// Every segmented image of `phases` with the network's confidence in it.
+pub fn image_qc(
+    seg: &Segmentation,
+    geometry: &crate::study::Geometry,
+    phases: &[usize],
+) -> Vec<crate::qc::ImageQc> {
+    let slices = seg.labels.dims().slices;
+    phases
+        .iter()
+        .flat_map(|&phase| {
+            (0..slices).map(move |slice| crate::qc::ImageQc {
+                slice,
+                phase,
+                confidence: crate::qc::image_confidence(&seg.uncertainty, geometry, phase, slice),
+            })
+        })
+        .collect()
+}
+
 /// The overrides of the session `--save-session` will replace. Never replaces a
 /// clinician's work: a session with manual contours, a broken one or another study's is
 /// an error.
@@ -302,12 +326,14 @@ fn write_session(
     study: &Study,
     contours: crate::contour::set::ContourSet,
     overrides: crate::io::session::Overrides,
+    review: crate::qc::Review,
     m: &crate::measure::Measures,
 ) -> Result<PathBuf, CliError> {
     use crate::io::session::{self, Session, SessionFile};
     let s = Session {
         contours,
         overrides,
+        review,
     };
     let file = SessionFile::new(study, &s, (m.ed_phase, m.es_phase));
     session::write(&file, &args.path, args.session.as_deref()).map_err(CliError::input)

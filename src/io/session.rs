@@ -145,14 +145,44 @@ pub struct SessionFile {
     pub es_phase: Option<usize>,
     #[serde(default)]
     pub overrides: Overrides,
+    /// The network's confidence in each image it segmented (0..1).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub confidence: Vec<ConfidenceRecord>,
+    /// The images a clinician marked reviewed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub reviewed: Vec<ReviewRecord>,
+    /// Last, so that `to_text` can write one contour per line.
     pub contours: Vec<ContourRecord>,
 }
 
-/// A session ready to use: the contours on the study's grid and the overrides.
+/// The network's confidence in one image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConfidenceRecord {
+    pub slice: usize,
+    pub phase: usize,
+    pub confidence: f64,
+}
+
+/// One image marked reviewed: by whom (the session's reviewer then) and when (seconds
+/// since 1970, UTC).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewRecord {
+    pub slice: usize,
+    pub phase: usize,
+    #[serde(default)]
+    pub by: Option<String>,
+    pub at_secs: u64,
+}
+
+/// A session ready to use: the contours on the study's grid, the overrides and the
+/// review status.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Session {
     pub contours: ContourSet,
     pub overrides: Overrides,
+    pub review: crate::qc::Review,
 }
 
 impl SessionFile {
@@ -190,6 +220,25 @@ impl SessionFile {
             ed_phase: key_phases.0,
             es_phase: key_phases.1,
             overrides: session.overrides.clone(),
+            confidence: session
+                .review
+                .confidences()
+                .map(|(&(phase, slice), &confidence)| ConfidenceRecord {
+                    slice,
+                    phase,
+                    confidence,
+                })
+                .collect(),
+            reviewed: session
+                .review
+                .marks()
+                .map(|(&(phase, slice), m)| ReviewRecord {
+                    slice,
+                    phase,
+                    by: m.by.clone(),
+                    at_secs: m.at_secs,
+                })
+                .collect(),
             contours,
         }
     }
@@ -268,9 +317,30 @@ impl SessionFile {
             set.set(key, Some(Contour { points: c.points, source: c.source }))
                 .map_err(|_| broken(format!("contour {i} (slice {slice}, phase {phase}) is outside the study or has fewer than 3 finite points")))?;
         }
+        let mut review = crate::qc::Review::default();
+        let on_grid = |slice: usize, phase: usize| slice < d.slices && phase < d.phases;
+        for (i, c) in self.confidence.iter().enumerate() {
+            if !on_grid(c.slice, c.phase) || !(0.0..=1.0).contains(&c.confidence) {
+                return Err(broken(format!(
+                    "confidence {i} (slice {}, phase {}, {}) is outside the study or outside 0..1",
+                    c.slice, c.phase, c.confidence
+                )));
+            }
+            review.set_confidence(c.phase, c.slice, Some(c.confidence));
+        }
+        for (i, r) in self.reviewed.into_iter().enumerate() {
+            if !on_grid(r.slice, r.phase) {
+                return Err(broken(format!(
+                    "reviewed image {i} (slice {}, phase {}) is outside the study",
+                    r.slice, r.phase
+                )));
+            }
+            review.set_reviewed(r.phase, r.slice, r.by, r.at_secs);
+        }
         Ok(Session {
             contours: set,
             overrides: self.overrides,
+            review,
         })
     }
 }
@@ -417,6 +487,9 @@ mod tests {
             .reference_labels
             .clone()
             .unwrap_or_else(|| crate::study::LabelStack::empty(study.cine.dims()));
+        let mut review = crate::qc::Review::default();
+        review.set_confidence(1, 2, Some(0.25));
+        review.set_reviewed(0, 3, Some("Dr Test".into()), 1_800_000_000);
         Session {
             contours: ContourSet::from_labels(&labels, Source::Auto),
             overrides: Overrides {
@@ -424,6 +497,7 @@ mod tests {
                 height_cm: Some(171.0),
                 ..Overrides::default()
             },
+            review,
         }
     }
 

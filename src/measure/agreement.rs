@@ -50,9 +50,53 @@ pub fn agreement(pairs: &[(Option<f64>, Option<f64>)]) -> Agreement {
     }
 }
 
+/// The area under the ROC curve of `score` for telling the positives from the negatives
+/// of `(score, positive)` pairs: the probability that a random positive scores above a
+/// random negative, ties counting half (Mann-Whitney). `None` without both classes.
+pub fn auroc(pairs: &[(f64, bool)]) -> Option<f64> {
+    let mut v: Vec<(f64, bool)> = pairs.iter().copied().filter(|p| p.0.is_finite()).collect();
+    v.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let n_pos = v.iter().filter(|p| p.1).count();
+    let n_neg = v.len() - n_pos;
+    if n_pos == 0 || n_neg == 0 {
+        return None;
+    }
+    // Sum of the positives' mid-ranks (1-based), ties sharing their mean rank.
+    let mut rank_sum = 0.0;
+    let mut i = 0;
+    while i < v.len() {
+        let mut j = i;
+        while j < v.len() && v[j].0 == v[i].0 {
+            j += 1;
+        }
+        let mid = (i + 1 + j) as f64 / 2.0;
+        rank_sum += mid * v[i..j].iter().filter(|p| p.1).count() as f64;
+        i = j;
+    }
+    let (np, nn) = (n_pos as f64, n_neg as f64);
+    Some((rank_sum - np * (np + 1.0) / 2.0) / (np * nn))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn auroc_by_counting_pairs() {
+        // Positives 0.9, 0.5; negatives 0.6, 0.5, 0.1. Pairs (pos > neg): 0.9 beats all
+        // three; 0.5 beats 0.1, ties 0.5 (half), loses to 0.6: (3 + 1.5) / 6 = 0.75.
+        let v = [
+            (0.9, true),
+            (0.5, true),
+            (0.6, false),
+            (0.5, false),
+            (0.1, false),
+        ];
+        assert_eq!(auroc(&v), Some(0.75));
+        assert_eq!(auroc(&[(0.1, false), (0.9, true)]), Some(1.0));
+        assert_eq!(auroc(&[(0.9, false), (0.1, true)]), Some(0.0));
+        assert_eq!(auroc(&[(0.9, true)]), None);
+    }
 
     #[test]
     fn by_hand() {

@@ -13,7 +13,7 @@ mod function;
 mod metrics;
 mod reference;
 
-pub use agreement::{Agreement, agreement};
+pub use agreement::{Agreement, agreement, auroc};
 pub use body::{BsaFormula, bsa_m2};
 pub use compare::{PhaseComparison, SliceVolumes, compare_phase};
 pub use engine::{Engine, PhaseVolumes};

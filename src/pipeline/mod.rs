@@ -9,5 +9,5 @@ mod segment;
 
 pub use orientation::Orientation;
 pub use segment::{
-    PhaseLabels, auto_contours, phase_order, segment_phases, segment_phases_oriented,
+    PhaseLabels, Segmentation, auto_contours, phase_order, segment_phases, segment_phases_oriented,
 };

@@ -8,7 +8,9 @@
 
 use super::orientation::{self, Orientation};
 use crate::contour::set::{ContourSet, Source};
-use crate::segment::{Progress, SegmentError, SegmentOptions, Segmenter, heart_window};
+use crate::segment::{
+    Progress, SegmentError, SegmentOptions, Segmenter, Uncertainty, heart_window,
+};
 use crate::study::{CineStack, LabelStack};
 use std::sync::atomic::AtomicBool;
 
@@ -17,6 +19,17 @@ use std::sync::atomic::AtomicBool;
 pub struct PhaseLabels {
     pub phase: usize,
     pub images: Vec<Vec<u8>>,
+    /// The network's doubt about each image, in slice order ([`Uncertainty`]).
+    pub uncertainty_mm2: Vec<Option<[f64; 3]>>,
+}
+
+/// A finished segmentation: the labels, the orientation the network saw the images in
+/// and its doubt about each image.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segmentation {
+    pub labels: LabelStack,
+    pub orientation: Orientation,
+    pub uncertainty: Uncertainty,
 }
 
 /// The order in which `phases` are segmented: the first one (the reference, which finds
@@ -62,10 +75,11 @@ pub fn segment_phases(
     segment_phases_oriented(
         segmenter, cine, phases, next, options, on_phase, progress, cancel,
     )
-    .map(|(labels, _)| labels)
+    .map(|s| s.labels)
 }
 
-/// [`segment_phases`], also saying in which orientation the network saw the images.
+/// [`segment_phases`], also saying in which orientation the network saw the images and
+/// how sure it is of each image.
 #[allow(clippy::too_many_arguments)]
 pub fn segment_phases_oriented(
     segmenter: &Segmenter,
@@ -76,7 +90,7 @@ pub fn segment_phases_oriented(
     on_phase: &mut dyn FnMut(PhaseLabels),
     progress: &mut dyn FnMut(Progress),
     cancel: &AtomicBool,
-) -> Result<(LabelStack, Orientation), SegmentError> {
+) -> Result<Segmentation, SegmentError> {
     let d = cine.dims();
     let order = phase_order(phases, d.phases, next);
     let orientation = match order.first() {
@@ -87,14 +101,19 @@ pub fn segment_phases_oriented(
         _ => Orientation::IDENTITY,
     };
     if orientation == Orientation::IDENTITY {
-        let labels = run(segmenter, cine, &order, options, on_phase, progress, cancel)?;
-        return Ok((labels, orientation));
+        let (labels, uncertainty) =
+            run(segmenter, cine, &order, options, on_phase, progress, cancel)?;
+        return Ok(Segmentation {
+            labels,
+            orientation,
+            uncertainty,
+        });
     }
     // Segment the turned cine; every phase and the result are turned back.
     let turned = orientation.apply_cine(cine)?;
     let td = turned.dims();
     let back = |img: &[u8]| orientation.undo(img, d.rows, d.columns);
-    let turned_labels = run(
+    let (turned_labels, uncertainty) = run(
         segmenter,
         &turned,
         &order,
@@ -103,6 +122,7 @@ pub fn segment_phases_oriented(
             on_phase(PhaseLabels {
                 phase: ph.phase,
                 images: ph.images.iter().map(|i| back(i)).collect(),
+                uncertainty_mm2: ph.uncertainty_mm2,
             })
         },
         progress,
@@ -123,7 +143,11 @@ pub fn segment_phases_oriented(
             labels.set_annotated(p, s, a);
         }
     }
-    Ok((labels, orientation))
+    Ok(Segmentation {
+        labels,
+        orientation,
+        uncertainty,
+    })
 }
 
 /// The phases of `order` one call each, the reference first on whole images.
@@ -135,9 +159,10 @@ fn run(
     on_phase: &mut dyn FnMut(PhaseLabels),
     progress: &mut dyn FnMut(Progress),
     cancel: &AtomicBool,
-) -> Result<LabelStack, SegmentError> {
+) -> Result<(LabelStack, Uncertainty), SegmentError> {
     let d = cine.dims();
     let mut labels = LabelStack::empty(d);
+    let mut uncertainty = Uncertainty::new(d);
     let total = order.len() * d.slices;
     let mut window = options.window;
     for (i, &p) in order.iter().enumerate() {
@@ -149,11 +174,12 @@ fn run(
             ..options.clone()
         };
         let base = i * d.slices;
-        segmenter.segment_into(
+        segmenter.segment_into_with(
             cine,
             &images,
             &opts,
             &mut labels,
+            &mut uncertainty,
             &mut |pr| {
                 progress(Progress {
                     done: base + pr.done,
@@ -170,9 +196,10 @@ fn run(
         on_phase(PhaseLabels {
             phase: p,
             images: (0..d.slices).map(|s| labels.image(p, s).to_vec()).collect(),
+            uncertainty_mm2: uncertainty.phase(p),
         });
     }
-    Ok(labels)
+    Ok((labels, uncertainty))
 }
 
 /// The editable automatic contours of the network's labels and the labels rasterised

@@ -19,12 +19,17 @@
 //!   no expert LV blood pool touches background or RV. The limits below keep a margin
 //!   beyond those values, so expert labels of adults raise no errors.
 
+pub mod confidence;
 mod image;
+pub mod review;
 
 use crate::measure::Measures;
 use crate::study::{Geometry, Label, LabelStack};
 use image::ImageStats;
 use serde::Serialize;
+
+pub use confidence::{confidence, image_confidence};
+pub use review::Review;
 
 /// How much a flag matters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -484,27 +489,44 @@ pub fn to_text(flags: &[QcFlag]) -> String {
         .collect()
 }
 
-/// The order in which a cardiologist should look at `images` ((slice, phase) pairs): the
-/// images with the most severe flag first, then those with more flags; otherwise by phase
-/// and slice. Study flags that name a phase count for every image of it.
-pub fn review_order(flags: &[QcFlag], images: &[(usize, usize)]) -> Vec<(usize, usize)> {
-    // (worst severity, fewest flags last, phase, slice) -> (slice, phase)
-    type Keyed = ((u8, usize, usize, usize), (usize, usize));
+/// One segmented image in the review queue: where it is and how sure the network is of
+/// it ([`confidence`]; `None` for labels the network did not draw here).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct ImageQc {
+    pub slice: usize,
+    pub phase: usize,
+    pub confidence: Option<f64>,
+}
+
+/// The order in which a cardiologist should look at `images`: the images with an error
+/// flag first (study errors of a phase count for each of its images), then every other
+/// image by confidence, least sure first (images without a confidence count as sure);
+/// ties by more flags first, then by phase and slice.
+pub fn review_order(flags: &[QcFlag], images: &[ImageQc]) -> Vec<(usize, usize)> {
+    // (no error, confidence, fewest flags last, phase, slice) -> (slice, phase)
+    type Keyed = ((bool, f64, usize, usize, usize), (usize, usize));
     let mut keyed: Vec<Keyed> = images
         .iter()
-        .map(|&(s, p)| {
+        .map(|im| {
+            let (s, p) = (im.slice, im.phase);
             let mine: Vec<&QcFlag> = flags.iter().filter(|f| concerns(f, s, p)).collect();
-            let worst = mine.iter().map(|f| f.severity as u8).min().unwrap_or(3);
-            ((worst, usize::MAX - mine.len(), p, s), (s, p))
+            let error = mine.iter().any(|f| f.severity == Severity::Error);
+            let c = im.confidence.filter(|c| c.is_finite()).unwrap_or(1.0);
+            ((!error, c, usize::MAX - mine.len(), p, s), (s, p))
         })
         .collect();
-    keyed.sort();
+    keyed.sort_by(|a, b| {
+        let (x, y) = (a.0, b.0);
+        x.0.cmp(&y.0)
+            .then_with(|| x.1.total_cmp(&y.1))
+            .then_with(|| (x.2, x.3, x.4).cmp(&(y.2, y.3, y.4)))
+    });
     keyed.into_iter().map(|(_, i)| i).collect()
 }
 
 /// Whether `flag` concerns image (slice, phase): an image flag of it, or a study flag of
 /// its phase.
-fn concerns(flag: &QcFlag, slice: usize, phase: usize) -> bool {
+pub fn concerns(flag: &QcFlag, slice: usize, phase: usize) -> bool {
     match (flag.slice, flag.phase) {
         (Some(s), Some(p)) => s == slice && p == phase,
         (None, Some(p)) => p == phase,
@@ -513,19 +535,20 @@ fn concerns(flag: &QcFlag, slice: usize, phase: usize) -> bool {
 }
 
 /// The `qc.json` document (docs/qc-format.md): study flags, one entry per segmented image
-/// with its flags' codes, and the review order. `confidence` is null until the network
-/// reports one.
-pub fn document(flags: &[QcFlag], images: &[(usize, usize)]) -> serde_json::Value {
+/// with its confidence and its flags' codes, and the review order.
+pub fn document(flags: &[QcFlag], images: &[ImageQc]) -> serde_json::Value {
     let study: Vec<&QcFlag> = flags.iter().filter(|f| f.is_study_flag()).collect();
     let entries: Vec<serde_json::Value> = images
         .iter()
-        .map(|&(s, p)| {
+        .map(|im| {
             let codes: Vec<&str> = flags
                 .iter()
-                .filter(|f| !f.is_study_flag() && concerns(f, s, p))
+                .filter(|f| !f.is_study_flag() && concerns(f, im.slice, im.phase))
                 .map(|f| f.code)
                 .collect();
-            serde_json::json!({"slice": s, "phase": p, "confidence": null, "flags": codes})
+            serde_json::json!({"slice": im.slice, "phase": im.phase,
+                "confidence": im.confidence.map(|c| (c * 1000.0).round() / 1000.0),
+                "flags": codes})
         })
         .collect();
     let order: Vec<[usize; 2]> = review_order(flags, images)
@@ -715,11 +738,23 @@ mod tests {
             }
         }
         let f = flags(&l);
-        let images: Vec<(usize, usize)> =
-            (0..2).flat_map(|p| (0..5).map(move |s| (s, p))).collect();
+        // Slice 4 of phase 0 is the least sure image.
+        let images: Vec<ImageQc> = (0..2)
+            .flat_map(|p| (0..5).map(move |s| (s, p)))
+            .map(|(slice, phase)| ImageQc {
+                slice,
+                phase,
+                confidence: Some(if (slice, phase) == (4, 0) { 0.2 } else { 0.9 }),
+            })
+            .collect();
         let order = review_order(&f, &images);
         assert_eq!(order.len(), images.len());
         assert_eq!(order[0], (2, 1));
+        assert_eq!(order[1], (4, 0));
+        let mut all = order.clone();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), images.len());
         let doc = document(&f, &images);
         assert_eq!(doc["images"].as_array().map(Vec::len), Some(10));
         assert_eq!(doc["review_order"][0], serde_json::json!([2, 1]));

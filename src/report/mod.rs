@@ -56,6 +56,8 @@ pub struct ReportOptions {
     /// Sex and age the user gave (else the study's).
     pub sex: Option<Sex>,
     pub age_years: Option<f64>,
+    /// Which images were marked reviewed (from the session); `None`: not recorded.
+    pub review: Option<crate::qc::Review>,
 }
 
 /// One row of the measures table.
@@ -101,6 +103,8 @@ pub struct ReportModel {
     pub es_phase: Option<usize>,
     /// Which contours were edited by hand, one line per image.
     pub edited: Vec<String>,
+    /// How many images were reviewed and corrected, and how many flags are open.
+    pub review_status: String,
     /// The rule checks' errors and warnings and the input's load warnings, one line each
     /// (empty: none).
     pub warnings: Vec<String>,
@@ -276,6 +280,42 @@ fn report_warnings(study: &Study, labels: &LabelStack, m: &Measures) -> Vec<Stri
     out
 }
 
+/// "N of M images marked reviewed; K corrected by hand; F flags open": images are those
+/// with contours, corrected ones have a contour drawn or edited by hand, and a flag is
+/// open unless its image was marked reviewed (study flags stay open).
+fn review_status(
+    study: &Study,
+    labels: &LabelStack,
+    set: &ContourSet,
+    m: &Measures,
+    review: Option<&crate::qc::Review>,
+) -> String {
+    let d = labels.dims();
+    let images: Vec<(usize, usize)> = (0..d.phases)
+        .flat_map(|p| (0..d.slices).map(move |s| (p, s)))
+        .filter(|&(p, s)| !labels.annotated(p, s).is_empty())
+        .collect();
+    let corrected = images.iter().filter(|&&(p, s)| set.edited(p, s)).count();
+    let reviewed = |p: usize, s: usize| review.is_some_and(|r| r.is_reviewed(p, s));
+    let open = crate::qc::rule_checks(labels, &study.cine.geometry, m)
+        .iter()
+        .filter(|f| f.severity != crate::qc::Severity::Info)
+        .filter(|f| match (f.slice, f.phase) {
+            (Some(s), Some(p)) => !reviewed(p, s),
+            _ => true,
+        })
+        .count();
+    let marked = match review {
+        Some(r) => format!(
+            "{} of {} images marked reviewed",
+            r.reviewed_count(labels),
+            images.len()
+        ),
+        None => format!("{} images; review marks not recorded", images.len()),
+    };
+    format!("{marked}; {corrected} corrected by hand; {open} flags open (errors and warnings)")
+}
+
 /// Builds the report. `contours` are the reviewed contours when there is a session or an
 /// edit; otherwise contours are traced from `labels` for display.
 pub fn build(
@@ -402,6 +442,7 @@ pub fn build(
         ed_phase: m.ed_phase,
         es_phase: m.es_phase,
         edited,
+        review_status: review_status(study, labels, set, m, o.review.as_ref()),
         warnings: report_warnings(study, labels, m),
         reviewer: o
             .reviewer

@@ -384,6 +384,9 @@ fn page_two(pen: &mut Pen, m: &ReportModel, w: f32, h: f32) {
     y += 14.0;
     pen.strong(MARGIN, y, 11.0, "Review");
     y += 14.0;
+    pen.text(MARGIN, y, 8.5, "Images", GREY);
+    pen.text(MARGIN + 72.0, y, 9.5, &m.review_status, INK);
+    y += 14.0;
     pen.text(MARGIN, y, 8.5, "Reviewer", GREY);
     pen.text(MARGIN + 72.0, y, 9.5, &m.reviewer, INK);
     y += 14.0;

@@ -176,10 +176,38 @@ impl Segmenter {
         progress: &mut dyn FnMut(Progress),
         cancel: &AtomicBool,
     ) -> Result<(), SegmentError> {
+        let mut uncertainty = Uncertainty::new(cine.dims());
+        self.segment_into_with(
+            cine,
+            order,
+            options,
+            labels,
+            &mut uncertainty,
+            progress,
+            cancel,
+        )
+    }
+
+    /// [`Segmenter::segment_into`], also writing each image's [`Uncertainty`].
+    #[allow(clippy::too_many_arguments)]
+    pub fn segment_into_with(
+        &self,
+        cine: &CineStack,
+        order: &[(usize, usize)],
+        options: &SegmentOptions,
+        labels: &mut LabelStack,
+        uncertainty: &mut Uncertainty,
+        progress: &mut dyn FnMut(Progress),
+        cancel: &AtomicBool,
+    ) -> Result<(), SegmentError> {
         let d = cine.dims();
-        if labels.dims() != d {
+        if labels.dims() != d || uncertainty.dims() != (d.phases, d.slices) {
             return Err(SegmentError::Shape);
         }
+        let net_pixel_mm2 = match self.net.pixel_mm() {
+            Some(px) => px * px,
+            None => cine.geometry.pixel_spacing_mm[0] * cine.geometry.pixel_spacing_mm[1],
+        };
         let full = whole_image(d, order)?;
         let scale = self.scale(cine)?;
         let mut ranges: Vec<Option<(f32, f32)>> = vec![None; d.phases];
@@ -217,6 +245,8 @@ impl Segmenter {
                 batch,
                 &mut ranges,
                 &mut |(p, s), one| {
+                    let px = expected_error_px(one, grid.nr, grid.nc, grid.pw);
+                    uncertainty.set(p, s, px.map(|v| v * net_pixel_mm2));
                     if grid.resampled {
                         resample::argmax_resampled(
                             one,
@@ -373,22 +403,16 @@ impl Segmenter {
             4,
             &mut ranges,
             &mut |_, one| {
-                for r in 0..grid.nr {
-                    for c in 0..grid.nc {
-                        let px = &one[(r * grid.pw + c) * CLASSES..(r * grid.pw + c + 1) * CLASSES];
-                        let k = postprocess::argmax(px) as usize;
-                        let m = px[k];
-                        let z: f32 = px.iter().map(|v| (v - m).exp()).sum();
-                        for (j, v) in px.iter().enumerate() {
-                            let p = ((v - m).exp() / z) as f64;
-                            acc[j][1] += p;
-                            if j == k {
-                                acc[j][0] += p;
-                                acc[j][2] += 1.0;
-                            }
+                for_each_pixel(one, grid.nr, grid.nc, grid.pw, |k, prob| {
+                    for (j, &p) in prob.iter().enumerate() {
+                        let p = p as f64;
+                        acc[j][1] += p;
+                        if j == k {
+                            acc[j][0] += p;
+                            acc[j][2] += 1.0;
                         }
                     }
-                }
+                });
                 Ok(())
             },
             &mut |_, _| Ok(()),
@@ -415,6 +439,94 @@ impl SelfAgreement {
     /// Mean soft Dice over the three structures.
     pub fn mean(&self) -> f64 {
         self.soft_dice.iter().sum::<f64>() / 3.0
+    }
+}
+
+/// Calls `f(argmax, probabilities)` for every pixel of the `rows x cols` top-left part of
+/// one image's logits (channels last, `padded_cols` wide).
+fn for_each_pixel(
+    logits: &[f32],
+    rows: usize,
+    cols: usize,
+    padded_cols: usize,
+    mut f: impl FnMut(usize, &[f32; CLASSES]),
+) {
+    let mut prob = [0f32; CLASSES];
+    for r in 0..rows {
+        for c in 0..cols {
+            let o = (r * padded_cols + c) * CLASSES;
+            let px = &logits[o..o + CLASSES];
+            let k = postprocess::argmax(px) as usize;
+            let m = px[k];
+            let mut z = 0.0;
+            for (q, v) in prob.iter_mut().zip(px) {
+                *q = (v - m).exp();
+                z += *q;
+            }
+            for q in &mut prob {
+                *q /= z;
+            }
+            f(k, &prob);
+        }
+    }
+}
+
+/// Per structure (LV blood pool, myocardium, RV), the number of pixels where the network
+/// expects its own argmax to be wrong about that structure: the sum over pixels of
+/// `1 - p` where it labels the structure and `p` elsewhere (the expected size of the
+/// symmetric difference between its answer and the truth, were its probabilities exact).
+pub fn expected_error_px(logits: &[f32], rows: usize, cols: usize, padded_cols: usize) -> [f64; 3] {
+    let mut e = [0f64; 3];
+    for_each_pixel(logits, rows, cols, padded_cols, |k, prob| {
+        for (j, v) in e.iter_mut().enumerate() {
+            let p = prob[j + 1] as f64;
+            *v += if k == j + 1 { 1.0 - p } else { p };
+        }
+    });
+    e
+}
+
+/// The network's doubt about each image it segmented: per structure (LV blood pool,
+/// myocardium, RV), the area in mm² of [`expected_error_px`] (on the network's grid).
+/// `systole::qc::confidence` turns it into a calibrated per-image confidence.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Uncertainty {
+    phases: usize,
+    slices: usize,
+    mm2: Vec<Option<[f64; 3]>>,
+}
+
+impl Uncertainty {
+    /// Nothing known yet for any image of a cine of `dims`.
+    pub fn new(dims: crate::study::Dims) -> Uncertainty {
+        Uncertainty {
+            phases: dims.phases,
+            slices: dims.slices,
+            mm2: vec![None; dims.phases * dims.slices],
+        }
+    }
+
+    /// (phases, slices).
+    pub fn dims(&self) -> (usize, usize) {
+        (self.phases, self.slices)
+    }
+
+    /// Image (phase, slice)'s expected error areas, if it was segmented.
+    pub fn get(&self, phase: usize, slice: usize) -> Option<[f64; 3]> {
+        (phase < self.phases && slice < self.slices)
+            .then(|| self.mm2[phase * self.slices + slice])
+            .flatten()
+    }
+
+    pub fn set(&mut self, phase: usize, slice: usize, mm2: [f64; 3]) {
+        if phase < self.phases && slice < self.slices {
+            self.mm2[phase * self.slices + slice] = Some(mm2);
+        }
+    }
+
+    /// One phase, in slice order.
+    pub fn phase(&self, phase: usize) -> Vec<Option<[f64; 3]>> {
+        (0..self.slices).map(|s| self.get(phase, s)).collect()
     }
 }
 
