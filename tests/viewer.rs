@@ -107,6 +107,78 @@ fn opens_the_phantom_and_navigates_with_the_keys() {
 }
 
 #[test]
+fn the_review_queue_walks_the_least_sure_images_and_marks_them_reviewed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut h = harness_at(dir.path());
+    h.run_steps(2);
+    h.key_press(egui::Key::S);
+    h.run_steps(2);
+    wait_for(&mut h, "segmentation", |a| a.segmenting.is_none());
+    let app = h.state();
+    let d = app.current.as_ref().unwrap().cine.dims();
+    for p in 0..d.phases {
+        for s in 0..d.slices {
+            let c = app.review.confidence(p, s);
+            assert!(
+                c.is_some_and(|c| (0.0..=1.0).contains(&c)),
+                "the network's confidence in slice {s} phase {p}: {c:?}"
+            );
+        }
+    }
+    // The queue is the library's review order of the same flags and confidences.
+    let labels = app.labels.clone().unwrap();
+    let order = systole::qc::review_order(&app.qc_flags, &app.review.images(&labels));
+    assert_eq!(order.len(), d.images());
+    let v = app.view.clone().unwrap();
+    let first = *order.iter().find(|&&i| i != (v.slice, v.phase)).unwrap();
+    h.key_press(egui::Key::Q);
+    h.run_steps(2);
+    let v = h.state().view.clone().unwrap();
+    assert_eq!((v.slice, v.phase), first, "Q shows the most suspect image");
+    // The panel says how sure the network is of it.
+    h.get_by_label_contains("network confidence");
+    h.get_by_label("Not reviewed yet");
+    // M marks it reviewed (by the session's reviewer) and moves on to the next.
+    h.state_mut().session.reviewer = "Dr Queue".into();
+    h.key_press(egui::Key::M);
+    h.run_steps(2);
+    let app = h.state();
+    let mark = app.review.mark(first.1, first.0).expect("marked reviewed");
+    assert_eq!(mark.by.as_deref(), Some("Dr Queue"));
+    let second = *order.iter().find(|&&i| i != first).unwrap();
+    let v = app.view.clone().unwrap();
+    assert_eq!((v.slice, v.phase), second, "M goes on to the next image");
+    assert_eq!(app.review_counts(), (1, d.images(), d.images() - 1));
+    h.get_by_label_contains("1 of");
+    // The button walks the queue too, never back to a reviewed image.
+    h.get_by_label("Next to review (Q)").click();
+    h.run_steps(2);
+    let v = h.state().view.clone().unwrap();
+    assert_ne!((v.slice, v.phase), first);
+    assert_ne!((v.slice, v.phase), second);
+    // Saved in the session: another window finds the mark.
+    let mut h2 = harness_at(dir.path());
+    h2.run_steps(2);
+    assert!(h2.state().review.is_reviewed(first.1, first.0));
+    assert_eq!(
+        h2.state().review.confidence(first.1, first.0),
+        h.state().review.confidence(first.1, first.0)
+    );
+    // The report counts the reviewed image.
+    let pdf = dir.path().join("report.pdf");
+    h.state().export(Export::ReportPdf, &pdf).unwrap();
+    let out = std::process::Command::new("pdftotext")
+        .args([pdf.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils)");
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(&format!("1 of {} images marked reviewed", d.images())),
+        "{text}"
+    );
+}
+
+#[test]
 fn segmenting_fills_the_measures_and_ed_can_be_overridden() {
     let mut h = harness();
     h.run_steps(2);
@@ -307,12 +379,18 @@ fn edits_are_saved_at_once_and_restored_when_the_study_is_opened_again() {
     drag(&mut h, from, from + egui::vec2(-3.0 * scale, 0.0));
     let edited = h.state().contours.clone().unwrap();
     let edv = h.state().measures.as_ref().unwrap().lv.edv_ml;
+    let v = h.state().view.clone().unwrap();
+    assert!(
+        h.state().review.is_reviewed(v.phase, v.slice),
+        "an edited image counts as reviewed"
+    );
     let file = dir.path().join("systole-session.json");
     assert!(file.exists(), "autosaved to {}", file.display());
     // A second window on the same study finds everything as it was.
     let mut h2 = harness_at(dir.path());
     h2.run_steps(2);
     assert_eq!(h2.state().contours.as_ref(), Some(&edited));
+    assert!(h2.state().review.is_reviewed(v.phase, v.slice));
     assert_eq!(h2.state().measures.as_ref().unwrap().lv.edv_ml, edv);
     assert!(h2.state().session.blocked.is_none());
 }
@@ -561,13 +639,19 @@ fn impossible_values_are_shown_as_a_problem_not_as_a_measurement() {
 // `systole measure --json` on the session the viewer saved. While the network runs the
 // panel says its values are provisional.
 
-/// The labels the command line measures: the library's one segmentation path, then the
-/// automatic contours rasterised.
-fn cli_labels(study: &Path) -> systole::study::LabelStack {
+/// What the command line has: the labels it measures (the library's one segmentation
+/// path, then the automatic contours rasterised) and the network's confidence per image
+/// (phase-major), as `systole segment` writes them to qc.json.
+struct Cli {
+    labels: systole::study::LabelStack,
+    confidence: Vec<Option<f64>>,
+}
+
+fn cli_labels(study: &Path) -> Cli {
     let l = load_study(study, &LoadOptions::default()).unwrap();
     let seg = Segmenter::builtin().unwrap();
     let phases: Vec<usize> = (0..l.study.cine.dims().phases).collect();
-    let raw = systole::pipeline::segment_phases(
+    let raw = systole::pipeline::segment_phases_oriented(
         &seg,
         &l.study.cine,
         &phases,
@@ -578,12 +662,20 @@ fn cli_labels(study: &Path) -> systole::study::LabelStack {
         &AtomicBool::new(false),
     )
     .unwrap();
-    systole::pipeline::auto_contours(&raw).1
+    let confidence = systole::cli::segment::image_qc(&raw, &l.study.cine.geometry, &phases)
+        .iter()
+        .map(|i| i.confidence)
+        .collect();
+    Cli {
+        labels: systole::pipeline::auto_contours(&raw.labels).1,
+        confidence,
+    }
 }
 
 /// Presses S at (slice, phase) of `study`; checks the labels against `want` and the
 /// panel against `systole measure` on the saved session.
-fn segment_from(study: &Path, slice: usize, phase: usize, want: &systole::study::LabelStack) {
+fn segment_from(study: &Path, slice: usize, phase: usize, cli: &Cli) {
+    let want = &cli.labels;
     let tmp = tempfile::tempdir().unwrap();
     let session = tmp.path().join("session.json");
     let launch = LaunchOptions {
@@ -639,6 +731,12 @@ fn segment_from(study: &Path, slice: usize, phase: usize, want: &systole::study:
             );
         }
     }
+    // The review queue's confidences are qc.json's.
+    let confidence: Vec<Option<f64>> = (0..d.phases)
+        .flat_map(|p| (0..d.slices).map(move |s| (p, s)))
+        .map(|(p, s)| app.review.confidence(p, s))
+        .collect();
+    assert_eq!(confidence, cli.confidence, "start {slice}, {phase}");
     let m = app.measures.as_ref().unwrap();
     assert!(
         m.volumes.lv_ml.iter().all(Option::is_some),

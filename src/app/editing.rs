@@ -242,12 +242,7 @@ impl App {
         }
         self.labels_version += 1;
         if save {
-            // An edited image has been looked at: it leaves the review queue.
-            let by = nonempty(&self.session.reviewer);
-            let now = crate::report::now_secs().max(0) as u64;
-            for &(p, s) in &images {
-                self.review.set_reviewed(p, s, by.clone(), now);
-            }
+            self.mark_edited(&images);
         }
         self.measures_from_engine();
         if save {
@@ -444,8 +439,20 @@ impl App {
             let key = first.key;
             self.after_change(&[key], false);
         }
+        let images: Vec<(usize, usize)> = step.iter().map(|c| (c.key.0, c.key.1)).collect();
+        self.mark_edited(&images);
         self.edit.history.record(step);
         self.autosave();
+    }
+
+    /// An edited image has been looked at: it leaves the review queue, marked reviewed
+    /// by the session's reviewer. `images`: (phase, slice) pairs.
+    fn mark_edited(&mut self, images: &[(usize, usize)]) {
+        let by = nonempty(&self.session.reviewer);
+        let now = crate::report::now_secs().max(0) as u64;
+        for &(p, s) in images {
+            self.review.set_reviewed(p, s, by.clone(), now);
+        }
     }
 
     /// The contour `c` at `key` made to obey the anatomy: an LV endocardium inside the

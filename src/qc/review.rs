@@ -63,12 +63,15 @@ impl Review {
         self.confidence.iter()
     }
 
-    /// The images of the queue: every image that carries annotations in `labels`.
+    /// The images of the queue: every image the network segmented (it has a confidence)
+    /// or that carries annotations in `labels`.
     pub fn images(&self, labels: &LabelStack) -> Vec<ImageQc> {
         let d = labels.dims();
         (0..d.phases)
             .flat_map(|phase| (0..d.slices).map(move |slice| (phase, slice)))
-            .filter(|&(p, s)| !labels.annotated(p, s).is_empty())
+            .filter(|&(p, s)| {
+                !labels.annotated(p, s).is_empty() || self.confidence.contains_key(&(p, s))
+            })
             .map(|(phase, slice)| ImageQc {
                 slice,
                 phase,

@@ -281,7 +281,7 @@ fn report_warnings(study: &Study, labels: &LabelStack, m: &Measures) -> Vec<Stri
 }
 
 /// "N of M images marked reviewed; K corrected by hand; F flags open": images are those
-/// with contours, corrected ones have a contour drawn or edited by hand, and a flag is
+/// of the review queue (with contours or segmented by the network), corrected ones have a contour drawn or edited by hand, and a flag is
 /// open unless its image was marked reviewed (study flags stay open).
 fn review_status(
     study: &Study,
@@ -290,11 +290,14 @@ fn review_status(
     m: &Measures,
     review: Option<&crate::qc::Review>,
 ) -> String {
-    let d = labels.dims();
-    let images: Vec<(usize, usize)> = (0..d.phases)
-        .flat_map(|p| (0..d.slices).map(move |s| (p, s)))
-        .filter(|&(p, s)| !labels.annotated(p, s).is_empty())
-        .collect();
+    // The images of the review queue: those with contours or segmented by the network.
+    let images: Vec<(usize, usize)> = crate::qc::Review::images(
+        review.unwrap_or(&crate::qc::Review::default()),
+        labels,
+    )
+    .iter()
+    .map(|i| (i.phase, i.slice))
+    .collect();
     let corrected = images.iter().filter(|&&(p, s)| set.edited(p, s)).count();
     let reviewed = |p: usize, s: usize| review.is_some_and(|r| r.is_reviewed(p, s));
     let open = crate::qc::rule_checks(labels, &study.cine.geometry, m)
