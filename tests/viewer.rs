@@ -662,7 +662,7 @@ fn cli_labels(study: &Path) -> Cli {
         &AtomicBool::new(false),
     )
     .unwrap();
-    let confidence = systole::cli::segment::image_qc(&raw, &l.study.cine.geometry, &phases)
+    let confidence = systole::qc::segmentation_images(&raw, &l.study.cine.geometry, &phases)
         .iter()
         .map(|i| i.confidence)
         .collect();

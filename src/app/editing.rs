@@ -308,9 +308,14 @@ impl App {
             }
         }
         if let Some(cur) = &self.current {
-            let slice_mm = cur.cine.geometry.slice_spacing_mm().filter(|v| *v > 0.0);
-            for (s, u) in phase.uncertainty_mm2.iter().enumerate() {
-                let c = u.zip(slice_mm).map(|(u, mm)| crate::qc::confidence(u, mm));
+            let labelled: Vec<bool> = phase
+                .images
+                .iter()
+                .map(|img| img.iter().any(|&v| v != 0))
+                .collect();
+            let slice_mm = cur.cine.geometry.slice_spacing_mm();
+            let c = crate::qc::phase_confidences(&phase.uncertainty_mm2, &labelled, slice_mm);
+            for (s, c) in c.into_iter().enumerate() {
                 self.review.set_confidence(phase.phase, s, c);
             }
         }

@@ -377,13 +377,11 @@ fn review(
     let g = &study.cine.geometry;
     let errors = image_errors(study, truth, &seg.labels);
     let flags = crate::qc::rule_checks(&seg.labels, g, pred_measures);
-    let images: Vec<crate::qc::ImageQc> = errors
-        .iter()
-        .map(|e| crate::qc::ImageQc {
-            slice: e.slice,
-            phase: e.phase,
-            confidence: crate::qc::image_confidence(&seg.uncertainty, g, e.phase, e.slice),
-        })
+    let mut phases: Vec<usize> = errors.iter().map(|e| e.phase).collect();
+    phases.dedup();
+    let images: Vec<crate::qc::ImageQc> = crate::qc::segmentation_images(seg, g, &phases)
+        .into_iter()
+        .filter(|i| errors.iter().any(|e| (e.slice, e.phase) == (i.slice, i.phase)))
         .collect();
     crate::qc::review_order(&flags, &images)
         .into_iter()

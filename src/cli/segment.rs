@@ -204,7 +204,7 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
     ))
     .map_err(CliError::input)?;
     crate::io::write_atomic(&measures_path, mj.as_bytes()).map_err(CliError::input)?;
-    let images = image_qc(&seg, &study.cine.geometry, &phases);
+    let images = crate::qc::segmentation_images(&seg, &study.cine.geometry, &phases);
     let qj = serde_json::to_string_pretty(&crate::qc::document(&flags, &images))
         .map_err(CliError::input)?;
     crate::io::write_atomic(&qc_path, qj.as_bytes()).map_err(CliError::input)?;
@@ -273,25 +273,6 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
     s.push_str(&crate::qc::to_text(&flags));
     s.push_str(&super::measure::warnings_text(&study.warnings));
     Ok(s)
-}
-
-/// Every segmented image of `phases` with the network's confidence in it.
-pub fn image_qc(
-    seg: &Segmentation,
-    geometry: &crate::study::Geometry,
-    phases: &[usize],
-) -> Vec<crate::qc::ImageQc> {
-    let slices = seg.labels.dims().slices;
-    phases
-        .iter()
-        .flat_map(|&phase| {
-            (0..slices).map(move |slice| crate::qc::ImageQc {
-                slice,
-                phase,
-                confidence: crate::qc::image_confidence(&seg.uncertainty, geometry, phase, slice),
-            })
-        })
-        .collect()
 }
 
 /// The overrides of the session `--save-session` will replace. Never replaces a

@@ -573,8 +573,22 @@ mod tests {
             f.into_session(&study, Path::new("x")),
             Err(SessionError::Broken { .. })
         ));
-        let mut f = file;
+        let mut f = file.clone();
         f.overrides.weight_kg = Some(-3.0);
+        assert!(matches!(
+            f.into_session(&study, Path::new("x")),
+            Err(SessionError::Broken { .. })
+        ));
+        // Review data off the study's grid or a confidence outside 0..1.
+        let d = study.cine.dims();
+        let mut f = file.clone();
+        f.confidence[0].confidence = 1.5;
+        assert!(matches!(
+            f.into_session(&study, Path::new("x")),
+            Err(SessionError::Broken { .. })
+        ));
+        let mut f = file;
+        f.reviewed[0].slice = d.slices;
         assert!(matches!(
             f.into_session(&study, Path::new("x")),
             Err(SessionError::Broken { .. })

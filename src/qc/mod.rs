@@ -28,7 +28,7 @@ use crate::study::{Geometry, Label, LabelStack};
 use image::ImageStats;
 use serde::Serialize;
 
-pub use confidence::{confidence, image_confidence};
+pub use confidence::{confidence, phase_confidences, segmentation_images};
 pub use review::Review;
 
 /// How much a flag matters.
