@@ -1,5 +1,8 @@
 //! Candle half of scripts/bench_inference.sh: times Systole's network on the batch the
-//! PyTorch half wrote (same weights, same input) and prints `candle_ms_per_image`.
+//! PyTorch half wrote (same weights, same input) and prints `candle_ms_per_image`, then
+//! the per-image confidence's extra work on those logits (`confidence_ms_per_image`:
+//! softmax and expected error per structure, `segment::expected_error_px`) and its share
+//! of the network's time.
 //!
 //!     cargo bench --bench inference -- BATCH.safetensors [WEIGHTS.safetensors] [REPEATS]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -47,6 +50,24 @@ fn main() {
     times.sort_by(f64::total_cmp);
     let median = times[times.len() / 2];
     println!("candle_ms_per_image {:.2}", 1000.0 * median / n as f64);
+    let y = seg.net().forward(&data, n, h, w).expect("forward");
+    let per = h * w * systole::segment::model::CLASSES;
+    let mut extra = Vec::new();
+    for _ in 0..repeats + 2 {
+        let t0 = Instant::now();
+        for i in 0..n {
+            let e = systole::segment::expected_error_px(&y.data[i * per..(i + 1) * per], h, w, w);
+            std::hint::black_box(e);
+        }
+        extra.push(t0.elapsed().as_secs_f64());
+    }
+    extra.sort_by(f64::total_cmp);
+    let extra_median = extra[extra.len() / 2];
+    println!(
+        "confidence_ms_per_image {:.3} ({:.2} % of the network's time)",
+        1000.0 * extra_median / n as f64,
+        100.0 * extra_median / median
+    );
     eprintln!(
         "candle, {} rayon threads, batch ({n}, {c}, {h}, {w}), median of {}",
         rayon::current_num_threads(),

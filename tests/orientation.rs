@@ -86,6 +86,38 @@ fn scd0000101_rv_is_found_turned_and_flagged_as_stored() {
     );
     assert_eq!(qc["images"].as_array().unwrap().len(), 240);
     assert_eq!(qc["review_order"].as_array().unwrap().len(), 240);
+    // Every image has the network's confidence; after the images with a QC error the
+    // review order runs from the least sure to the surest.
+    let confidence = |s: u64, p: u64| {
+        qc["images"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["slice"] == s && i["phase"] == p)
+            .and_then(|i| i["confidence"].as_f64())
+            .unwrap()
+    };
+    let errors: Vec<(u64, u64)> = qc["image_flags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .chain(qc["study_flags"].as_array().unwrap())
+        .filter(|f| f["severity"] == "error")
+        .filter_map(|f| Some((f["slice"].as_u64()?, f["phase"].as_u64()?)))
+        .collect();
+    let rest: Vec<f64> = qc["review_order"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|sp| (sp[0].as_u64().unwrap(), sp[1].as_u64().unwrap()))
+        .filter(|i| !errors.contains(i))
+        .map(|(s, p)| confidence(s, p))
+        .collect();
+    assert!(rest.iter().all(|c| (0.0..=1.0).contains(c)));
+    assert!(
+        rest.windows(2).all(|w| w[0] <= w[1]),
+        "least sure first: {rest:?}"
+    );
 }
 
 fn load(rel: &str) -> Study {

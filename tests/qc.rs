@@ -106,3 +106,51 @@ fn an_lv_cut_from_a_mid_slice_is_flagged_on_that_slice() {
         );
     }
 }
+
+/// The network's confidence finds its bad images better than chance on the validation
+/// patients (never trained on, never used to fit the confidence): `systole eval
+/// --segment` scores every ED and ES image against the expert labels.
+#[test]
+fn confidence_and_review_order_find_the_bad_images_of_validation_patients() {
+    let acdc = common::shared_data().join("acdc/training");
+    let split = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("training/split.json");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_systole"))
+        .args(["eval", "--segment", "--json", "--truth"])
+        .arg(&acdc)
+        .arg("--split")
+        .arg(&split)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let r = &v["summary"]["review"];
+    // Every image the experts annotate: ED and ES of each validation patient.
+    let images: usize = validation_patients()
+        .iter()
+        .map(|n| {
+            let s = load(n);
+            let l = s.reference_labels.as_ref().unwrap();
+            let d = l.dims();
+            (0..d.phases)
+                .flat_map(|p| (0..d.slices).map(move |s| (p, s)))
+                .filter(|&(p, s)| !l.annotated(p, s).is_empty())
+                .count()
+        })
+        .sum();
+    assert_eq!(r["images"].as_u64(), Some(images as u64), "{r}");
+    let bad = r["images_with_error"].as_u64().unwrap();
+    assert!(bad > 0 && bad < images as u64 / 2, "{r}");
+    // Better than chance: AUROC above 0.5, and more than the 20 % of the bad images a
+    // random order would put in its first fifth.
+    let auroc = r["auroc"].as_f64().unwrap();
+    let found = r["found_in_first_share"].as_f64().unwrap();
+    eprintln!("validation: {bad} of {images} images off by 5 mL or more; AUROC {auroc:.3}; {found:.2} in the first 20 %");
+    assert!(auroc > 0.6, "{r}");
+    assert!(found > 0.3, "{r}");
+    // Each study lists its images in review order with their true error.
+    for s in v["studies"].as_array().unwrap() {
+        let list = s["review"].as_array().unwrap();
+        assert!(!list.is_empty());
+        assert!(list.iter().all(|i| i["confidence"].as_f64().is_some_and(|c| (0.0..=1.0).contains(&c))));
+    }
+}

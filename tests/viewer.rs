@@ -39,6 +39,15 @@ fn harness_with(launch: LaunchOptions) -> Harness<'static, App> {
         )
 }
 
+/// The text of a PDF (poppler's pdftotext).
+fn pdf_text(pdf: &Path) -> String {
+    let out = std::process::Command::new("pdftotext")
+        .args([pdf.to_str().unwrap(), "-"])
+        .output()
+        .expect("pdftotext (poppler-utils)");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
 /// Steps the UI until `done` holds (background jobs report through channels).
 fn wait_for(h: &mut Harness<'static, App>, what: &str, done: impl Fn(&App) -> bool) {
     wait_while(h, what, done, |_| {});
@@ -167,11 +176,7 @@ fn the_review_queue_walks_the_least_sure_images_and_marks_them_reviewed() {
     // The report counts the reviewed image.
     let pdf = dir.path().join("report.pdf");
     h.state().export(Export::ReportPdf, &pdf).unwrap();
-    let out = std::process::Command::new("pdftotext")
-        .args([pdf.to_str().unwrap(), "-"])
-        .output()
-        .expect("pdftotext (poppler-utils)");
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = pdf_text(&pdf);
     assert!(
         text.contains(&format!("1 of {} images marked reviewed", d.images())),
         "{text}"
@@ -562,11 +567,7 @@ fn file_export_writes_labels_contours_and_the_report_with_the_reviewer() {
     assert_eq!(&nii[..2], &[0x1f, 0x8b], "gzip-compressed NIfTI");
     let pdf = dir.path().join("report.pdf");
     assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF"));
-    let out = std::process::Command::new("pdftotext")
-        .args([pdf.to_str().unwrap(), "-"])
-        .output()
-        .expect("pdftotext (poppler-utils)");
-    let text = String::from_utf8_lossy(&out.stdout);
+    let text = pdf_text(&pdf);
     assert!(
         text.contains("Dr Export Test") && text.contains("Exported from the viewer."),
         "{text}"
