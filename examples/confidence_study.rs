@@ -25,20 +25,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let Some(truth) = study.reference_labels.clone() else {
             continue;
         };
-        let (result, _) = segment_study(
-            &study,
-            &seg,
-            false,
-            &SegmentOptions::default(),
-            &mut |_| {},
-        )?;
+        let (result, _) =
+            segment_study(&study, &seg, false, &SegmentOptions::default(), &mut |_| {})?;
         let ctx = Context::of(&study, systole::measure::BsaFormula::Mosteller);
         let measures = systole::cli::measure::measure_labels(&study, &result.labels, &ctx)?;
         let flags = systole::qc::rule_checks(&result.labels, &study.cine.geometry, &measures);
         let slice_mm = study.cine.geometry.slice_spacing_mm().unwrap_or(f64::NAN);
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
         for e in image_errors(&study, &truth, &result.labels) {
-            let u = result.uncertainty.get(e.phase, e.slice).unwrap_or([f64::NAN; 3]);
+            let u = result
+                .uncertainty
+                .get(e.phase, e.slice)
+                .unwrap_or([f64::NAN; 3]);
             let codes: Vec<String> = flags
                 .iter()
                 .filter(|f| systole::qc::concerns(f, e.slice, e.phase))
@@ -47,7 +45,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let img = result.labels.image(e.phase, e.slice);
             let count = |v: u8| img.iter().filter(|&&x| x == v).count();
             let sp = study.cine.geometry.pixel_spacing_mm;
-            let err = e.error_ml.map(|v| v.map_or("nan".into(), |x| format!("{x:.3}")));
+            let err = e
+                .error_ml
+                .map(|v| v.map_or("nan".into(), |x| format!("{x:.3}")));
             println!(
                 "{}\t{}\t{}\t{slice_mm:.2}\t{:.1}\t{:.1}\t{:.1}\t{}\t{}\t{}\t{}\t{}\t{}\t{:.4}\t{}",
                 name.as_deref().unwrap_or("?"),

@@ -121,7 +121,11 @@ fn confidence_and_review_order_find_the_bad_images_of_validation_patients() {
         .arg(&split)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let r = &v["summary"]["review"];
     // Every image the experts annotate: ED and ES of each validation patient.
@@ -144,13 +148,19 @@ fn confidence_and_review_order_find_the_bad_images_of_validation_patients() {
     // random order would put in its first fifth.
     let auroc = r["auroc"].as_f64().unwrap();
     let found = r["found_in_first_share"].as_f64().unwrap();
-    eprintln!("validation: {bad} of {images} images off by 5 mL or more; AUROC {auroc:.3}; {found:.2} in the first 20 %");
+    eprintln!(
+        "validation: {bad} of {images} images off by 5 mL or more; AUROC {auroc:.3}; {found:.2} in the first 20 %"
+    );
     assert!(auroc > 0.6, "{r}");
     assert!(found > 0.3, "{r}");
     // Each study lists its images in review order with their true error.
     for s in v["studies"].as_array().unwrap() {
         let list = s["review"].as_array().unwrap();
         assert!(!list.is_empty());
-        assert!(list.iter().all(|i| i["confidence"].as_f64().is_some_and(|c| (0.0..=1.0).contains(&c))));
+        assert!(list.iter().all(|i| {
+            i["confidence"]
+                .as_f64()
+                .is_some_and(|c| (0.0..=1.0).contains(&c))
+        }));
     }
 }

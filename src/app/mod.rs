@@ -7,8 +7,8 @@ pub mod dialogs;
 pub mod editing;
 pub mod jobs;
 pub mod recent;
-mod review;
 pub mod render;
+mod review;
 pub mod tools;
 pub mod ui;
 pub mod view;
@@ -80,7 +80,10 @@ pub enum Command {
     /// Show the next image of the review queue.
     NextToReview,
     /// Mark the image on screen reviewed (or not); with `then_next`, go on to the next.
-    MarkReviewed { reviewed: bool, then_next: bool },
+    MarkReviewed {
+        reviewed: bool,
+        then_next: bool,
+    },
 }
 
 /// The loaded study and everything derived from it.

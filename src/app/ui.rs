@@ -641,7 +641,10 @@ fn review_panel(app: &mut App, ui: &mut egui::Ui) {
         .iter()
         .filter(|f| crate::qc::concerns(f, slice, phase))
     {
-        ui.colored_label(severity_colour(f.severity), format!("{}: {}", f.code, f.message));
+        ui.colored_label(
+            severity_colour(f.severity),
+            format!("{}: {}", f.code, f.message),
+        );
     }
     match app.review.mark(phase, slice) {
         Some(m) => {
@@ -649,8 +652,13 @@ fn review_panel(app: &mut App, ui: &mut egui::Ui) {
                 REVIEWED,
                 format!(
                     "Reviewed{}{}",
-                    m.by.as_deref().map_or(String::new(), |b| format!(" by {b}")),
-                    if app.contours.as_ref().is_some_and(|c| c.edited(phase, slice)) {
+                    m.by.as_deref()
+                        .map_or(String::new(), |b| format!(" by {b}")),
+                    if app
+                        .contours
+                        .as_ref()
+                        .is_some_and(|c| c.edited(phase, slice))
+                    {
                         " (corrected)"
                     } else {
                         ""
@@ -1063,7 +1071,8 @@ fn matrix(app: &mut App, ui: &mut egui::Ui) {
             }
             // The network's doubt: a bar along the bottom, red or amber.
             if let Some(c) = app.review.confidence(p, s).filter(|c| *c < UNSURE) {
-                let bar = Rect::from_min_max(r.left_bottom() - Vec2::new(0.0, 3.0), r.right_bottom());
+                let bar =
+                    Rect::from_min_max(r.left_bottom() - Vec2::new(0.0, 3.0), r.right_bottom());
                 let colour = if c < DOUBTFUL {
                     Color32::from_rgb(230, 50, 50)
                 } else {

@@ -276,7 +276,11 @@ pub fn image_errors(study: &Study, truth: &LabelStack, pred: &LabelStack) -> Vec
                 let label = Label::STRUCTURES[i];
                 annotated.contains(label).then(|| {
                     let v = label as u8;
-                    let n = a.iter().zip(b).filter(|&(&x, &y)| (x == v) != (y == v)).count();
+                    let n = a
+                        .iter()
+                        .zip(b)
+                        .filter(|&(&x, &y)| (x == v) != (y == v))
+                        .count();
                     n as f64 * voxel_ml
                 })
             });
@@ -381,7 +385,11 @@ fn review(
     phases.dedup();
     let images: Vec<crate::qc::ImageQc> = crate::qc::segmentation_images(seg, g, &phases)
         .into_iter()
-        .filter(|i| errors.iter().any(|e| (e.slice, e.phase) == (i.slice, i.phase)))
+        .filter(|i| {
+            errors
+                .iter()
+                .any(|e| (e.slice, e.phase) == (i.slice, i.phase))
+        })
         .collect();
     crate::qc::review_order(&flags, &images)
         .into_iter()

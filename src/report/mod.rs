@@ -291,13 +291,11 @@ fn review_status(
     review: Option<&crate::qc::Review>,
 ) -> String {
     // The images of the review queue: those with contours or segmented by the network.
-    let images: Vec<(usize, usize)> = crate::qc::Review::images(
-        review.unwrap_or(&crate::qc::Review::default()),
-        labels,
-    )
-    .iter()
-    .map(|i| (i.phase, i.slice))
-    .collect();
+    let images: Vec<(usize, usize)> =
+        crate::qc::Review::images(review.unwrap_or(&crate::qc::Review::default()), labels)
+            .iter()
+            .map(|i| (i.phase, i.slice))
+            .collect();
     let corrected = images.iter().filter(|&&(p, s)| set.edited(p, s)).count();
     let reviewed = |p: usize, s: usize| review.is_some_and(|r| r.is_reviewed(p, s));
     let open = crate::qc::rule_checks(labels, &study.cine.geometry, m)
