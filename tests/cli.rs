@@ -221,6 +221,27 @@ fn segment_nifti_writes_labels_on_the_input_grid_and_the_measures_of_measure() {
         assert!((a - b).abs() < 1e-3, "affine {l_srow:?} vs {in_srow:?}");
     }
     assert_eq!(summary["images"], in_dim[3] as i64);
+    // The summary's confidence agrees with qc.json's per-image values.
+    let qc: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.path().join("qc.json")).unwrap()).unwrap();
+    let c: Vec<f64> = qc["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["confidence"].as_f64().unwrap())
+        .collect();
+    assert_eq!(c.len(), in_dim[3] as usize);
+    let least = c.iter().copied().fold(1.0, f64::min);
+    let s = &summary["confidence"];
+    assert!(
+        (s["least"]["confidence"].as_f64().unwrap() - least).abs() < 1e-3,
+        "{s}"
+    );
+    assert_eq!(
+        s["under_0_8"].as_u64(),
+        Some(c.iter().filter(|&&v| v < 0.8).count() as u64),
+        "{s}"
+    );
     // measures.json holds what `systole measure --json` reports for the same labels.
     let m = systole(&[
         "measure",

@@ -204,8 +204,8 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
     ))
     .map_err(CliError::input)?;
     crate::io::write_atomic(&measures_path, mj.as_bytes()).map_err(CliError::input)?;
-    let images = crate::qc::segmentation_images(&seg, &study.cine.geometry, &phases);
-    let qj = serde_json::to_string_pretty(&crate::qc::document(&flags, &images))
+    let image_qc = crate::qc::segmentation_images(&seg, &study.cine.geometry, &phases);
+    let qj = serde_json::to_string_pretty(&crate::qc::document(&flags, &image_qc))
         .map_err(CliError::input)?;
     crate::io::write_atomic(&qc_path, qj.as_bytes()).map_err(CliError::input)?;
     // The session last: a command that failed above leaves none behind.
@@ -213,7 +213,7 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
         Some(o) => {
             // A new segmentation: the network's confidence, no image reviewed yet.
             let mut review = crate::qc::Review::default();
-            for im in &images {
+            for im in &image_qc {
                 review.set_confidence(im.phase, im.slice, im.confidence);
             }
             Some(write_session(args, study, contours, o, review, &measures)?)
@@ -241,6 +241,7 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
             "info": flags.iter().filter(|f| f.severity == crate::qc::Severity::Info).count(),
             "study": flags.iter().filter(|f| f.is_study_flag()).map(|f| f.code).collect::<Vec<_>>(),
         },
+        "confidence": confidence_summary(&image_qc),
         "skipped_files": loaded.report.skipped.len(),
         "warnings": study.warnings,
         "session": session_path.as_ref().map(|p| p.display().to_string()),
@@ -273,6 +274,22 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
     s.push_str(&crate::qc::to_text(&flags));
     s.push_str(&super::measure::warnings_text(&study.warnings));
     Ok(s)
+}
+
+/// The network's confidence over the segmented images: mean, least, and how many images
+/// fall under 0.8 and 0.5 (the viewer's amber and red marks).
+fn confidence_summary(images: &[crate::qc::ImageQc]) -> serde_json::Value {
+    let known: Vec<&crate::qc::ImageQc> =
+        images.iter().filter(|i| i.confidence.is_some()).collect();
+    let c = |i: &&crate::qc::ImageQc| i.confidence.unwrap_or(1.0);
+    let least = known.iter().min_by(|a, b| c(a).total_cmp(&c(b)));
+    json!({
+        "mean": (!known.is_empty())
+            .then(|| known.iter().map(c).sum::<f64>() / known.len() as f64),
+        "under_0_8": known.iter().filter(|i| c(i) < 0.8).count(),
+        "under_0_5": known.iter().filter(|i| c(i) < 0.5).count(),
+        "least": least.map(|i| json!({"slice": i.slice, "phase": i.phase, "confidence": c(i)})),
+    })
 }
 
 /// The overrides of the session `--save-session` will replace. Never replaces a
