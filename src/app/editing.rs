@@ -239,6 +239,9 @@ impl App {
             if let Some(engine) = &mut self.engine {
                 engine.update_slice(p, s, labels.image(p, s), labels.annotated(p, s));
             }
+            if let Some(checker) = &mut self.checker {
+                checker.update(labels, p, s);
+            }
         }
         self.labels_version += 1;
         if save {
@@ -256,8 +259,10 @@ impl App {
             return;
         };
         let m = engine.measures(&ctx);
-        self.qc_flags = match (&self.labels, &self.current) {
-            (Some(labels), Some(cur)) => crate::qc::rule_checks(labels, &cur.cine.geometry, &m),
+        self.qc_flags = match (&self.labels, &self.current, &self.checker) {
+            (Some(labels), Some(cur), Some(checker)) => {
+                checker.checks(labels, &cur.cine.geometry, &m)
+            }
             _ => Vec::new(),
         };
         self.measures = Some(m);
@@ -266,6 +271,7 @@ impl App {
     /// Builds the engine from scratch (a new study or contour set).
     pub(super) fn rebuild_engine(&mut self) {
         self.engine = None;
+        self.checker = self.labels.as_ref().map(crate::qc::Checker::new);
         let (Some(cur), Some(labels)) = (&self.current, &self.labels) else {
             return;
         };

@@ -105,6 +105,8 @@ pub struct App {
     pub edit: editing::EditState,
     pub session: editing::SessionState,
     engine: Option<Engine>,
+    /// The rule checks' per-image part, updated with the engine.
+    checker: Option<crate::qc::Checker>,
     /// The last segmentation run: which phases are final.
     pub seg_run: Option<SegRun>,
     seg_replace_manual: bool,
@@ -202,6 +204,7 @@ impl App {
                 ..Default::default()
             },
             engine: None,
+            checker: None,
             seg_run: None,
             seg_replace_manual: false,
             viewport_map: None,

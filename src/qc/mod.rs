@@ -141,14 +141,69 @@ fn name(label: Label) -> &'static str {
 /// taken from them. Flags are ordered: study flags first, most severe first, then image
 /// flags by phase and slice.
 pub fn rule_checks(labels: &LabelStack, geometry: &Geometry, measures: &Measures) -> Vec<QcFlag> {
+    Checker::new(labels).checks(labels, geometry, measures)
+}
+
+/// The rule checks kept up to date while contours are edited: what each image
+/// contributes (pixel counts, pieces, the LV border) is computed once and again only for
+/// the images that change, so that checking after an edit costs little more than the
+/// study-wide rules. [`Checker::checks`] gives exactly [`rule_checks`]' flags.
+#[derive(Debug, Clone)]
+pub struct Checker {
+    dims: crate::study::Dims,
+    stats: Vec<Option<ImageStats>>,
+}
+
+impl Checker {
+    pub fn new(labels: &LabelStack) -> Checker {
+        let d = labels.dims();
+        let stats = (0..d.phases)
+            .flat_map(|p| (0..d.slices).map(move |s| (p, s)))
+            .map(|(p, s)| stats_of(labels, p, s))
+            .collect();
+        Checker { dims: d, stats }
+    }
+
+    /// Image (phase, slice) of `labels` changed.
+    pub fn update(&mut self, labels: &LabelStack, phase: usize, slice: usize) {
+        let d = labels.dims();
+        if d != self.dims {
+            *self = Checker::new(labels);
+            return;
+        }
+        if phase < d.phases && slice < d.slices {
+            self.stats[phase * d.slices + slice] = stats_of(labels, phase, slice);
+        }
+    }
+
+    /// Every rule check on `labels` (as last updated) and `measures`.
+    pub fn checks(
+        &self,
+        labels: &LabelStack,
+        geometry: &Geometry,
+        measures: &Measures,
+    ) -> Vec<QcFlag> {
+        if labels.dims() != self.dims {
+            return Checker::new(labels).checks(labels, geometry, measures);
+        }
+        checks_with(labels, &self.stats, geometry, measures)
+    }
+}
+
+/// What the checks need of one image; `None` for an image without annotations.
+fn stats_of(labels: &LabelStack, phase: usize, slice: usize) -> Option<ImageStats> {
     let d = labels.dims();
-    let stats: Vec<Option<ImageStats>> = (0..d.phases)
-        .flat_map(|p| (0..d.slices).map(move |s| (p, s)))
-        .map(|(p, s)| {
-            (!labels.annotated(p, s).is_empty())
-                .then(|| ImageStats::of(labels.image(p, s), d.rows, d.columns))
-        })
-        .collect();
+    (!labels.annotated(phase, slice).is_empty())
+        .then(|| ImageStats::of(labels.image(phase, slice), d.rows, d.columns))
+}
+
+fn checks_with(
+    labels: &LabelStack,
+    stats: &[Option<ImageStats>],
+    geometry: &Geometry,
+    measures: &Measures,
+) -> Vec<QcFlag> {
+    let d = labels.dims();
     let at = |p: usize, s: usize| stats[p * d.slices + s].as_ref();
     let px_mm2 = geometry.pixel_spacing_mm[0] * geometry.pixel_spacing_mm[1];
     let area_ok = px_mm2.is_finite() && px_mm2 > 0.0;
@@ -727,6 +782,24 @@ mod tests {
                 .any(|f| f.code == "endo_outside_epi" && f.slice == Some(2) && f.phase == Some(5)),
             "{f:#?}"
         );
+    }
+
+    #[test]
+    fn the_checker_kept_up_to_date_gives_the_flags_of_a_full_check() {
+        let mut l = heart(12, beating, 20);
+        let geometry = geometry();
+        let mut checker = Checker::new(&l);
+        // Cut the LV from a mid slice: a slice gap appears, through the update alone.
+        for v in l.image_mut(4, 2).unwrap() {
+            if *v == 1 || *v == 2 {
+                *v = 0;
+            }
+        }
+        checker.update(&l, 4, 2);
+        let m = Engine::new(&l, geometry.voxel_volume_ml().unwrap()).measures(&Context::default());
+        let full = rule_checks(&l, &geometry, &m);
+        assert!(full.iter().any(|f| f.code == "slice_gap"), "{full:#?}");
+        assert_eq!(checker.checks(&l, &geometry, &m), full);
     }
 
     #[test]
