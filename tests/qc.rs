@@ -114,19 +114,15 @@ fn an_lv_cut_from_a_mid_slice_is_flagged_on_that_slice() {
 fn confidence_and_review_order_find_the_bad_images_of_validation_patients() {
     let acdc = common::shared_data().join("acdc/training");
     let split = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("training/split.json");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_systole"))
-        .args(["eval", "--segment", "--json", "--truth"])
-        .arg(&acdc)
-        .arg("--split")
-        .arg(&split)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = common::systole_json([
+        std::ffi::OsStr::new("eval"),
+        "--segment".as_ref(),
+        "--json".as_ref(),
+        "--truth".as_ref(),
+        acdc.as_os_str(),
+        "--split".as_ref(),
+        split.as_os_str(),
+    ]);
     let r = &v["summary"]["review"];
     // Every image the experts annotate: ED and ES of each validation patient.
     let images: usize = validation_patients()

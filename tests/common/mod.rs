@@ -328,3 +328,22 @@ pub fn write_rle(img: &Img, path: &Path) {
     ));
     write_object(o, path, "1.2.840.10008.1.2.5");
 }
+
+/// Runs `systole ARGS` and parses its standard output as JSON; panics with its standard
+/// error when it fails.
+pub fn systole_json<I, S>(args: I) -> serde_json::Value
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_systole"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
