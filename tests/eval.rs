@@ -4,28 +4,18 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use systole::io::{LoadOptions, load_study, write_labels};
 use systole::study::{Label, LabelOrder};
 
 fn eval_json(pred: &Path, truth: &Path) -> serde_json::Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_systole"))
-        .args([
-            "eval",
-            "--pred",
-            pred.to_str().unwrap(),
-            "--truth",
-            truth.to_str().unwrap(),
-            "--json",
-        ])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
+    common::systole_json([
+        std::ffi::OsStr::new("eval"),
+        "--pred".as_ref(),
+        pred.as_os_str(),
+        "--truth".as_ref(),
+        truth.as_os_str(),
+        "--json".as_ref(),
+    ])
 }
 
 #[test]

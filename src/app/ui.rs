@@ -689,9 +689,10 @@ fn review_panel(app: &mut App, ui: &mut egui::Ui) {
                 then_next: false,
             });
         }
-        let next = app.next_to_review();
+        // The queue holds an image other than this one (this one is in it unless marked).
+        let others = left.saturating_sub(usize::from(!marked));
         if ui
-            .add_enabled(next.is_some(), egui::Button::new("Next to review (Q)"))
+            .add_enabled(others > 0, egui::Button::new("Next to review (Q)"))
             .clicked()
         {
             app.commands.push(Command::NextToReview);

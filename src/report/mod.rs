@@ -225,9 +225,8 @@ pub fn measure_rows(m: &Measures) -> Vec<MeasureRow> {
 /// among them), the input's load warnings, then the checks' warnings; flags of the same
 /// kind on several images are one line. Slices and phases are numbered from 1, as
 /// everywhere in the report.
-fn report_warnings(study: &Study, labels: &LabelStack, m: &Measures) -> Vec<String> {
+fn report_warnings(study: &Study, flags: &[crate::qc::QcFlag]) -> Vec<String> {
     use crate::qc::{QcFlag, Severity};
-    let flags = crate::qc::rule_checks(labels, &study.cine.geometry, m);
     let lines = |severity: Severity| -> Vec<String> {
         let word = if severity == Severity::Error {
             "Check (error)"
@@ -284,10 +283,9 @@ fn report_warnings(study: &Study, labels: &LabelStack, m: &Measures) -> Vec<Stri
 /// of the review queue (with contours or segmented by the network), corrected ones have a contour drawn or edited by hand, and a flag is
 /// open unless its image was marked reviewed (study flags stay open).
 fn review_status(
-    study: &Study,
     labels: &LabelStack,
     set: &ContourSet,
-    m: &Measures,
+    flags: &[crate::qc::QcFlag],
     review: Option<&crate::qc::Review>,
 ) -> String {
     // The images of the review queue: those with contours or segmented by the network.
@@ -298,7 +296,7 @@ fn review_status(
             .collect();
     let corrected = images.iter().filter(|&&(p, s)| set.edited(p, s)).count();
     let reviewed = |p: usize, s: usize| review.is_some_and(|r| r.is_reviewed(p, s));
-    let open = crate::qc::rule_checks(labels, &study.cine.geometry, m)
+    let open = flags
         .iter()
         .filter(|f| f.severity != crate::qc::Severity::Info)
         .filter(|f| match (f.slice, f.phase) {
@@ -431,6 +429,7 @@ pub fn build(
     );
     let images = panels(study, set, m, o.anonymize);
     let edited = edited_lines(set);
+    let flags = crate::qc::rule_checks(labels, &study.cine.geometry, m);
     Ok(ReportModel {
         paper: o.paper,
         title: "Cardiac MR: ventricular volumes and function".into(),
@@ -443,8 +442,8 @@ pub fn build(
         ed_phase: m.ed_phase,
         es_phase: m.es_phase,
         edited,
-        review_status: review_status(study, labels, set, m, o.review.as_ref()),
-        warnings: report_warnings(study, labels, m),
+        review_status: review_status(labels, set, &flags, o.review.as_ref()),
+        warnings: report_warnings(study, &flags),
         reviewer: o
             .reviewer
             .clone()
