@@ -451,3 +451,146 @@ fn a_pixel_size_no_mr_image_has_is_refused_unless_one_is_assumed() {
         assert!(assumed.study.warnings.iter().any(|w| w.contains("assumed")));
     }
 }
+
+/// Runs systole with its address space limited to `mib` MiB (bash's `ulimit -v`): an
+/// allocation beyond it fails, and the process aborts.
+fn systole_within(mib: u64, args: &[&str]) -> std::process::Output {
+    Command::new("bash")
+        .arg("-c")
+        .arg(format!("ulimit -v {}; exec \"$0\" \"$@\"", mib * 1024))
+        .arg(env!("CARGO_BIN_EXE_systole"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Writes `dataset` (explicit VR little endian bytes) as a deflated DICOM file (PS3.5
+/// A.5: raw deflate after the meta group), built by hand from the bytes.
+fn write_deflated(path: &Path, sop_class: &str, sop_instance: &str, dataset: &[u8]) {
+    use std::io::Write;
+    let meta = dicom_object::FileMetaTableBuilder::new()
+        .transfer_syntax("1.2.840.10008.1.2.1.99")
+        .media_storage_sop_class_uid(sop_class)
+        .media_storage_sop_instance_uid(sop_instance)
+        .build()
+        .unwrap();
+    let mut out = vec![0u8; 128];
+    out.extend_from_slice(b"DICM");
+    meta.write(&mut out).unwrap();
+    let mut z = flate2::write::DeflateEncoder::new(out, flate2::Compression::fast());
+    z.write_all(dataset).unwrap();
+    std::fs::write(path, z.finish().unwrap()).unwrap();
+}
+
+#[test]
+fn deflated_files_give_the_same_numbers_and_a_deflate_bomb_costs_only_its_file() {
+    use dicom_encoding::TransferSyntaxIndex;
+    let (_tmp, dir) = copy_patient("SCD0000101");
+    let ts = dicom_transfer_syntax_registry::TransferSyntaxRegistry
+        .get("1.2.840.10008.1.2.1")
+        .unwrap();
+    let files: Vec<PathBuf> = walkdir(&dir.join("dicom"));
+    for f in &files {
+        let obj = OpenFileOptions::new().open_file(f).unwrap();
+        let (class, instance) = (
+            obj.meta()
+                .media_storage_sop_class_uid()
+                .trim_end_matches('\0')
+                .to_string(),
+            obj.meta()
+                .media_storage_sop_instance_uid()
+                .trim_end_matches('\0')
+                .to_string(),
+        );
+        let mut raw = Vec::new();
+        obj.into_inner()
+            .write_dataset_with_ts(&mut raw, ts)
+            .unwrap();
+        write_deflated(f, &class, &instance, &raw);
+    }
+    // A 4 GiB PixelData claimed inside a deflated data set of a few bytes: dicom-parser
+    // used to allocate it (3.8 GB for a 4.5 KB file).
+    let bomb = [
+        0x08, 0x00, 0x60, 0x00, b'C', b'S', 2, 0, b'M', b'R', 0xE0, 0x7F, 0x10, 0x00, b'O', b'W',
+        0, 0, 0xFE, 0xFF, 0xFF, 0xFF, 1, 2, 3, 4,
+    ];
+    let bomb_path = dir.join("dicom/bomb.dcm");
+    write_deflated(&bomb_path, "1.2.840.10008.5.1.4.1.1.4", "2.25.1", &bomb);
+    let out = systole_within(
+        1024,
+        &["measure", dir.to_str().unwrap(), "--json", "--no-session"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let got: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(numbers(&got), numbers(&original()));
+    let l = load_study(&dir, &LoadOptions::default()).unwrap();
+    let skip = l
+        .report
+        .skipped
+        .iter()
+        .find(|s| s.path == bomb_path)
+        .expect("the bomb is skipped");
+    assert!(skip.reason.contains("PixelData"), "{}", skip.reason);
+    assert_eq!(l.report.skipped.len(), 1, "{:?}", l.report.skipped);
+}
+
+#[test]
+fn a_nifti_that_inflates_far_beyond_its_header_costs_only_its_volume() {
+    use std::io::{Read, Write};
+    // ACDC patient001's ED image (216 x 256 x 10 x 1, 2 MB as int16) followed by 768 MiB
+    // of zeros: a few megabytes gzipped.
+    let src = common::shared_data().join("acdc/training/patient001/patient001_frame01.nii.gz");
+    let mut raw = Vec::new();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(&src).unwrap())
+        .read_to_end(&mut raw)
+        .unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let bomb = tmp.path().join("bomb.nii.gz");
+    let mut z = flate2::write::GzEncoder::new(
+        std::fs::File::create(&bomb).unwrap(),
+        flate2::Compression::fast(),
+    );
+    z.write_all(&raw).unwrap();
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..768 {
+        z.write_all(&zeros).unwrap();
+    }
+    z.finish().unwrap();
+    let size = std::fs::metadata(&bomb).unwrap().len();
+    assert!(size < 16 << 20, "{size} bytes");
+    // 512 MiB of address space: the binary, its threads and the 2 MB volume fit, the
+    // inflated stream would not.
+    let out = systole_within(512, &["info", bomb.to_str().unwrap(), "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let want: Value =
+        serde_json::from_slice(&systole(&["info", src.to_str().unwrap(), "--json"]).stdout)
+            .unwrap();
+    for k in ["slices", "phases", "rows", "columns", "pixel_spacing_mm"] {
+        assert_eq!(v[k], want[k], "{k}");
+    }
+    // A header that claims more voxels than the stream holds is an error, not a hang or
+    // an allocation of the claimed size.
+    let short = tmp.path().join("short.nii");
+    std::fs::write(&short, &raw[..raw.len() / 2]).unwrap();
+    let out = systole_within(512, &["info", short.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("header needs"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -578,40 +578,42 @@ fn unusable_inputs_are_clear_errors() {
     ));
 }
 
-#[test]
-fn jpeg_baseline_series_decodes_within_lossy_tolerance() {
+/// Smooth 8-bit images (JPEG baseline is 8-bit), 32 x 32 so the DCT has room.
+fn smooth(s: usize, p: usize) -> Vec<u8> {
+    (0..32 * 32)
+        .map(|i| (40 + 20 * s + 15 * p + (i % 32) * 2 + (i / 32)) as u8)
+        .collect()
+}
+
+/// Writes a JPEG baseline series of `slices` x `phases` 32 x 32 images ([`smooth`]);
+/// returns the paths by (slice, phase).
+fn write_jpeg_series(
+    dir: &Path,
+    slices: usize,
+    phases: usize,
+    uid: &str,
+    number: i32,
+) -> Vec<Vec<std::path::PathBuf>> {
     use dicom_core::{DataElement, PrimitiveValue, VR};
     use dicom_dictionary_std::tags;
     use dicom_pixeldata::Transcode;
-    let dir = tempfile::tempdir().unwrap();
-    // Smooth 8-bit images (JPEG baseline is 8-bit), 32 x 32 so the DCT has room.
-    let smooth = |s: usize, p: usize| -> Vec<u8> {
-        (0..32 * 32)
-            .map(|i| (40 + 20 * s + 15 * p + (i % 32) * 2 + (i / 32)) as u8)
-            .collect()
-    };
-    for s in 0..2 {
-        for p in 0..2 {
+    let mut paths = vec![Vec::new(); slices];
+    for (s, slice_paths) in paths.iter_mut().enumerate() {
+        for p in 0..phases {
             let mut img = Img::new(32, 32);
             img.position = [0.0, 0.0, 10.0 * s as f64];
             img.trigger_ms = Some(40.0 * p as f64);
-            img.instance = (s * 2 + p + 1) as i32;
+            img.instance = (s * phases + p + 1) as i32;
+            img.series_uid = uid.into();
+            img.series_number = number;
             let mut o = img.object();
-            o.put(DataElement::new(
-                tags::BITS_ALLOCATED,
-                VR::US,
-                PrimitiveValue::from(8u16),
-            ));
-            o.put(DataElement::new(
-                tags::BITS_STORED,
-                VR::US,
-                PrimitiveValue::from(8u16),
-            ));
-            o.put(DataElement::new(
-                tags::HIGH_BIT,
-                VR::US,
-                PrimitiveValue::from(7u16),
-            ));
+            for (tag, v) in [
+                (tags::BITS_ALLOCATED, 8u16),
+                (tags::BITS_STORED, 8),
+                (tags::HIGH_BIT, 7),
+            ] {
+                o.put(DataElement::new(tag, VR::US, PrimitiveValue::from(v)));
+            }
             o.put(DataElement::new(
                 tags::PIXEL_DATA,
                 VR::OB,
@@ -629,10 +631,30 @@ fn jpeg_baseline_series_decodes_within_lossy_tolerance() {
                 f.meta().transfer_syntax().trim_end_matches('\0'),
                 "1.2.840.10008.1.2.4.50"
             );
-            f.write_to_file(dir.path().join(format!("j{s}{p}.dcm")))
-                .unwrap();
+            let path = dir.join(format!("j{number}_{s}{p}.dcm"));
+            f.write_to_file(&path).unwrap();
+            slice_paths.push(path);
         }
     }
+    paths
+}
+
+/// Rewrites the first JPEG frame header (SOF0) of a file: `edit` gets the marker code
+/// and the segment's bytes from the sample precision on (C0, Lf, Lf, P, Y, X, Nf).
+fn patch_sof(path: &Path, edit: impl Fn(&mut [u8])) {
+    let mut b = std::fs::read(path).unwrap();
+    let at = b
+        .windows(2)
+        .position(|w| w == [0xFF, 0xC0])
+        .expect("a SOF0 marker");
+    edit(&mut b[at + 1..at + 10]);
+    std::fs::write(path, b).unwrap();
+}
+
+#[test]
+fn jpeg_baseline_series_decodes_within_lossy_tolerance() {
+    let dir = tempfile::tempdir().unwrap();
+    write_jpeg_series(dir.path(), 2, 2, "1.2.826.0.1.3680043.9.7433.50", 1);
     let l = load_study(dir.path(), &LoadOptions::default()).unwrap();
     assert!(l.report.skipped.is_empty(), "{:?}", l.report.skipped);
     for s in 0..2 {
@@ -710,5 +732,139 @@ fn a_rescale_stored_with_vr_un_is_read_by_its_dictionary_vr_and_a_modality_lut_i
     assert!(
         skipped.iter().any(|s| s.reason.contains("Modality LUT")),
         "{skipped:?}"
+    );
+}
+
+#[test]
+fn a_codec_frame_header_that_claims_another_size_is_refused_before_decoding() {
+    // The case: a JPEG frame header claiming 65535 x 65535 made the codec ask for
+    // 17 GB and abort the process. Now only that file is skipped, with the reason.
+    let dir = tempfile::tempdir().unwrap();
+    let paths = write_jpeg_series(dir.path(), 2, 2, "1.2.826.0.1.3680043.9.7433.51", 1);
+    patch_sof(&paths[1][0], |sof| sof[4..8].copy_from_slice(&[0xFF; 4]));
+    let l = load_study(dir.path(), &LoadOptions::default()).unwrap();
+    let skip = l
+        .report
+        .skipped
+        .iter()
+        .find(|s| s.path == paths[1][0])
+        .expect("the lying file is skipped");
+    assert!(
+        skip.reason.contains("65535 x 65535") && skip.reason.contains("32 x 32"),
+        "{}",
+        skip.reason
+    );
+    // Its slice lacks a phase: left out whole, and said so.
+    assert_eq!(l.study.cine.dims().slices, 1);
+    assert!(!l.report.warnings.is_empty());
+}
+
+#[test]
+fn a_cine_that_cannot_be_decoded_gives_way_to_the_next_with_the_first_files_reason() {
+    // Series 3: 3 x 2 JPEG images whose frame headers say 12-bit samples (JPEG extended,
+    // which the pure-Rust decoder does not decode); series 9: a 2 x 2 uncompressed cine.
+    let dir = tempfile::tempdir().unwrap();
+    let jpeg = write_jpeg_series(dir.path(), 3, 2, "1.2.826.0.1.3680043.9.7433.52", 3);
+    for p in jpeg.iter().flatten() {
+        // SOF1 (extended sequential DCT) with 12-bit samples.
+        patch_sof(p, |sof| {
+            sof[0] = 0xC1;
+            sof[3] = 12;
+        });
+    }
+    write_series(
+        dir.path(),
+        2,
+        2,
+        6.0,
+        "1.2.826.0.1.3680043.9.7433.53",
+        9,
+        "u",
+    );
+    let l = load_study(dir.path(), &LoadOptions::default()).unwrap();
+    assert_eq!(l.study.cine.dims().slices, 2);
+    assert_eq!(l.study.series[l.study.chosen_series].number, Some(9));
+    check_pattern(&l.study);
+    let w = l
+        .report
+        .warnings
+        .iter()
+        .find(|w| w.contains("could not be decoded"))
+        .expect("a warning says why series 3 was not used");
+    assert!(
+        w.contains("#3") && w.contains("SamplePrecision(12)") && w.contains("#9"),
+        "{w}"
+    );
+    // Asked for by the user, the series is an error with the codec's reason.
+    let picked = LoadOptions {
+        series: Some("3".into()),
+        ..LoadOptions::default()
+    };
+    match load_study(dir.path(), &picked) {
+        Err(e @ Error::Undecodable { .. }) => {
+            assert!(e.to_string().contains("SamplePrecision(12)"), "{e}")
+        }
+        other => panic!("expected Undecodable, got {:?}", other.map(|l| l.report)),
+    }
+}
+
+#[test]
+fn a_bare_data_set_without_preamble_or_meta_group_opens() {
+    // Old ACR-NEMA style exports: the data set from byte 0, implicit VR little endian.
+    use dicom_encoding::TransferSyntaxIndex;
+    let dir = tempfile::tempdir().unwrap();
+    let paths = write_series(
+        dir.path(),
+        3,
+        2,
+        6.0,
+        "1.2.826.0.1.3680043.9.7433.54",
+        4,
+        "b",
+    );
+    let ts = dicom_transfer_syntax_registry::TransferSyntaxRegistry
+        .get("1.2.840.10008.1.2")
+        .unwrap();
+    for p in paths.iter().flatten() {
+        let obj = dicom_object::OpenFileOptions::new().open_file(p).unwrap();
+        let mut out = Vec::new();
+        obj.into_inner()
+            .write_dataset_with_ts(&mut out, ts)
+            .unwrap();
+        assert_ne!(&out[..2], b"\0\0");
+        std::fs::write(p, out).unwrap();
+    }
+    let l = load_study(dir.path(), &LoadOptions::default()).unwrap();
+    assert!(l.report.skipped.is_empty(), "{:?}", l.report.skipped);
+    assert_eq!(l.study.cine.dims().slices, 3);
+    check_pattern(&l.study);
+}
+
+#[test]
+fn images_of_two_patients_in_one_series_are_warned() {
+    use dicom_core::{DataElement, VR};
+    use dicom_dictionary_std::tags;
+    let dir = tempfile::tempdir().unwrap();
+    let paths = write_series(
+        dir.path(),
+        2,
+        2,
+        6.0,
+        "1.2.826.0.1.3680043.9.7433.55",
+        5,
+        "m",
+    );
+    let one = &paths[1][1];
+    let mut obj = dicom_object::OpenFileOptions::new().open_file(one).unwrap();
+    obj.put(DataElement::new(tags::PATIENT_ID, VR::LO, "OTHER9"));
+    obj.write_to_file(one).unwrap();
+    let l = load_study(dir.path(), &LoadOptions::default()).unwrap();
+    assert!(
+        l.report
+            .warnings
+            .iter()
+            .any(|w| w.contains("2 different PatientIDs") && w.contains("OTHER9")),
+        "{:?}",
+        l.report.warnings
     );
 }

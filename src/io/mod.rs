@@ -43,6 +43,12 @@ pub enum Error {
     },
     #[error("no cine series (several phases per slice position) found: {}", .0.display())]
     NoCine(PathBuf),
+    #[error("the images of series {series} could not be decoded ({reason}): {}", path.display())]
+    Undecodable {
+        series: String,
+        reason: String,
+        path: PathBuf,
+    },
     #[error("series {wanted:?} not found; available: {available}")]
     NoSuchSeries { wanted: String, available: String },
     #[error("images do not fit one grid ({reason}): {}", path.display())]

@@ -6,12 +6,13 @@
 
 use super::{Error, Result, write_atomic};
 use flate2::read::MultiGzDecoder;
-use std::io::Read;
+use std::io::{BufRead, Read};
 use std::path::Path;
 
 const HEADER_LEN: usize = 348;
-/// Refuse volumes above this many voxels (4 Gi voxels of f32 would not fit anyway).
-const MAX_VOXELS: usize = 1 << 31;
+/// Refuse volumes above this many voxels: 2^28 f32 voxels are 1 GiB, more than a cine of
+/// 40 phases x 25 slices x 512 x 512 (ACDC's largest is under 2^24).
+const MAX_VOXELS: usize = 1 << 28;
 
 /// A NIfTI volume with intensities scaled by scl_slope/scl_inter.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,30 +54,48 @@ fn bad(path: &Path, reason: impl Into<String>) -> Error {
 }
 
 /// Reads a whole .nii or .nii.gz file (gzip detected from its magic bytes).
+///
+/// The file is streamed: the header first, then exactly the voxels it declares, converted
+/// to f32 as they arrive. A gzip stream is never inflated beyond what the header needs
+/// (a small file that inflates to gigabytes costs no more than the volume it declares),
+/// and no buffer holds the raw voxels beside the f32 ones.
 pub fn read(path: &Path) -> Result<NiftiVolume> {
-    let raw = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let bytes = if raw.starts_with(&[0x1f, 0x8b]) {
-        let mut out = Vec::new();
-        MultiGzDecoder::new(raw.as_slice())
-            .read_to_end(&mut out)
-            .map_err(|e| bad(path, format!("gzip stream is broken: {e}")))?;
-        out
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut raw = std::io::BufReader::new(file);
+    let gz = raw
+        .fill_buf()
+        .map_err(|e| Error::io(path, e))?
+        .starts_with(&[0x1f, 0x8b]);
+    let r = if gz {
+        read_from(MultiGzDecoder::new(raw))
     } else {
-        raw
+        read_from(raw)
     };
-    parse(&bytes).map_err(|reason| bad(path, reason))
+    r.map_err(|reason| bad(path, reason))
 }
 
 /// Parses NIfTI-1 bytes (already decompressed).
 pub fn parse(bytes: &[u8]) -> std::result::Result<NiftiVolume, String> {
-    let h = parse_header(bytes)?;
+    read_from(bytes)
+}
+
+/// Reads an uncompressed NIfTI-1 stream: header, then the declared voxels.
+fn read_from(mut r: impl Read) -> std::result::Result<NiftiVolume, String> {
+    let mut head = Vec::with_capacity(HEADER_LEN);
+    (&mut r)
+        .take(HEADER_LEN as u64)
+        .read_to_end(&mut head)
+        .map_err(stream_error)?;
+    let h = parse_header(&head)?;
     let n = h
         .dims
         .iter()
         .try_fold(1usize, |a, &d| a.checked_mul(d))
         .ok_or("dimensions overflow")?;
     if n == 0 || n > MAX_VOXELS {
-        return Err(format!("unsupported voxel count {n}"));
+        return Err(format!(
+            "unsupported voxel count {n} (at most {MAX_VOXELS})"
+        ));
     }
     let size = match h.datatype {
         2 | 256 => 1,
@@ -85,13 +104,17 @@ pub fn parse(bytes: &[u8]) -> std::result::Result<NiftiVolume, String> {
         64 => 8,
         other => return Err(format!("unsupported NIfTI datatype {other}")),
     };
-    let end = n
-        .checked_mul(size)
-        .and_then(|b| b.checked_add(h.vox_offset))
-        .ok_or("size overflow")?;
-    let body = bytes
-        .get(h.vox_offset..end)
-        .ok_or_else(|| format!("file holds {} bytes, header needs {end}", bytes.len()))?;
+    let need = n.checked_mul(size).ok_or("size overflow")?;
+    // Extensions between the header and the voxels.
+    let gap = (h.vox_offset - HEADER_LEN) as u64;
+    let skipped =
+        std::io::copy(&mut (&mut r).take(gap), &mut std::io::sink()).map_err(stream_error)?;
+    if skipped < gap {
+        return Err(format!(
+            "file ends inside the header extensions (voxels start at byte {})",
+            h.vox_offset
+        ));
+    }
     let be = h.big_endian;
     let conv: fn(&[u8], bool) -> f32 = match h.datatype {
         2 => |b, _| b[0] as f32,
@@ -117,13 +140,34 @@ pub fn parse(bytes: &[u8]) -> std::result::Result<NiftiVolume, String> {
         (h.slope, h.inter)
     };
     let scaled = slope != 1.0 || inter != 0.0;
-    let data = body
-        .chunks_exact(size)
-        .map(|c| {
-            let v = conv(c, be);
-            if scaled { v * slope + inter } else { v }
-        })
-        .collect();
+    // Grows with the voxels that actually arrive: a header that lies about its size costs
+    // only what the stream holds.
+    let mut data: Vec<f32> = Vec::with_capacity(n.min(CHUNK_BYTES / 4));
+    let mut chunk = vec![0u8; CHUNK_BYTES - CHUNK_BYTES % size];
+    let mut body = (&mut r).take(need as u64);
+    let mut filled = 0usize;
+    loop {
+        let got = body.read(&mut chunk[filled..]).map_err(stream_error)?;
+        filled += got;
+        if got == 0 || filled == chunk.len() {
+            let whole = filled - filled % size;
+            data.extend(chunk[..whole].chunks_exact(size).map(|c| {
+                let v = conv(c, be);
+                if scaled { v * slope + inter } else { v }
+            }));
+            chunk.copy_within(whole..filled, 0);
+            filled -= whole;
+        }
+        if got == 0 {
+            break;
+        }
+    }
+    if data.len() != n {
+        return Err(format!(
+            "file holds {} bytes of voxels, header needs {need}",
+            data.len() * size + filled
+        ));
+    }
     let time_step_ms = match h.xyzt_units & 0x38 {
         8 => Some(h.pixdim[4] as f64 * 1000.0),
         16 => Some(h.pixdim[4] as f64),
@@ -137,6 +181,13 @@ pub fn parse(bytes: &[u8]) -> std::result::Result<NiftiVolume, String> {
         time_step_ms,
         data,
     })
+}
+
+/// Bytes converted per step while streaming voxels.
+const CHUNK_BYTES: usize = 1 << 20;
+
+fn stream_error(e: std::io::Error) -> String {
+    format!("cannot read the stream (a broken gzip stream?): {e}")
 }
 
 fn i16_at(b: &[u8], be: bool) -> i16 {

@@ -31,12 +31,7 @@ pub fn decode_frames(
             let h = &headers[*file];
             let frames: Vec<usize> = slots.iter().map(|&i| wanted[i].1).collect();
             // Checked again: the file may have changed since the header scan.
-            let r = super::guard::check_file(&h.path)
-                .and_then(|_| {
-                    OpenFileOptions::new()
-                        .open_file(&h.path)
-                        .map_err(|e| one_line(&e))
-                })
+            let r = super::open_object(&h.path, false)
                 .map_err(|e| format!("cannot read pixel data: {e}"))
                 .and_then(|obj| decode_contained(&obj, h, &frames))
                 .map(|imgs| slots.iter().copied().zip(imgs).collect());
@@ -98,6 +93,121 @@ fn check_rle(obj: &DefaultDicomObject) -> Result<(), String> {
     Ok(())
 }
 
+/// Compressed streams whose own header states the image size.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Codec {
+    Jpeg,
+    Jpeg2000,
+}
+
+fn codec_kind(ts: &str) -> Option<Codec> {
+    match ts {
+        // Baseline, extended, lossless (processes 14 and 14 SV1), JPEG-LS.
+        "1.2.840.10008.1.2.4.50"
+        | "1.2.840.10008.1.2.4.51"
+        | "1.2.840.10008.1.2.4.57"
+        | "1.2.840.10008.1.2.4.70"
+        | "1.2.840.10008.1.2.4.80"
+        | "1.2.840.10008.1.2.4.81" => Some(Codec::Jpeg),
+        "1.2.840.10008.1.2.4.90" | "1.2.840.10008.1.2.4.91" => Some(Codec::Jpeg2000),
+        _ => None,
+    }
+}
+
+/// Checks the image size each compressed frame's own header states against Rows,
+/// Columns and one sample per pixel, before a codec sees it: the codecs allocate what
+/// their frame header claims (a 119 KB file claiming 65535 x 65535 asked for 17 GB and
+/// aborted the process, which `catch_unwind` cannot catch).
+fn check_codec_frames(
+    obj: &DefaultDicomObject,
+    h: &FileHeader,
+    codec: Codec,
+) -> Result<(), String> {
+    let fragments = obj
+        .get(tags::PIXEL_DATA)
+        .and_then(|e| e.fragments())
+        .ok_or("compressed pixel data is not encapsulated")?;
+    let mut frames = 0usize;
+    for (i, f) in fragments.iter().enumerate() {
+        let stated = match codec {
+            Codec::Jpeg if f.starts_with(&[0xFF, 0xD8]) => jpeg_frame_size(f),
+            Codec::Jpeg2000 if starts_j2k(f) => j2k_frame_size(f),
+            // A continuation of the previous frame's stream.
+            _ => continue,
+        }
+        .map_err(|e| format!("fragment {i}: {e}"))?;
+        frames += 1;
+        if stated != (h.rows, h.columns, 1) {
+            return Err(format!(
+                "fragment {i}: the compressed frame states {} x {} x {} samples, the header {} x {} x 1",
+                stated.1, stated.0, stated.2, h.columns, h.rows
+            ));
+        }
+    }
+    if frames == 0 {
+        return Err("no compressed frame starts with its codec's header".into());
+    }
+    Ok(())
+}
+
+/// (rows, columns, components) from a JPEG stream's SOF marker (ITU T.81 B.2.2; JPEG-LS
+/// T.87 uses the same layout in its SOF55).
+fn jpeg_frame_size(b: &[u8]) -> Result<(usize, usize, usize), String> {
+    let mut at = 2;
+    loop {
+        // Fill bytes 0xFF may precede a marker.
+        while b.get(at) == Some(&0xFF) && b.get(at + 1) == Some(&0xFF) {
+            at += 1;
+        }
+        let (Some(&0xFF), Some(&marker)) = (b.get(at), b.get(at + 1)) else {
+            return Err("no frame header (SOF) before the scan".into());
+        };
+        let len = b
+            .get(at + 2..at + 4)
+            .map(|l| u16::from_be_bytes([l[0], l[1]]) as usize)
+            .ok_or("truncated marker")?;
+        let sof = matches!(marker, 0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC))
+            || marker == 0xF7;
+        if sof {
+            let seg = b
+                .get(at + 4..at + 2 + len)
+                .filter(|s| s.len() >= 6)
+                .ok_or("truncated frame header")?;
+            let rows = u16::from_be_bytes([seg[1], seg[2]]) as usize;
+            let columns = u16::from_be_bytes([seg[3], seg[4]]) as usize;
+            return Ok((rows, columns, seg[5] as usize));
+        }
+        if marker == 0xDA || marker == 0xD9 {
+            return Err("no frame header (SOF) before the scan".into());
+        }
+        at += 2 + len;
+    }
+}
+
+fn starts_j2k(f: &[u8]) -> bool {
+    f.starts_with(&[0xFF, 0x4F, 0xFF, 0x51])
+        || f.starts_with(&[0, 0, 0, 12, b'j', b'P', b' ', b' '])
+}
+
+/// (rows, columns, components) from a JPEG 2000 codestream's SIZ marker (ITU T.800
+/// A.5.1), found directly or inside a JP2 file's contiguous codestream box.
+fn j2k_frame_size(f: &[u8]) -> Result<(usize, usize, usize), String> {
+    let at = f
+        .windows(4)
+        .take(1 << 16)
+        .position(|w| w == [0xFF, 0x4F, 0xFF, 0x51])
+        .ok_or("no JPEG 2000 codestream header (SOC, SIZ)")?;
+    let siz = f.get(at + 4..at + 4 + 38).ok_or("truncated SIZ marker")?;
+    let word = |k: usize| u32::from_be_bytes([siz[k], siz[k + 1], siz[k + 2], siz[k + 3]]) as u64;
+    // Lsiz, Rsiz, then Xsiz, Ysiz, XOsiz, YOsiz.
+    let (xsiz, ysiz, xo, yo) = (word(4), word(8), word(12), word(16));
+    if xo >= xsiz || yo >= ysiz {
+        return Err("SIZ marker states an empty image".into());
+    }
+    let components = u16::from_be_bytes([siz[36], siz[37]]) as usize;
+    Ok(((ysiz - yo) as usize, (xsiz - xo) as usize, components))
+}
+
 /// [`decode_object`], with a panic inside a codec turned into an error for this file.
 ///
 /// dicom-transfer-syntax-registry 0.10.1's RLE decoder indexes out of bounds when a
@@ -144,8 +254,12 @@ pub fn decode_object(
     if obj.get(tags::PIXEL_DATA).is_none() {
         return Err("no PixelData".into());
     }
-    if obj.meta().transfer_syntax().trim_end_matches(['\0', ' ']) == RLE_LOSSLESS {
+    let ts = obj.meta().transfer_syntax().trim_end_matches(['\0', ' ']);
+    if ts == RLE_LOSSLESS {
         check_rle(obj).map_err(|e| format!("cannot decode pixel data: {e}"))?;
+    }
+    if let Some(kind) = codec_kind(ts) {
+        check_codec_frames(obj, h, kind).map_err(|e| format!("cannot decode pixel data: {e}"))?;
     }
     let decoded = obj
         .decode_pixel_data()
@@ -243,16 +357,21 @@ fn stored_values(
 /// Parses a DICOM file held in memory and decodes all its frames: the path a fuzzer
 /// drives, and the same code the folder loader uses.
 pub fn read_image_bytes(bytes: &[u8]) -> Result<(FileHeader, Vec<Vec<f32>>), String> {
-    super::guard::check(std::io::Cursor::new(bytes), bytes.len() as u64)?;
-    // from_reader expects the stream to start at "DICM", after any preamble.
-    let body = if bytes.get(128..132) == Some(b"DICM") {
-        &bytes[128..]
-    } else {
-        bytes
+    let framing = super::guard::check(std::io::Cursor::new(bytes), bytes.len() as u64)?;
+    let obj = match framing {
+        super::guard::Framing::File => {
+            // from_reader expects the stream to start at "DICM", after any preamble.
+            let body = if bytes.get(128..132) == Some(b"DICM") {
+                &bytes[128..]
+            } else {
+                bytes
+            };
+            OpenFileOptions::new()
+                .from_reader(body)
+                .map_err(|e| one_line(&e))?
+        }
+        super::guard::Framing::Bare { explicit } => super::bare_object(bytes, explicit)?,
     };
-    let obj = OpenFileOptions::new()
-        .from_reader(body)
-        .map_err(|e| one_line(&e))?;
     let h = header_from_object(&obj, std::path::PathBuf::from("<memory>"))?;
     // Bound the work a hostile header can ask for.
     if h.rows
@@ -265,4 +384,41 @@ pub fn read_image_bytes(bytes: &[u8]) -> Result<(FileHeader, Vec<Vec<f32>>), Str
     let frames: Vec<usize> = (0..h.frames.len()).collect();
     let px = decode_contained(&obj, &h, &frames)?;
     Ok((h, px))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jpeg_frame_size_is_read_from_the_sof_after_other_markers() {
+        // SOI, APP0 of 4 bytes, fill byte, SOF1 (P 12, Y 300, X 260, Nf 1), SOS.
+        let b = [
+            0xFF, 0xD8, 0xFF, 0xE0, 0, 4, 1, 2, 0xFF, 0xFF, 0xC1, 0, 11, 12, 0x01, 0x2C, 0x01,
+            0x04, 1, 1, 0x11, 0, 0xFF, 0xDA,
+        ];
+        assert_eq!(jpeg_frame_size(&b), Ok((300, 260, 1)));
+        // A scan before any frame header, and a truncated one.
+        assert!(jpeg_frame_size(&[0xFF, 0xD8, 0xFF, 0xDA, 0, 2]).is_err());
+        assert!(jpeg_frame_size(&b[..14]).is_err());
+    }
+
+    #[test]
+    fn j2k_frame_size_is_read_from_siz_minus_the_image_offset() {
+        // SOC, SIZ: Lsiz 41, Rsiz 0, Xsiz 266, Ysiz 310, XOsiz 10, YOsiz 10, tiles, Csiz 1.
+        let mut b = vec![0xFF, 0x4F, 0xFF, 0x51, 0, 41, 0, 0];
+        for v in [266u32, 310, 10, 10, 256, 300, 0, 0] {
+            b.extend_from_slice(&v.to_be_bytes());
+        }
+        b.extend_from_slice(&[0, 1, 15, 1, 1]);
+        assert!(starts_j2k(&b));
+        assert_eq!(j2k_frame_size(&b), Ok((300, 256, 1)));
+        // Inside a JP2 wrapper the codestream is found after the boxes.
+        let mut jp2 = vec![0, 0, 0, 12, b'j', b'P', b' ', b' ', 0x0D, 0x0A, 0x87, 0x0A];
+        jp2.extend_from_slice(&b);
+        assert!(starts_j2k(&jp2));
+        assert_eq!(j2k_frame_size(&jp2), Ok((300, 256, 1)));
+        assert!(j2k_frame_size(&b[..20]).is_err());
+    }
 }

@@ -260,28 +260,63 @@ impl Syntax {
     }
 }
 
-/// Checks the element lengths of a DICOM stream of `total` bytes (with or without the
-/// 128-byte preamble). Deflated data sets are passed through unchecked.
-pub fn check<R: Read + Seek>(r: R, total: u64) -> Result<(), String> {
+/// How a stream that passed [`check`] is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// Preamble (or not), "DICM" and a file meta group: a DICOM file (PS3.10).
+    File,
+    /// A bare data set from byte 0, no meta group (old ACR-NEMA style exports), in
+    /// implicit (`explicit == false`) or explicit VR little endian.
+    Bare { explicit: bool },
+}
+
+/// A deflated data set is inflated (and its lengths checked) up to this size: a DICOM
+/// file of a cine of 30 frames of 512 x 512 x 16 bits is 15 MiB.
+pub const MAX_INFLATED_BYTES: u64 = 256 << 20;
+
+const DEFLATED: &str = "1.2.840.10008.1.2.1.99";
+
+/// Checks the element lengths of a DICOM stream of `total` bytes: a DICOM file (with or
+/// without the 128-byte preamble) or a bare data set without meta group whose first
+/// element is of group 0008 (ACR-NEMA style). A deflated data set is inflated, at most
+/// [`MAX_INFLATED_BYTES`], and checked like any other.
+pub fn check<R: Read + Seek>(mut r: R, total: u64) -> Result<Framing, String> {
+    let mut head = Vec::with_capacity(132);
+    (&mut r)
+        .take(132)
+        .read_to_end(&mut head)
+        .map_err(|e| e.to_string())?;
+    r.seek(std::io::SeekFrom::Start(0))
+        .map_err(|e| e.to_string())?;
+    let dicm_at = if head.starts_with(b"DICM") {
+        Some(4)
+    } else if head.get(128..132) == Some(b"DICM") {
+        Some(132)
+    } else {
+        None
+    };
     let mut w = Walker {
         r: std::io::BufReader::with_capacity(16 * 1024, r),
         pos: 0,
     };
-    // Preamble + "DICM", or "DICM" first.
-    let mut start = [0u8; 4];
-    w.r.read_exact(&mut start)
-        .map_err(|_| "file too short for DICOM".to_string())?;
-    w.pos = 4;
-    if &start != b"DICM" {
-        if total < 132 {
-            return Err("too short for a DICOM file".into());
-        }
-        w.skip(124, total)?;
-        let magic = w.bytes::<4>()?;
-        if &magic != b"DICM" {
-            return Err("no DICM magic".into());
-        }
-    }
+    let Some(start) = dicm_at else {
+        let explicit = bare_data_set(&head).ok_or_else(|| {
+            if head.len() < 8 {
+                "too short for a DICOM file".to_string()
+            } else {
+                "no DICM magic, and not a bare data set (its first element is not of group 0008)"
+                    .to_string()
+            }
+        })?;
+        let syntax = if explicit {
+            Syntax::ExplicitLe
+        } else {
+            Syntax::ImplicitLe
+        };
+        w.dataset(syntax, total, false, 0)?;
+        return Ok(Framing::Bare { explicit });
+    };
+    w.skip(start, total)?;
     // File meta group, as dicom-object reads it: (0002,0000) group length first, then
     // explicit VR little endian elements of any group until that many bytes are consumed
     // (sixth fuzz finding: an off-group element inside the meta group moved the data set).
@@ -311,20 +346,58 @@ pub fn check<R: Read + Seek>(r: R, total: u64) -> Result<(), String> {
     let syntax = match ts.as_str() {
         "1.2.840.10008.1.2" => Syntax::ImplicitLe,
         "1.2.840.10008.1.2.2" => Syntax::ExplicitBe,
-        "1.2.840.10008.1.2.1.99" | "1.2.840.10008.1.2.4.95" => return Ok(()),
+        DEFLATED => return check_deflated(w.r).map(|_| Framing::File),
+        "1.2.840.10008.1.2.4.95" => return Ok(Framing::File),
         _ => Syntax::ExplicitLe,
     };
-    w.dataset(syntax, total, false, 0)
+    w.dataset(syntax, total, false, 0)?;
+    Ok(Framing::File)
+}
+
+/// Inflates a deflated data set (raw deflate, PS3.5 A.5) at most [`MAX_INFLATED_BYTES`]
+/// and checks it: inside, an element may claim any length (a 4.5 KB file once asked
+/// dicom-parser for 3.8 GB).
+fn check_deflated(r: impl Read) -> Check {
+    let mut inflated = Vec::new();
+    flate2::read::DeflateDecoder::new(r)
+        .take(MAX_INFLATED_BYTES + 1)
+        .read_to_end(&mut inflated)
+        .map_err(|e| format!("deflated data set is broken: {e}"))?;
+    if inflated.len() as u64 > MAX_INFLATED_BYTES {
+        return Err(format!(
+            "deflated data set inflates beyond {} MiB",
+            MAX_INFLATED_BYTES >> 20
+        ));
+    }
+    let total = inflated.len() as u64;
+    let mut w = Walker {
+        r: std::io::BufReader::new(std::io::Cursor::new(inflated)),
+        pos: 0,
+    };
+    w.dataset(Syntax::ExplicitLe, total, false, 0)
+}
+
+/// Whether `head` starts a bare data set (no preamble, no meta group): its first element
+/// is of group 0008, as in ACR-NEMA files and their DICOM descendants. Returns whether
+/// its VRs are explicit.
+fn bare_data_set(head: &[u8]) -> Option<bool> {
+    let group = u16::from_le_bytes([*head.first()?, *head.get(1)?]);
+    if group != 0x0008 {
+        return None;
+    }
+    let vr = [*head.get(4)?, *head.get(5)?];
+    Some(vr.iter().all(u8::is_ascii_uppercase) && VR::from_binary(vr).is_some())
 }
 
 /// [`check`] on a file.
-pub fn check_file(path: &std::path::Path) -> Result<(), String> {
+pub fn check_file(path: &std::path::Path) -> Result<Framing, String> {
     let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
     let total = f.metadata().map_err(|e| e.to_string())?.len();
     check(f, total)
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
     use std::io::Cursor;
@@ -372,7 +445,7 @@ mod tests {
             0xE0, 0x7F, 0x10, 0x00, b'O', b'W', 0, 0, 4, 0, 0, 0, 1, 2, 3, 4,
         ]);
         let b = explicit(&e);
-        assert_eq!(check(Cursor::new(&b), b.len() as u64), Ok(()));
+        assert_eq!(check(Cursor::new(&b), b.len() as u64), Ok(Framing::File));
     }
 
     #[test]
@@ -418,7 +491,7 @@ mod tests {
         let mut ok = vec![0x08, 0x00, 0x11, 0x11, b'O', b'V', 0, 0, 16, 0, 0, 0];
         ok.extend_from_slice(&[0; 16]);
         let b = explicit(&ok);
-        assert_eq!(check(Cursor::new(&b), b.len() as u64), Ok(()));
+        assert_eq!(check(Cursor::new(&b), b.len() as u64), Ok(Framing::File));
     }
 
     #[test]
@@ -443,6 +516,90 @@ mod tests {
     #[test]
     fn not_dicom_is_refused() {
         let b = b"hello, this is not a DICOM file".to_vec();
+        assert!(check(Cursor::new(&b), b.len() as u64).is_err());
+    }
+
+    /// `explicit(elements)` with the transfer syntax switched to deflated explicit VR
+    /// little endian (same length, so the meta group length holds) and the data set
+    /// deflated.
+    fn deflated(elements: &[u8]) -> Vec<u8> {
+        use std::io::Write;
+        let mut b = deflated_meta();
+        let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+        z.write_all(elements).unwrap();
+        b.extend_from_slice(&z.finish().unwrap());
+        b
+    }
+
+    /// Preamble and meta group of [`deflated`].
+    fn deflated_meta() -> Vec<u8> {
+        let mut b = explicit(&[]);
+        let ts = b"1.2.840.10008.1.2.1\0";
+        let at = b.len() - ts.len();
+        b.truncate(at);
+        b.extend_from_slice(b"1.2.840.10008.1.2.1.99");
+        // The UI value grew by 2: its 16-bit length and the group length follow it.
+        let ui_len = at - 2;
+        b[ui_len] = 22;
+        b[140] += 2;
+        b
+    }
+
+    #[test]
+    fn lengths_inside_a_deflated_data_set_are_checked() {
+        // PixelData claiming 4 GiB - 2 inside a deflated data set of a few bytes.
+        let bomb = [
+            0xE0, 0x7F, 0x10, 0x00, b'O', b'W', 0, 0, 0xFE, 0xFF, 0xFF, 0xFF, 1, 2, 3, 4,
+        ];
+        let b = deflated(&bomb);
+        let err = check(Cursor::new(&b), b.len() as u64).unwrap_err();
+        assert!(err.contains("PixelData"), "{err}");
+        let honest = [
+            0xE0, 0x7F, 0x10, 0x00, b'O', b'W', 0, 0, 4, 0, 0, 0, 1, 2, 3, 4,
+        ];
+        let b = deflated(&honest);
+        assert_eq!(check(Cursor::new(&b), b.len() as u64), Ok(Framing::File));
+    }
+
+    #[test]
+    fn a_deflated_data_set_is_inflated_only_so_far() {
+        // 300 MiB of an OB value: a few hundred KB deflated.
+        use std::io::Write;
+        let big = MAX_INFLATED_BYTES as usize + (44 << 20);
+        let mut e = vec![0x09, 0x00, 0x10, 0x10, b'O', b'B', 0, 0];
+        e.extend_from_slice(&(big as u32).to_le_bytes());
+        let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
+        z.write_all(&e).unwrap();
+        let chunk = vec![0u8; 1 << 20];
+        for _ in 0..big >> 20 {
+            z.write_all(&chunk).unwrap();
+        }
+        let mut b = deflated_meta();
+        b.extend_from_slice(&z.finish().unwrap());
+        let err = check(Cursor::new(&b), b.len() as u64).unwrap_err();
+        assert!(err.contains("inflates beyond"), "{err}");
+    }
+
+    #[test]
+    fn a_bare_data_set_is_recognised_by_its_first_group() {
+        // Implicit VR: (0008,0060) CS "MR", PixelData of 4 bytes.
+        let mut b = vec![0x08, 0x00, 0x60, 0x00, 2, 0, 0, 0, b'M', b'R'];
+        b.extend_from_slice(&[0xE0, 0x7F, 0x10, 0x00, 4, 0, 0, 0, 1, 2, 3, 4]);
+        assert_eq!(
+            check(Cursor::new(&b), b.len() as u64),
+            Ok(Framing::Bare { explicit: false })
+        );
+        // Explicit VR.
+        let mut e = vec![0x08, 0x00, 0x60, 0x00, b'C', b'S', 2, 0, b'M', b'R'];
+        e.extend_from_slice(&[
+            0xE0, 0x7F, 0x10, 0x00, b'O', b'W', 0, 0, 4, 0, 0, 0, 1, 2, 3, 4,
+        ]);
+        assert_eq!(
+            check(Cursor::new(&e), e.len() as u64),
+            Ok(Framing::Bare { explicit: true })
+        );
+        // The same walk: a length past the end is refused.
+        b[4] = 200;
         assert!(check(Cursor::new(&b), b.len() as u64).is_err());
     }
 }

@@ -15,6 +15,11 @@ use std::sync::Arc;
 
 /// A multi-frame object with more frames than this is refused (corrupt or not a cine).
 const MAX_FRAMES: usize = 65_536;
+/// 4096 x 4096: MR images are at most 1024 x 1024 in practice.
+const MAX_PIXELS_PER_FRAME: u64 = 1 << 24;
+/// 2^28 pixels (1 GiB as f32) in one file: a whole Enhanced MR cine of 50 phases x 30
+/// slices x 256 x 256 is under 2^27.
+const MAX_PIXELS_PER_FILE: u64 = 1 << 28;
 
 /// Geometry and timing of one frame.
 #[derive(Debug, Clone, PartialEq)]
@@ -199,6 +204,14 @@ pub fn header_from_object(obj: &InMemDicomObject, path: PathBuf) -> Result<FileH
     if n_frames > MAX_FRAMES {
         return Err(format!(
             "{n_frames} frames is more than this loader accepts"
+        ));
+    }
+    // Bound what one file may ask the decoder for (f32: 4 bytes per pixel).
+    let pixels = rows as u64 * columns as u64;
+    let total = pixels * n_frames as u64;
+    if pixels > MAX_PIXELS_PER_FRAME || total > MAX_PIXELS_PER_FILE {
+        return Err(format!(
+            "{columns} x {rows} pixels x {n_frames} frames is more than an MR image holds (at most {MAX_PIXELS_PER_FRAME} pixels per frame and {MAX_PIXELS_PER_FILE} per file)"
         ));
     }
     let per_frame = obj

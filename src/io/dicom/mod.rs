@@ -22,7 +22,7 @@ use crate::study::{
     CineStack, Dims, Geometry, ImageSource, KeyPhases, Phase, SeriesSummary, Study,
 };
 use dicom_dictionary_std::tags;
-use dicom_object::OpenFileOptions;
+use dicom_object::{DefaultDicomObject, OpenFileOptions};
 use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -59,12 +59,57 @@ pub fn list_files_skipping(dir: &Path, skipped: &mut Vec<Skipped>) -> Result<Vec
 
 /// Reads one file's header (stops before PixelData).
 pub fn scan_file(path: &Path) -> std::result::Result<FileHeader, String> {
-    guard::check_file(path).map_err(|e| format!("not readable as DICOM: {e}"))?;
-    let obj = OpenFileOptions::new()
-        .read_until(tags::PIXEL_DATA)
-        .open_file(path)
-        .map_err(|e| format!("not readable as DICOM: {}", one_line(&e)))?;
+    let obj = open_object(path, true).map_err(|e| format!("not readable as DICOM: {e}"))?;
     header_from_object(&obj, path.to_path_buf())
+}
+
+/// Opens a DICOM file after [`guard::check`]: a PS3.10 file, or a bare data set without
+/// meta group (ACR-NEMA style), given the meta group it lacks. `header_only` stops a
+/// PS3.10 file before its PixelData.
+pub fn open_object(
+    path: &Path,
+    header_only: bool,
+) -> std::result::Result<DefaultDicomObject, String> {
+    match guard::check_file(path)? {
+        guard::Framing::File => {
+            let options = OpenFileOptions::new();
+            let options = if header_only {
+                options.read_until(tags::PIXEL_DATA)
+            } else {
+                options
+            };
+            options.open_file(path).map_err(|e| one_line(&e))
+        }
+        guard::Framing::Bare { explicit } => {
+            let f = std::fs::File::open(path).map_err(|e| e.to_string())?;
+            bare_object(std::io::BufReader::new(f), explicit)
+        }
+    }
+}
+
+/// A bare data set (no preamble, no meta group) read and given a file meta group.
+pub(crate) fn bare_object(
+    r: impl std::io::Read,
+    explicit: bool,
+) -> std::result::Result<DefaultDicomObject, String> {
+    use dicom_encoding::TransferSyntaxIndex;
+    let uid = if explicit {
+        "1.2.840.10008.1.2.1"
+    } else {
+        "1.2.840.10008.1.2"
+    };
+    let ts = dicom_transfer_syntax_registry::TransferSyntaxRegistry
+        .get(uid)
+        .ok_or("the transfer syntax registry lacks the little endian syntaxes")?;
+    let obj =
+        dicom_object::InMemDicomObject::read_dataset_with_ts(r, ts).map_err(|e| one_line(&e))?;
+    // ACR-NEMA files may lack the SOP UIDs the meta group must name: MR Image Storage and
+    // a placeholder stand in (the data set's own UIDs win where present).
+    let meta = dicom_object::FileMetaTableBuilder::new()
+        .transfer_syntax(ts.uid())
+        .media_storage_sop_class_uid("1.2.840.10008.5.1.4.1.1.4")
+        .media_storage_sop_instance_uid("2.25.0");
+    obj.with_meta(meta).map_err(|e| one_line(&e))
 }
 
 /// An error and its causes on one line.
@@ -143,40 +188,45 @@ pub fn load_files(files: &[PathBuf], root: &Path, options: &LoadOptions) -> Resu
     let mut candidates = candidates(&headers);
     let assembled = assembled_stacks(&headers, &candidates);
     candidates.extend(assembled);
-    let chosen = choose(&candidates, options, root)?;
-    let mut members = candidates[chosen].members.clone();
-    report
-        .skipped
-        .extend(candidates[chosen].excluded.iter().cloned());
-    // Decode; files that fail are skipped and the series is laid out again without them.
+    let mut chosen = choose(&candidates, options, root, &[])?;
+    let mut tried = Vec::new();
+    // A series none of whose images decode gives way to the next cine, with the reason;
+    // a series the caller picked does not.
     let (layout, pixels) = loop {
-        let parallel = !candidates[chosen].summary.sources.is_empty();
-        let layout = layout_with(&headers, &members, parallel)
-            .map_err(|_| Error::NoCine(root.to_path_buf()))?;
-        if layout.phases() < 1 || layout.slices() < 1 {
-            return Err(Error::NoCine(root.to_path_buf()));
-        }
-        let wanted: Vec<FrameRef> = layout.grid.iter().flatten().copied().collect();
-        if let Some(pr) = progress {
-            pr.add_total(wanted.len());
-        }
-        match decode_frames(&headers, &wanted, &|n| {
-            if let Some(pr) = progress {
-                pr.add_done(n);
-            }
-        }) {
-            Ok(pixels) => break (layout, pixels),
-            Err(failed) => {
-                members.retain(|r| !failed.iter().any(|(file, _)| *file == r.0));
-                for (file, reason) in failed {
-                    report.skipped.push(Skipped {
-                        path: headers[file].path.clone(),
+        match decode_candidate(&headers, &candidates[chosen], progress, &mut report.skipped) {
+            Ok(done) => break done,
+            Err(reason) => {
+                let name = series_name(&candidates[chosen].summary);
+                if options.series.is_some() {
+                    return Err(Error::Undecodable {
+                        series: name,
                         reason,
+                        path: root.to_path_buf(),
                     });
+                }
+                tried.push(chosen);
+                match choose(&candidates, options, root, &tried) {
+                    Ok(next) => {
+                        report.warnings.push(format!(
+                            "series {name} could not be decoded ({reason}); series {} is used instead",
+                            series_name(&candidates[next].summary)
+                        ));
+                        chosen = next;
+                    }
+                    Err(_) => {
+                        return Err(Error::Undecodable {
+                            series: name,
+                            reason,
+                            path: root.to_path_buf(),
+                        });
+                    }
                 }
             }
         }
     };
+    report
+        .skipped
+        .extend(candidates[chosen].excluded.iter().cloned());
     report.skipped.extend(layout.dropped.iter().cloned());
     report.warnings.extend(layout.left_out.iter().cloned());
     let study = build_study(
@@ -191,6 +241,60 @@ pub fn load_files(files: &[PathBuf], root: &Path, options: &LoadOptions) -> Resu
     )?;
     report.skipped.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(Loaded { study, report })
+}
+
+/// "#7 CINE_SAX (1.2.3...)": how a series is named in messages.
+fn series_name(s: &SeriesSummary) -> String {
+    let mut out = s.number.map_or_else(String::new, |n| format!("#{n} "));
+    if let Some(d) = &s.description {
+        out.push_str(d);
+        out.push(' ');
+    }
+    out.push_str(&format!("({})", s.uid));
+    out
+}
+
+/// Decodes a candidate's images. Files that fail are listed in `skipped` and the series
+/// is laid out again without them; when nothing usable is left, the first failing file's
+/// reason (or the layout's) is the error.
+fn decode_candidate(
+    headers: &[FileHeader],
+    c: &Candidate,
+    progress: Option<&crate::io::LoadProgress>,
+    skipped: &mut Vec<Skipped>,
+) -> std::result::Result<(Layout, Vec<Vec<f32>>), String> {
+    let mut members = c.members.clone();
+    let parallel = !c.summary.sources.is_empty();
+    let mut first_failure: Option<String> = None;
+    loop {
+        let layout = layout_with(headers, &members, parallel)
+            .ok()
+            .filter(|l| l.phases() >= 1 && l.slices() >= 1);
+        let Some(layout) = layout else {
+            return Err(first_failure.unwrap_or_else(|| "its images do not form a cine".into()));
+        };
+        let wanted: Vec<FrameRef> = layout.grid.iter().flatten().copied().collect();
+        if let Some(pr) = progress {
+            pr.add_total(wanted.len());
+        }
+        match decode_frames(headers, &wanted, &|n| {
+            if let Some(pr) = progress {
+                pr.add_done(n);
+            }
+        }) {
+            Ok(pixels) => return Ok((layout, pixels)),
+            Err(failed) => {
+                members.retain(|r| !failed.iter().any(|(file, _)| *file == r.0));
+                for (file, reason) in failed {
+                    first_failure.get_or_insert_with(|| reason.clone());
+                    skipped.push(Skipped {
+                        path: headers[file].path.clone(),
+                        reason,
+                    });
+                }
+            }
+        }
+    }
 }
 
 /// Keeps one file per SOPInstanceUID (the first by path): a copied file is the same image
@@ -306,7 +410,7 @@ fn assembled_stacks(headers: &[FileHeader], c: &[Candidate]) -> Vec<Candidate> {
 }
 
 /// The caller's pick, else the cine with most positions x phases (ties: more positions).
-fn choose(c: &[Candidate], options: &LoadOptions, root: &Path) -> Result<usize> {
+fn choose(c: &[Candidate], options: &LoadOptions, root: &Path, tried: &[usize]) -> Result<usize> {
     if let Some(want) = &options.series {
         let by_uid = c.iter().position(|s| s.summary.uid == *want);
         let by_number = want
@@ -335,7 +439,7 @@ fn choose(c: &[Candidate], options: &LoadOptions, root: &Path) -> Result<usize> 
     }
     c.iter()
         .enumerate()
-        .filter(|(_, s)| s.summary.is_cine && s.layout.is_ok())
+        .filter(|(i, s)| s.summary.is_cine && s.layout.is_ok() && !tried.contains(i))
         .max_by_key(|(_, s)| (s.summary.positions * s.summary.phases, s.summary.positions))
         .map(|(i, _)| i)
         .ok_or_else(|| Error::NoCine(root.to_path_buf()))
@@ -386,6 +490,26 @@ fn consensus_spacing(
         ));
     }
     spacing
+}
+
+/// A warning when the cine's images name more than one PatientID: images of another
+/// patient in one series (a mixed-up export) would make every volume wrong.
+fn mixed_patients(headers: &[FileHeader], layout: &Layout) -> Option<String> {
+    let mut ids: Vec<&str> = layout
+        .grid
+        .iter()
+        .flatten()
+        .filter_map(|r| headers[r.0].meta.patient.id.as_deref())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    (ids.len() > 1).then(|| {
+        format!(
+            "the cine's images name {} different PatientIDs ({}): images of another patient may be mixed in; check the export before trusting any volume",
+            ids.len(),
+            ids.join(", ")
+        )
+    })
 }
 
 // The load's pieces, each used once; bundling them would only rename them.
@@ -462,6 +586,9 @@ fn build_study(
         path: root.to_path_buf(),
     })?;
     let meta = &headers[first.0].meta;
+    if let Some(w) = mixed_patients(headers, layout) {
+        report.warnings.push(w);
+    }
     candidates[chosen].summary.positions = slices;
     candidates[chosen].summary.phases = phases;
     Ok(Study {
