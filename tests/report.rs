@@ -377,3 +377,129 @@ fn anonymising_leaves_out_a_stated_name_id_and_birth_date_everywhere() {
         );
     }
 }
+
+#[test]
+fn names_and_text_in_any_script_print_in_embedded_fallback_fonts() {
+    // The cases: a Japanese PatientName, Arabic and Devanagari text, an arrow,
+    // and Korean; krilla refused each of them (ContainsNotDefGlyph) with one font.
+    use systole::measure::{BsaFormula, Context, Engine};
+    use systole::report::{self, ReportOptions};
+    let mut study = systole::phantom::phantom(&systole::phantom::PhantomConfig::default()).study;
+    study.patient.name = Some("山田^太郎".into());
+    let labels = study.reference_labels.clone().unwrap();
+    let m = Engine::new(&labels, study.cine.geometry.voxel_volume_ml().unwrap())
+        .measures(&Context::of(&study, BsaFormula::Mosteller));
+    let o = ReportOptions {
+        model: report::builtin_model_name(),
+        generated_secs: 1_796_000_000,
+        reviewer: Some("د. محمد علي".into()),
+        conclusion: Some("LVEF 35 % → गंभीर रूप से कम; 김민수 선생님 확인".into()),
+        ..ReportOptions::default()
+    };
+    let pdf = report::pdf::render(&report::build(&study, &labels, None, &m, &o).unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("scripts.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    if let Some(keep) = std::env::var_os("SYSTOLE_KEEP_PDF") {
+        std::fs::copy(&path, keep).unwrap();
+    }
+    let text = poppler("pdftotext", &[path.to_str().unwrap(), "-"]);
+    for want in ["山田", "太郎", "→", "김민수", "गंभीर"] {
+        assert!(text.contains(want), "{want} missing from:\n{text}");
+    }
+    // Arabic is stored in visual order by some extractors: check its letters are there.
+    for letter in ['م', 'ح', 'د', 'ع', 'ل', 'ي'] {
+        assert!(text.contains(letter), "{letter} missing from:\n{text}");
+    }
+    let fonts = poppler("pdffonts", &[path.to_str().unwrap()]);
+    for face in ["Ubuntu", "DejaVuSans", "NotoSansDevanagari", "WenQuanYi"] {
+        assert!(fonts.contains(face), "{face} not in:\n{fonts}");
+    }
+    // Every font embedded ("emb" column yes).
+    for line in fonts.lines().skip(2) {
+        let cols: Vec<&str> = line.split_whitespace().collect();
+        let n = cols.len();
+        assert!(n >= 5 && cols[n - 5] == "yes", "not embedded: {line}");
+    }
+}
+
+#[test]
+fn a_real_studys_japanese_patient_name_prints() {
+    // SCD0000101 with PatientName 山田^太郎 in UTF-8 (SpecificCharacterSet ISO_IR 192),
+    // written into every file by dicom-object; the report of its expert contours.
+    use dicom_core::{DataElement, PrimitiveValue, VR};
+    use dicom_dictionary_std::tags;
+    use systole::measure::{BsaFormula, Context, Engine};
+    use systole::report::{self, ReportOptions};
+    let src = common::shared_data().join("sunnybrook/SCD0000101");
+    let tmp = tempfile::tempdir().unwrap();
+    let dst = tmp.path().join("SCD0000101");
+    for sub in ["dicom", "contours"] {
+        let from = src.join(sub);
+        let to = dst.join(sub);
+        std::fs::create_dir_all(&to).unwrap();
+        for e in std::fs::read_dir(&from).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_file() {
+                std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+            }
+        }
+    }
+    for e in std::fs::read_dir(dst.join("dicom")).unwrap() {
+        let p = e.unwrap().path();
+        let mut obj = dicom_object::OpenFileOptions::new().open_file(&p).unwrap();
+        obj.put(DataElement::new(
+            tags::SPECIFIC_CHARACTER_SET,
+            VR::CS,
+            PrimitiveValue::from("ISO_IR 192"),
+        ));
+        obj.put(DataElement::new(
+            tags::PATIENT_NAME,
+            VR::PN,
+            PrimitiveValue::from("山田^太郎"),
+        ));
+        obj.write_to_file(&p).unwrap();
+    }
+    let study = systole::io::load_study(&dst, &systole::io::LoadOptions::default())
+        .unwrap()
+        .study;
+    // The loader shows the name components with spaces.
+    assert_eq!(study.patient.name.as_deref(), Some("山田 太郎"));
+    // Labels for the report: a beating disc in every image (the name is what is tested).
+    let d = study.cine.dims();
+    let mut data = vec![0u8; d.len()];
+    for p in 0..d.phases {
+        let r = 18.0 + 6.0 * (std::f64::consts::TAU * p as f64 / d.phases as f64).cos();
+        for s in 0..d.slices {
+            let img = &mut data[d.image_offset(p, s)..][..d.pixels_per_image()];
+            for (i, v) in img.iter_mut().enumerate() {
+                let (y, x) = ((i / d.columns) as f64, (i % d.columns) as f64);
+                let dist = ((y - d.rows as f64 / 2.0).powi(2)
+                    + (x - d.columns as f64 / 2.0).powi(2))
+                .sqrt();
+                *v = if dist < r {
+                    1
+                } else if dist < r + 5.0 {
+                    2
+                } else {
+                    0
+                };
+            }
+        }
+    }
+    let labels =
+        systole::study::LabelStack::from_stored(d, data, systole::study::LabelOrder::Systole)
+            .unwrap();
+    let m = Engine::new(&labels, study.cine.geometry.voxel_volume_ml().unwrap())
+        .measures(&Context::of(&study, BsaFormula::Mosteller));
+    let o = ReportOptions {
+        model: report::builtin_model_name(),
+        generated_secs: 1_796_000_000,
+        ..ReportOptions::default()
+    };
+    let pdf = report::pdf::render(&report::build(&study, &labels, None, &m, &o).unwrap()).unwrap();
+    let path = tmp.path().join("report.pdf");
+    std::fs::write(&path, pdf).unwrap();
+    let text = poppler("pdftotext", &[path.to_str().unwrap(), "-"]);
+    assert!(text.contains("山田 太郎"), "{text}");
+}

@@ -464,24 +464,6 @@ fn systole_within(mib: u64, args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-/// Writes `dataset` (explicit VR little endian bytes) as a deflated DICOM file (PS3.5
-/// A.5: raw deflate after the meta group), built by hand from the bytes.
-fn write_deflated(path: &Path, sop_class: &str, sop_instance: &str, dataset: &[u8]) {
-    use std::io::Write;
-    let meta = dicom_object::FileMetaTableBuilder::new()
-        .transfer_syntax("1.2.840.10008.1.2.1.99")
-        .media_storage_sop_class_uid(sop_class)
-        .media_storage_sop_instance_uid(sop_instance)
-        .build()
-        .unwrap();
-    let mut out = vec![0u8; 128];
-    out.extend_from_slice(b"DICM");
-    meta.write(&mut out).unwrap();
-    let mut z = flate2::write::DeflateEncoder::new(out, flate2::Compression::fast());
-    z.write_all(dataset).unwrap();
-    std::fs::write(path, z.finish().unwrap()).unwrap();
-}
-
 #[test]
 fn deflated_files_give_the_same_numbers_and_a_deflate_bomb_costs_only_its_file() {
     use dicom_encoding::TransferSyntaxIndex;
@@ -506,7 +488,7 @@ fn deflated_files_give_the_same_numbers_and_a_deflate_bomb_costs_only_its_file()
         obj.into_inner()
             .write_dataset_with_ts(&mut raw, ts)
             .unwrap();
-        write_deflated(f, &class, &instance, &raw);
+        common::write_deflated(f, &class, &instance, &raw);
     }
     // A 4 GiB PixelData claimed inside a deflated data set of a few bytes: dicom-parser
     // used to allocate it (3.8 GB for a 4.5 KB file).
@@ -515,7 +497,7 @@ fn deflated_files_give_the_same_numbers_and_a_deflate_bomb_costs_only_its_file()
         0, 0, 0xFE, 0xFF, 0xFF, 0xFF, 1, 2, 3, 4,
     ];
     let bomb_path = dir.join("dicom/bomb.dcm");
-    write_deflated(&bomb_path, "1.2.840.10008.5.1.4.1.1.4", "2.25.1", &bomb);
+    common::write_deflated(&bomb_path, "1.2.840.10008.5.1.4.1.1.4", "2.25.1", &bomb);
     let out = systole_within(
         1024,
         &["measure", dir.to_str().unwrap(), "--json", "--no-session"],
@@ -593,4 +575,32 @@ fn a_nifti_that_inflates_far_beyond_its_header_costs_only_its_volume() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn a_study_stored_as_bare_data_sets_without_meta_group_opens_image_for_image() {
+    // Old ACR-NEMA style: no preamble, no "DICM", no meta group; implicit VR data sets.
+    use dicom_encoding::TransferSyntaxIndex;
+    let (_tmp, dir) = copy_patient("SCD0000101");
+    let ts = dicom_transfer_syntax_registry::TransferSyntaxRegistry
+        .get("1.2.840.10008.1.2")
+        .unwrap();
+    for f in walkdir(&dir.join("dicom")) {
+        let obj = OpenFileOptions::new().open_file(&f).unwrap();
+        let mut raw = Vec::new();
+        obj.into_inner()
+            .write_dataset_with_ts(&mut raw, ts)
+            .unwrap();
+        std::fs::write(&f, raw).unwrap();
+    }
+    let l = load_study(&dir, &LoadOptions::default()).unwrap();
+    let tidy = load_study(
+        &common::shared_data().join("sunnybrook/SCD0000101"),
+        &LoadOptions::default(),
+    )
+    .unwrap();
+    assert!(l.report.skipped.is_empty(), "{:?}", l.report.skipped);
+    assert_eq!(l.study.cine.dims(), tidy.study.cine.dims());
+    assert_eq!(l.study.cine.data(), tidy.study.cine.data());
+    assert_eq!(numbers(&measure_json(&dir, &[])), numbers(&original()));
 }

@@ -868,3 +868,165 @@ fn images_of_two_patients_in_one_series_are_warned() {
         l.report.warnings
     );
 }
+
+/// A small deterministic generator (xorshift64*), so that a failing mutation can be
+/// replayed from its iteration number.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n.max(1) as u64) as usize
+    }
+}
+
+/// One structure-aware mutation, as the fuzzers that found Systole's parser bugs made
+/// them: flipped bits, bytes set to boundary values, 16- and 32-bit length fields set to
+/// boundary or huge values, bytes inserted, removed or repeated, truncation.
+fn mutate(seed: &[u8], rng: &mut Rng) -> Vec<u8> {
+    let mut b = seed.to_vec();
+    for _ in 0..1 + rng.below(4) {
+        if b.is_empty() {
+            break;
+        }
+        let at = rng.below(b.len());
+        match rng.below(7) {
+            0 => b[at] ^= 1 << rng.below(8),
+            1 => b[at] = [0u8, 1, 0x7F, 0x80, 0xFE, 0xFF][rng.below(6)],
+            2 => {
+                let v: u32 = [
+                    0,
+                    1,
+                    0xFFFF,
+                    0x1_0000,
+                    0x7FFF_FFFF,
+                    0xFFFF_FFFE,
+                    0xFFFF_FFFF,
+                ][rng.below(7)];
+                for (k, byte) in v.to_le_bytes().iter().enumerate() {
+                    if let Some(x) = b.get_mut(at + k) {
+                        *x = *byte;
+                    }
+                }
+            }
+            3 => {
+                let v = [0u16, 1, 0x7FFF, 0xFFFF][rng.below(4)];
+                for (k, byte) in v.to_le_bytes().iter().enumerate() {
+                    if let Some(x) = b.get_mut(at + k) {
+                        *x = *byte;
+                    }
+                }
+            }
+            4 => {
+                let n = 1 + rng.below(16);
+                let fill = rng.next() as u8;
+                b.splice(at..at, std::iter::repeat_n(fill, n));
+            }
+            5 => {
+                let end = (at + 1 + rng.below(64)).min(b.len());
+                b.drain(at..end);
+            }
+            _ => b.truncate(at),
+        }
+    }
+    b
+}
+
+#[test]
+fn mutated_real_and_synthetic_files_never_panic_or_abort() {
+    // The CI's bounded fuzzing run (issue 17): every seed mutated SYSTOLE_FUZZ_ITERS times
+    // (default 4000) through the same entry points as the cargo-fuzz targets in fuzz/.
+    // Codec panics are contained by the reader itself; any other panic, an abort on a
+    // huge allocation or a hang fails this test.
+    use systole::io::dicom::{layout, read_image_bytes};
+    let iters: usize = std::env::var("SYSTOLE_FUZZ_ITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(4000);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut img = Img::new(ROWS, COLS);
+    img.pixels = pattern(1, 2);
+    img.trigger_ms = Some(35.0);
+    img.write(&d.join("plain.dcm"));
+    write_rle(&img, &d.join("rle.dcm"));
+    let frames: Vec<([f64; 3], f64, Vec<u16>)> = (0..4)
+        .map(|k| {
+            (
+                [0.0, 0.0, 6.0 * (k / 2) as f64],
+                35.0 * (k % 2) as f64,
+                pattern(k / 2, k % 2),
+            )
+        })
+        .collect();
+    write_multiframe(&d.join("multi.dcm"), &img, &frames);
+    write_jpeg_series(d, 1, 1, "1.2.826.0.1.3680043.9.7433.56", 1);
+    {
+        use dicom_encoding::TransferSyntaxIndex;
+        let explicit = dicom_transfer_syntax_registry::TransferSyntaxRegistry
+            .get("1.2.840.10008.1.2.1")
+            .unwrap();
+        let obj = dicom_object::OpenFileOptions::new()
+            .open_file(d.join("plain.dcm"))
+            .unwrap()
+            .into_inner();
+        let mut raw = Vec::new();
+        obj.write_dataset_with_ts(&mut raw, explicit).unwrap();
+        common::write_deflated(
+            &d.join("deflated.dcm"),
+            "1.2.840.10008.5.1.4.1.1.4",
+            "2.25.7",
+            &raw,
+        );
+        std::fs::write(d.join("bare.dcm"), &raw).unwrap();
+    }
+    let mut seeds: Vec<(String, Vec<u8>)> = std::fs::read_dir(d)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            (p.display().to_string(), std::fs::read(&p).unwrap())
+        })
+        .collect();
+    seeds.sort();
+    let real = common::shared_data().join("sunnybrook/SCD0000101/dicom/1.dcm");
+    seeds.push((real.display().to_string(), std::fs::read(&real).unwrap()));
+    for (name, seed) in &seeds {
+        // Every seed must be a valid file to begin with, or its mutations test nothing.
+        assert!(read_image_bytes(seed).is_ok(), "seed {name} does not read");
+        let mut rng = Rng(0x9E37_79B9_7F4A_7C15 ^ seed.len() as u64);
+        for i in 0..iters {
+            let data = mutate(seed, &mut rng);
+            let run = std::panic::catch_unwind(|| {
+                if let Ok((header, _)) = read_image_bytes(&data) {
+                    let members: Vec<(usize, usize)> =
+                        (0..header.frames.len()).map(|f| (0, f)).collect();
+                    let _ = layout(&[header], &members);
+                }
+            });
+            assert!(run.is_ok(), "{name}: mutation {i} panicked");
+        }
+    }
+    // NIfTI: the parser the .nii/.nii.gz reader streams through.
+    let vox: Vec<i16> = (0..4 * 5 * 3 * 2).map(|v| v as i16).collect();
+    let affine = [
+        [1.5, 0.0, 0.0, 0.0],
+        [0.0, 1.5, 0.0, 0.0],
+        [0.0, 0.0, 8.0, 0.0],
+    ];
+    let nii =
+        systole::io::nifti::encode([4, 5, 3, 2], &affine, systole::io::nifti::Voxels::I16(&vox))
+            .unwrap();
+    assert!(systole::io::nifti::parse(&nii).is_ok());
+    let mut rng = Rng(7);
+    for i in 0..iters * 4 {
+        let data = mutate(&nii, &mut rng);
+        let run = std::panic::catch_unwind(|| systole::io::nifti::parse(&data).map(|_| ()));
+        assert!(run.is_ok(), "NIfTI mutation {i} panicked");
+    }
+}

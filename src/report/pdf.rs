@@ -3,7 +3,7 @@
 //! their native resolution with vector contours on top, the volume curve as vector
 //! graphics, page numbers; PDF/A-2b.
 
-use super::text::Metrics;
+use super::text::{Metrics, TEXT_FACES};
 use super::{ReportError, ReportModel};
 use crate::contour::Structure;
 use crate::measure::Level;
@@ -19,7 +19,6 @@ use krilla::surface::Surface;
 use krilla::text::{Font, TextDirection};
 use krilla::{Document, SerializeSettings};
 
-const TEXT_FONT: &[u8] = epaint_default_fonts::UBUNTU_LIGHT;
 const MONO_FONT: &[u8] = epaint_default_fonts::HACK_REGULAR;
 const MARGIN: f32 = 42.0;
 const PAGES: usize = 2;
@@ -41,7 +40,8 @@ const RV_CURVE: (u8, u8, u8) = (190, 150, 0);
 
 struct Pen<'a, 'b> {
     s: &'a mut Surface<'b>,
-    font: Font,
+    /// The text face and its fallbacks, as in [`TEXT_FACES`].
+    fonts: Vec<Font>,
     mono: Font,
     metrics: &'a Metrics,
     mono_metrics: &'a Metrics,
@@ -71,14 +71,7 @@ impl Pen<'_, '_> {
     fn text(&mut self, x: f32, y: f32, size: f32, text: &str, ink: (u8, u8, u8)) {
         self.s.set_fill(Some(fill_of(colour(ink))));
         self.s.set_stroke(None);
-        self.s.draw_text(
-            Point::from_xy(x, y),
-            self.font.clone(),
-            size,
-            text,
-            false,
-            TextDirection::Auto,
-        );
+        self.runs(x, y, size, text);
     }
 
     /// Heavier text: the light face filled and outlined thinly (the one face embedded).
@@ -86,15 +79,27 @@ impl Pen<'_, '_> {
         self.s.set_fill(Some(fill_of(colour(INK))));
         self.s
             .set_stroke(Some(stroke_of(colour(INK), size * 0.035)));
-        self.s.draw_text(
-            Point::from_xy(x, y),
-            self.font.clone(),
-            size,
-            text,
-            false,
-            TextDirection::Auto,
-        );
+        self.runs(x, y, size, text);
         self.s.set_stroke(None);
+    }
+
+    /// Draws `text` run by run, each in the face that has its characters.
+    fn runs(&mut self, x: f32, y: f32, size: f32, text: &str) {
+        let mut x = x;
+        for (face, run) in self.metrics.runs(text) {
+            let Some(font) = self.fonts.get(face) else {
+                continue;
+            };
+            self.s.draw_text(
+                Point::from_xy(x, y),
+                font.clone(),
+                size,
+                &run,
+                false,
+                TextDirection::Auto,
+            );
+            x += self.metrics.run_width(face, &run, size);
+        }
     }
 
     fn mono_right(&mut self, right: f32, y: f32, size: f32, text: &str, ink: (u8, u8, u8)) {
@@ -160,11 +165,14 @@ impl Pen<'_, '_> {
 
 /// Writes the report as PDF/A-2b bytes.
 pub fn render(model: &ReportModel) -> Result<Vec<u8>, ReportError> {
-    let font = Font::new(krilla::Data::from(TEXT_FONT), 0)
-        .ok_or_else(|| ReportError::Pdf("the text font cannot be read".into()))?;
+    let fonts = TEXT_FACES
+        .iter()
+        .map(|&(data, index)| Font::new(krilla::Data::from(data), index))
+        .collect::<Option<Vec<Font>>>()
+        .ok_or_else(|| ReportError::Pdf("a text font cannot be read".into()))?;
     let mono = Font::new(krilla::Data::from(MONO_FONT), 0)
         .ok_or_else(|| ReportError::Pdf("the number font cannot be read".into()))?;
-    let metrics = Metrics::new(TEXT_FONT);
+    let metrics = Metrics::with_fallbacks(&TEXT_FACES);
     let mono_metrics = Metrics::new(MONO_FONT);
     let settings = SerializeSettings {
         configuration: Configuration::new_with_validator(Validator::A2_B),
@@ -185,7 +193,7 @@ pub fn render(model: &ReportModel) -> Result<Vec<u8>, ReportError> {
         let mut surface = page.surface();
         let mut pen = Pen {
             s: &mut surface,
-            font: font.clone(),
+            fonts: fonts.clone(),
             mono: mono.clone(),
             metrics: &metrics,
             mono_metrics: &mono_metrics,

@@ -79,10 +79,13 @@ impl StudyInfo {
 /// Parses a DICOM Age String such as "045Y", "006M", "003W", "010D" into years.
 pub fn parse_dicom_age(age: &str) -> Option<f64> {
     let age = age.trim();
-    if age.len() < 2 {
+    // The unit is the last character, whatever its width (a corrupt header may end the
+    // value in a multi-byte character: found by the mutation test).
+    let (at, _) = age.char_indices().last()?;
+    if at == 0 {
         return None;
     }
-    let (num, unit) = age.split_at(age.len() - 1);
+    let (num, unit) = age.split_at(at);
     let n: f64 = num.trim().parse().ok()?;
     match unit {
         "Y" | "y" => Some(n),
@@ -117,6 +120,10 @@ mod tests {
         assert_eq!(parse_dicom_age("006M"), Some(0.5));
         assert_eq!(parse_dicom_age("Y"), None);
         assert_eq!(parse_dicom_age("12X"), None);
+        // A multi-byte last character (a mutated header) is no unit, and no panic.
+        assert_eq!(parse_dicom_age("052\u{ff}"), None);
+        assert_eq!(parse_dicom_age("\u{ff}"), None);
+        assert_eq!(parse_dicom_age(""), None);
     }
 
     #[test]

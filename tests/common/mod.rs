@@ -347,3 +347,21 @@ where
     );
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// Writes `dataset` (explicit VR little endian bytes) as a deflated DICOM file (PS3.5
+/// A.5: raw deflate after the meta group), built by hand from the bytes.
+pub fn write_deflated(path: &Path, sop_class: &str, sop_instance: &str, dataset: &[u8]) {
+    use std::io::Write;
+    let meta = dicom_object::FileMetaTableBuilder::new()
+        .transfer_syntax("1.2.840.10008.1.2.1.99")
+        .media_storage_sop_class_uid(sop_class)
+        .media_storage_sop_instance_uid(sop_instance)
+        .build()
+        .unwrap();
+    let mut out = vec![0u8; 128];
+    out.extend_from_slice(b"DICM");
+    meta.write(&mut out).unwrap();
+    let mut z = flate2::write::DeflateEncoder::new(out, flate2::Compression::fast());
+    z.write_all(dataset).unwrap();
+    std::fs::write(path, z.finish().unwrap()).unwrap();
+}
