@@ -74,6 +74,49 @@ fn shipped_weights_match_pytorch_logits() {
     assert!(agree > 0.999, "argmax agreement {agree}");
 }
 
+/// Max |reference - golden logits| and max |reference - fast path| on the golden input,
+/// the reference being the candle-nn definition of the network.
+fn reference_differences(weights: &[u8], seg: &Segmenter, golden: &Path) -> (f32, f32) {
+    use systole::segment::reference::ReferenceNet;
+    let (x, want, [n, _, h, w]) = load_golden(golden);
+    let c = x.len() / (n * h * w);
+    let net = ReferenceNet::from_safetensors(weights, &Device::Cpu).unwrap();
+    let input = Tensor::from_vec(x.clone(), (n, c, h, w), &Device::Cpu).unwrap();
+    let got = net
+        .forward(&input)
+        .unwrap()
+        .flatten_all()
+        .unwrap()
+        .to_vec1::<f32>()
+        .unwrap();
+    let fast = seg.net().forward_nchw(&x, n, h, w).unwrap();
+    let max = |a: &[f32], b: &[f32]| {
+        assert_eq!(a.len(), b.len());
+        a.iter()
+            .zip(b)
+            .map(|(p, q)| (p - q).abs())
+            .fold(0f32, f32::max)
+    };
+    (max(&got, &want), max(&got, &fast))
+}
+
+#[test]
+fn the_fast_cpu_path_matches_the_candle_nn_reference_network() {
+    // The shipped weights on the golden input: the reference (candle-nn layers, batch norm
+    // as such, concatenated side outputs) against PyTorch and against the fast path.
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let weights = std::fs::read(root.join("assets/models/sax.safetensors")).unwrap();
+    let seg = Segmenter::builtin().unwrap();
+    let (vs_torch, vs_fast) = reference_differences(
+        &weights,
+        &seg,
+        &root.join("tests/data/sax_parity.safetensors"),
+    );
+    eprintln!("reference: max |ref - pytorch| = {vs_torch:e}, max |ref - fast| = {vs_fast:e}");
+    assert!(vs_torch <= 1e-3, "max |reference - pytorch| = {vs_torch}");
+    assert!(vs_fast <= 1e-3, "max |reference - fast path| = {vs_fast}");
+}
+
 #[test]
 fn random_network_round_trip_through_export() {
     // One input channel (the paper's network) and three (a slice with its neighbours).
@@ -95,6 +138,12 @@ fn random_network_round_trip_through_export() {
         assert_eq!(seg.net().in_channels().to_string(), channels);
         let (max, _) = compare(&seg, &golden);
         eprintln!("random network, {channels} input channel(s): max |candle - pytorch| = {max:e}");
+        let (vs_torch, vs_fast) =
+            reference_differences(&std::fs::read(&weights).unwrap(), &seg, &golden);
+        assert!(
+            vs_torch <= 1e-3 && vs_fast <= 1e-3,
+            "reference: {vs_torch} from pytorch, {vs_fast} from the fast path"
+        );
         // Logits of an untrained network are of order 1-10; the bound is the 1e-3.
         assert!(max <= 1e-3, "max |candle - pytorch| = {max}");
     }

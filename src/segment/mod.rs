@@ -11,6 +11,7 @@
 pub mod model;
 pub mod postprocess;
 pub mod preprocess;
+pub mod reference;
 pub mod resample;
 
 use crate::study::{CineStack, LabelStack, Structures};

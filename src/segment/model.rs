@@ -22,8 +22,8 @@ use std::collections::HashMap;
 /// Filters per encoder level, convolutions per level (Bai et al. 2018, Fig. 1).
 pub const FILTERS: [usize; 5] = [16, 32, 64, 128, 256];
 pub const CONVS: [usize; 5] = [2, 2, 3, 3, 3];
-const SIDE: usize = 32;
-const HEAD: usize = 64;
+pub(crate) const SIDE: usize = 32;
+pub(crate) const HEAD: usize = 64;
 /// Output classes: 0 background, 1 LV blood pool, 2 myocardium, 3 RV blood pool.
 pub const CLASSES: usize = 4;
 /// PyTorch's `BatchNorm2d` default epsilon.
