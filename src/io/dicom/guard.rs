@@ -10,7 +10,7 @@ use dicom_core::Tag;
 use dicom_core::VR;
 use dicom_core::dictionary::{DataDictionary, DataDictionaryEntry};
 use dicom_dictionary_std::StandardDataDictionary;
-use std::io::{Read, Seek};
+use std::io::{BufRead, Read, Seek};
 
 const MAX_DEPTH: u32 = 32;
 const UNDEFINED: u32 = 0xFFFF_FFFF;
@@ -28,6 +28,44 @@ enum Syntax {
 struct Walker<R> {
     r: std::io::BufReader<R>,
     pos: u64,
+    /// The stream's length is not known in advance (an inflating stream): the top-level
+    /// data set ends where the stream does.
+    open_end: bool,
+}
+
+/// A forward-only stream (an inflating decoder) that "seeks" ahead by reading and
+/// discarding, so that the walk holds no more than its buffer.
+struct Forward<R> {
+    inner: R,
+    pos: u64,
+}
+
+impl<R: Read> Read for Forward<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.pos += n as u64;
+        Ok(n)
+    }
+}
+
+impl<R: Read> Seek for Forward<R> {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        let ahead = match to {
+            std::io::SeekFrom::Current(n) if n >= 0 => n as u64,
+            std::io::SeekFrom::Start(p) if p >= self.pos => p - self.pos,
+            _ => {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::Unsupported,
+                    "cannot seek back in an inflating stream",
+                ));
+            }
+        };
+        let skipped = std::io::copy(&mut (&mut *self).take(ahead), &mut std::io::sink())?;
+        if skipped < ahead {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        Ok(self.pos)
+    }
 }
 
 type Check<T = ()> = Result<T, String>;
@@ -134,6 +172,12 @@ impl<R: Read + Seek> Walker<R> {
             return Err("sequences nested too deep".into());
         }
         while self.pos < end {
+            if self.open_end
+                && depth == 0
+                && self.r.fill_buf().map_err(|e| e.to_string())?.is_empty()
+            {
+                return Ok(());
+            }
             let (tag, vr, len) = self.header(syntax)?;
             if tag == ITEM_END && delimited {
                 return Ok(());
@@ -298,6 +342,7 @@ pub fn check<R: Read + Seek>(mut r: R, total: u64) -> Result<Framing, String> {
     let mut w = Walker {
         r: std::io::BufReader::with_capacity(16 * 1024, r),
         pos: 0,
+        open_end: false,
     };
     let Some(start) = dicm_at else {
         let explicit = bare_data_set(&head).ok_or_else(|| {
@@ -354,27 +399,28 @@ pub fn check<R: Read + Seek>(mut r: R, total: u64) -> Result<Framing, String> {
     Ok(Framing::File)
 }
 
-/// Inflates a deflated data set (raw deflate, PS3.5 A.5) at most [`MAX_INFLATED_BYTES`]
-/// and checks it: inside, an element may claim any length (a 4.5 KB file once asked
-/// dicom-parser for 3.8 GB).
+/// Walks a deflated data set (raw deflate, PS3.5 A.5) as it inflates, holding no more
+/// than a buffer, and refuses one that inflates beyond [`MAX_INFLATED_BYTES`]: inside, an
+/// element may claim any length (a 4.5 KB file once asked dicom-parser for 3.8 GB).
 fn check_deflated(r: impl Read) -> Check {
-    let mut inflated = Vec::new();
-    flate2::read::DeflateDecoder::new(r)
-        .take(MAX_INFLATED_BYTES + 1)
-        .read_to_end(&mut inflated)
-        .map_err(|e| format!("deflated data set is broken: {e}"))?;
-    if inflated.len() as u64 > MAX_INFLATED_BYTES {
-        return Err(format!(
-            "deflated data set inflates beyond {} MiB",
-            MAX_INFLATED_BYTES >> 20
-        ));
-    }
-    let total = inflated.len() as u64;
     let mut w = Walker {
-        r: std::io::BufReader::new(std::io::Cursor::new(inflated)),
+        r: std::io::BufReader::with_capacity(
+            16 * 1024,
+            Forward {
+                inner: flate2::read::DeflateDecoder::new(r),
+                pos: 0,
+            },
+        ),
         pos: 0,
+        open_end: true,
     };
-    w.dataset(Syntax::ExplicitLe, total, false, 0)
+    w.dataset(Syntax::ExplicitLe, MAX_INFLATED_BYTES, false, 0)
+        .map_err(|e| {
+            format!(
+                "in the deflated data set (at most {} MiB): {e}",
+                MAX_INFLATED_BYTES >> 20
+            )
+        })
 }
 
 /// Whether `head` starts a bare data set (no preamble, no meta group): its first element
@@ -563,21 +609,23 @@ mod tests {
 
     #[test]
     fn a_deflated_data_set_is_inflated_only_so_far() {
-        // 300 MiB of an OB value: a few hundred KB deflated.
+        // Three honest OB values of 100 MiB each: a few hundred KB deflated, 300 MiB
+        // inflated. The walk streams them and stops past 256 MiB.
         use std::io::Write;
-        let big = MAX_INFLATED_BYTES as usize + (44 << 20);
-        let mut e = vec![0x09, 0x00, 0x10, 0x10, b'O', b'B', 0, 0];
-        e.extend_from_slice(&(big as u32).to_le_bytes());
         let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::fast());
-        z.write_all(&e).unwrap();
         let chunk = vec![0u8; 1 << 20];
-        for _ in 0..big >> 20 {
-            z.write_all(&chunk).unwrap();
+        for e in 0..3u8 {
+            z.write_all(&[0x09, 0x00, 0x10 + e, 0x10, b'O', b'B', 0, 0])
+                .unwrap();
+            z.write_all(&(100u32 << 20).to_le_bytes()).unwrap();
+            for _ in 0..100 {
+                z.write_all(&chunk).unwrap();
+            }
         }
         let mut b = deflated_meta();
         b.extend_from_slice(&z.finish().unwrap());
         let err = check(Cursor::new(&b), b.len() as u64).unwrap_err();
-        assert!(err.contains("inflates beyond"), "{err}");
+        assert!(err.contains("at most 256 MiB"), "{err}");
     }
 
     #[test]
