@@ -912,3 +912,50 @@ fn a_dicom_stack_is_listed_base_to_apex_and_down_moves_towards_the_apex() {
         "Down: one slice towards the apex"
     );
 }
+
+#[test]
+fn when_no_system_dialog_answers_the_path_field_opens_and_exports() {
+    use systole::app::dialogs::{Pending, Purpose};
+    let mut h = harness();
+    h.run_steps(2);
+    // What rfd does on a machine without an xdg portal or zenity: the dialog's thread
+    // answers "nothing chosen" at once.
+    let answer_at_once = |purpose| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        tx.send(None).unwrap();
+        Pending {
+            purpose,
+            rx,
+            started: Instant::now(),
+            fallback: String::new(),
+        }
+    };
+    h.state_mut().dialog = Some(answer_at_once(Purpose::Export(Export::ReportPdf)));
+    h.run_steps(3);
+    h.get_by_label_contains("No system file dialog answered");
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = dir.path().join("from the path field.pdf");
+    h.state_mut().path_prompt.as_mut().unwrap().text = pdf.display().to_string();
+    h.run_steps(1);
+    h.get_by_label("Export").click();
+    h.run_steps(3);
+    assert!(h.state().path_prompt.is_none());
+    assert!(pdf.is_file(), "no report at {}", pdf.display());
+    let notice = h.state().notice.clone().unwrap_or_default();
+    assert!(notice.contains(&pdf.display().to_string()), "{notice}");
+    h.get_by_label_contains("Exported");
+    // The next export is offered in that folder, named after the study.
+    assert_eq!(h.state().last_export_dir.as_deref(), Some(dir.path()));
+    // Opening a study the same way.
+    h.state_mut().dialog = Some(answer_at_once(Purpose::Open));
+    h.run_steps(3);
+    h.get_by_label_contains("No system file dialog answered");
+    let study = common::shared_data().join("sunnybrook/SCD0000101");
+    h.state_mut().path_prompt.as_mut().unwrap().text = study.display().to_string();
+    h.run_steps(1);
+    h.get_by_label("Open").click();
+    wait_for(&mut h, "the study typed into the path field", |app| {
+        app.session.study_path.as_deref() == Some(study.as_path()) && app.current.is_some()
+    });
+    assert_eq!(h.state().current.as_ref().unwrap().cine.dims().slices, 12);
+}

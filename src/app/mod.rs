@@ -147,8 +147,8 @@ pub struct App {
     cpu_texture: Option<(ImageKey, render::SliceUniforms, egui::TextureHandle)>,
     /// The thumbnail atlas of the matrix, per study id.
     thumbs: Option<(u64, egui::TextureHandle)>,
-    /// The system file dialog, while it is open.
-    dialog: Option<dialogs::Pending>,
+    /// The system file dialog, while it is open (its thread's answer arrives on `rx`).
+    pub dialog: Option<dialogs::Pending>,
     /// The in-app path field (File -> Open path, or when no system dialog works).
     pub path_prompt: Option<dialogs::PathPrompt>,
     /// A confirmation to show (e.g. where an export went).
