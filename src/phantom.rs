@@ -13,6 +13,8 @@ use crate::study::{
 };
 use std::f64::consts::PI;
 
+pub mod exam;
+
 /// Shape of the phantom. Lengths in mm.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PhantomConfig {
@@ -70,6 +72,8 @@ pub struct Phantom {
     pub study: Study,
     pub volumes: AnalyticVolumes,
     pub config: PhantomConfig,
+    /// The same heart in 3-D, for planes other than the short axis.
+    pub heart: Heart,
 }
 
 /// Cross-sections of one slice at one phase: LV radius, epicardial radius, RV disc
@@ -115,6 +119,54 @@ impl Section {
         let rv_disc = PI * self.rv_r * self.rv_r;
         let rv = rv_disc - lens_area(self.rv_r, self.epi_r, self.rv_offset);
         (lv, epi - lv, rv)
+    }
+}
+
+/// The tissue at (x, y) mm from the LV axis in a cross-section (x right, y down): its
+/// label and its intensity before coil shading and noise (body ellipse with two dark
+/// lungs; blood bright, muscle dark).
+fn tissue(sec: &Section, x: f64, y: f64) -> (Label, f64) {
+    let d2 = x * x + y * y;
+    let rx = x + sec.rv_offset;
+    let label = if d2 <= sec.lv_r * sec.lv_r {
+        Label::LvBloodPool
+    } else if d2 <= sec.epi_r * sec.epi_r {
+        Label::Myocardium
+    } else if rx * rx + y * y <= sec.rv_r * sec.rv_r {
+        Label::RvBloodPool
+    } else {
+        Label::Background
+    };
+    let body = (x / 120.0).powi(2) + (y / 85.0).powi(2) <= 1.0;
+    let lung = ((x - 70.0) / 35.0).powi(2) + (y / 55.0).powi(2) <= 1.0
+        || ((x + 100.0) / 22.0).powi(2) + (y / 50.0).powi(2) <= 1.0;
+    let base = match label {
+        Label::LvBloodPool | Label::RvBloodPool => 0.9,
+        Label::Myocardium => 0.28,
+        Label::Background if lung => 0.06,
+        Label::Background if body => 0.38,
+        Label::Background => 0.02,
+    };
+    (label, base)
+}
+
+/// The phantom's heart as a 3-D shape: label and intensity (before shading and noise,
+/// scaled as the cine's) at any point, so that any image plane through it can be drawn.
+#[derive(Debug, Clone, Copy)]
+pub struct Heart {
+    cfg: PhantomConfig,
+    es_scale: f64,
+}
+
+impl Heart {
+    /// Label and intensity at patient position `p` (mm; x and y as the cine's in-plane
+    /// axes from the LV axis, z along the stack with slice `s` at `s * slice_mm`) in
+    /// cardiac phase `phase`.
+    pub fn at(&self, p: [f64; 3], phase: usize) -> (Label, f32) {
+        let k = contraction(phase, &self.cfg);
+        let sec = section(p[2] + 0.5 * self.cfg.slice_mm, k, self.es_scale, &self.cfg);
+        let (label, base) = tissue(&sec, p[0], p[1]);
+        (label, (base * 1000.0) as f32)
     }
 }
 
@@ -257,28 +309,7 @@ pub fn phantom(cfg: &PhantomConfig) -> Phantom {
                     // Pixel centre in mm from the LV centre (x right, y down).
                     let x = (c as f64 - cx) * cfg.pixel_mm;
                     let y = (r as f64 - cy) * cfg.pixel_mm;
-                    let d2 = x * x + y * y;
-                    let rx = x + sec.rv_offset;
-                    let label = if d2 <= sec.lv_r * sec.lv_r {
-                        Label::LvBloodPool
-                    } else if d2 <= sec.epi_r * sec.epi_r {
-                        Label::Myocardium
-                    } else if rx * rx + y * y <= sec.rv_r * sec.rv_r {
-                        Label::RvBloodPool
-                    } else {
-                        Label::Background
-                    };
-                    // Body ellipse with two dark lungs; blood bright, muscle dark.
-                    let body = (x / 120.0).powi(2) + (y / 85.0).powi(2) <= 1.0;
-                    let lung = ((x - 70.0) / 35.0).powi(2) + (y / 55.0).powi(2) <= 1.0
-                        || ((x + 100.0) / 22.0).powi(2) + (y / 50.0).powi(2) <= 1.0;
-                    let base = match label {
-                        Label::LvBloodPool | Label::RvBloodPool => 0.9,
-                        Label::Myocardium => 0.28,
-                        Label::Background if lung => 0.06,
-                        Label::Background if body => 0.38,
-                        Label::Background => 0.02,
-                    };
+                    let (label, base) = tissue(&sec, x, y);
                     // Coil shading: brighter towards the anterior (top) chest wall.
                     let shade = 1.15 - 0.35 * (r as f64 / cfg.rows as f64);
                     let v = base * shade + cfg.noise * rng.normal();
@@ -358,6 +389,8 @@ pub fn phantom(cfg: &PhantomConfig) -> Phantom {
             phases: cfg.phases,
             is_cine: true,
             sources: Vec::new(),
+            kind: crate::study::SeriesKind::ShortAxisCine,
+            view: None,
         }],
         chosen_series: 0,
         cine,
@@ -366,11 +399,16 @@ pub fn phantom(cfg: &PhantomConfig) -> Phantom {
         key_phases: KeyPhases::default(),
         group: None,
         warnings: Vec::new(),
+        long_axis: Vec::new(),
     };
     Phantom {
         study,
         volumes,
         config: cfg,
+        heart: Heart {
+            cfg,
+            es_scale: s_es,
+        },
     }
 }
 

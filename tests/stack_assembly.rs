@@ -195,3 +195,140 @@ fn a_repeated_slice_is_taken_from_its_later_acquisition_and_odd_series_are_left_
             .contains(&"1.2.826.0.1.3680043.8.498.1.5".to_string())
     );
 }
+
+/// Where the plane `z = z_s` (a short-axis slice of the phantom exam) crosses a long-axis
+/// image whose row direction has no z component: the row `(O_z - z_s) / (px * -Y_z)`,
+/// across every column. Computed here from the written geometry, not by Systole.
+fn horizontal_crossing(plane: &systole::phantom::exam::WrittenPlane, z_s: f64) -> Option<f64> {
+    assert_eq!(plane.row_direction[2], 0.0);
+    let r = (plane.position_mm[2] - z_s) / (plane.pixel_mm * -plane.column_direction[2]);
+    (0.0..=(plane.rows - 1) as f64).contains(&r).then_some(r)
+}
+
+#[test]
+fn a_synthetic_exam_opens_as_its_stack_with_series_kinds_views_and_cross_reference_lines() {
+    use systole::phantom::PhantomConfig;
+    use systole::phantom::exam::{ExamOptions, write_exam};
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = PhantomConfig::default();
+    let exam = write_exam(&cfg, &tmp.path().join("exam"), &ExamOptions::default()).unwrap();
+    let single = write_exam(
+        &cfg,
+        &tmp.path().join("single"),
+        &ExamOptions {
+            split: false,
+            ..ExamOptions::default()
+        },
+    )
+    .unwrap();
+    let l = load_study(&tmp.path().join("exam"), &LoadOptions::default()).unwrap();
+    let one = load_study(&tmp.path().join("single"), &LoadOptions::default()).unwrap();
+    assert!(one.report.skipped.is_empty(), "{:?}", one.report.skipped);
+    assert_eq!(
+        one.study.series[one.study.chosen_series].uid,
+        single.sax_series[0]
+    );
+    // The stack: the single-series original, image for image, spacing for spacing.
+    assert_eq!(l.study.cine.dims(), one.study.cine.dims());
+    assert_eq!(l.study.cine.data(), one.study.cine.data());
+    assert_eq!(
+        l.study.cine.geometry.slice_spacing_mm(),
+        one.study.cine.geometry.slice_spacing_mm()
+    );
+    assert_eq!(l.study.cine.dims().slices, cfg.slices);
+    // The repeated slice's first acquisition is skipped, with the reason.
+    let repeat = exam.repeat_series.clone().unwrap();
+    let repeat_files: Vec<_> = l
+        .report
+        .skipped
+        .iter()
+        .filter(|s| s.reason.contains("acquired"))
+        .collect();
+    assert_eq!(repeat_files.len(), cfg.phases, "{:?}", l.report.skipped);
+    // Kinds and views, as `info --json` lists them.
+    let info = common::systole_json(["info", tmp.path().join("exam").to_str().unwrap(), "--json"]);
+    let series = info["series"].as_array().unwrap();
+    let kind_of = |uid: &str| {
+        let s = series
+            .iter()
+            .find(|s| s["uid"] == uid)
+            .unwrap_or_else(|| panic!("{uid} not listed"));
+        (
+            s["kind"].as_str().unwrap().to_string(),
+            s["view"].as_str().map(String::from),
+        )
+    };
+    for uid in &exam.sax_series {
+        assert_eq!(kind_of(uid).0, "short_axis_cine");
+    }
+    assert_eq!(kind_of(&repeat).0, "short_axis_cine");
+    assert_eq!(
+        kind_of(exam.localiser_series.as_ref().unwrap()).0,
+        "localiser"
+    );
+    let views: Vec<(String, Option<String>)> = exam
+        .long_axis
+        .iter()
+        .map(|p| kind_of(&p.series_uid))
+        .collect();
+    assert_eq!(
+        views,
+        [("4ch", ""), ("2ch", ""), ("lax", "")]
+            .map(|(v, _)| ("long_axis_cine".to_string(), Some(v.to_string())))
+    );
+    // The stack's sources, in slice order.
+    let sax: Vec<&str> = info["sax_series"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(sax, exam.sax_series);
+    // Cross-reference lines within a pixel of the true intersections.
+    let long_axis = info["long_axis"].as_array().unwrap();
+    assert_eq!(long_axis.len(), 3);
+    let positions = &l.study.cine.geometry.slice_positions_mm;
+    for plane in &exam.long_axis {
+        let entry = long_axis
+            .iter()
+            .find(|e| e["uid"] == plane.series_uid.as_str())
+            .unwrap();
+        assert_eq!(entry["rows"], plane.rows);
+        assert_eq!(entry["columns"], plane.columns);
+        assert_eq!(entry["phases"], cfg.phases);
+        let lines = entry["sax_lines"].as_array().unwrap();
+        let want: Vec<(usize, f64)> = positions
+            .iter()
+            .enumerate()
+            .filter_map(|(k, p)| horizontal_crossing(plane, p[2]).map(|r| (k, r)))
+            .collect();
+        assert!(want.len() >= cfg.slices - 1, "{} crossings", want.len());
+        assert_eq!(lines.len(), want.len(), "{}", plane.description);
+        for (line, (k, r)) in lines.iter().zip(&want) {
+            assert_eq!(line["slice"], *k);
+            let xy = |key: &str| -> [f64; 2] {
+                let v = line[key].as_array().unwrap();
+                [v[0].as_f64().unwrap(), v[1].as_f64().unwrap()]
+            };
+            let (from, to) = (xy("from"), xy("to"));
+            let (left, right) = if from[0] < to[0] {
+                (from, to)
+            } else {
+                (to, from)
+            };
+            let last = (plane.columns - 1) as f64;
+            assert!(
+                left[0].abs() < 1.0 && (right[0] - last).abs() < 1.0,
+                "{}: slice {k} spans {left:?} to {right:?}",
+                plane.description
+            );
+            assert!(
+                (left[1] - r).abs() < 1.0 && (right[1] - r).abs() < 1.0,
+                "{}: slice {k} at rows {} and {}, expected {r}",
+                plane.description,
+                left[1],
+                right[1]
+            );
+        }
+    }
+}

@@ -1,4 +1,5 @@
-//! `systole demo-study --out DIR`: writes the synthetic phantom as NIfTI image + labels.
+//! `systole demo-study --out DIR`: writes the synthetic phantom as NIfTI image + labels,
+//! or with `--dicom-exam` as a whole synthetic DICOM exam (phantom::exam).
 
 use super::CliError;
 use crate::io::{nifti, write_labels};
@@ -20,6 +21,10 @@ pub struct DemoArgs {
     /// LV ejection fraction the phantom contracts to, in %.
     #[arg(long, default_value_t = 60.0)]
     pub ef: f64,
+    /// Write a whole DICOM exam instead: the short axis one series per slice (one slice
+    /// acquired twice), 2- and 4-chamber long-axis cines, a localiser.
+    #[arg(long)]
+    pub dicom_exam: bool,
 }
 
 pub fn run(args: &DemoArgs) -> Result<String, CliError> {
@@ -37,6 +42,26 @@ pub fn run(args: &DemoArgs) -> Result<String, CliError> {
         lv_ef_pct: args.ef,
         ..Default::default()
     };
+    if args.dicom_exam {
+        if std::fs::read_dir(&args.out)
+            .map_err(|e| CliError::input(format!("{e}: {}", args.out.display())))?
+            .next()
+            .is_some()
+        {
+            return Err(CliError::input(format!(
+                "--dicom-exam writes into an empty folder; {} is not empty",
+                args.out.display()
+            )));
+        }
+        let exam = crate::phantom::exam::write_exam(&cfg, &args.out, &Default::default())
+            .map_err(|e| CliError::input(format!("{e}: {}", args.out.display())))?;
+        return Ok(format!(
+            "wrote a synthetic DICOM exam of {} files into {}\nlook at it with: systole info {}",
+            exam.files.len(),
+            args.out.display(),
+            args.out.display()
+        ));
+    }
     let p = phantom(&cfg);
     let cine = &p.study.cine;
     let d = cine.dims();

@@ -2,7 +2,7 @@
 
 use super::{CliError, StudyArgs};
 use crate::io::{LoadReport, load_study};
-use crate::study::{Label, Study};
+use crate::study::{Label, SeriesKind, Study};
 use serde_json::{Value, json};
 use std::fmt::Write;
 
@@ -76,6 +76,12 @@ pub fn to_json(study: &Study, report: &LoadReport) -> Value {
         "es_phase": study.key_phases.es,
         "series": study.series,
         "chosen_series": study.chosen_series,
+        "sax_series": sax_series(study),
+        "long_axis": study.long_axis.iter().map(|l| json!({
+            "uid": l.uid, "number": l.number, "description": l.description, "view": l.view,
+            "rows": l.rows, "columns": l.columns, "phases": l.phases,
+            "sax_lines": l.sax_lines(&c.geometry),
+        })).collect::<Vec<_>>(),
         "has_reference_labels": study.reference_labels.as_ref().is_some_and(|l| l.any_annotated()),
         "labelled_phases": labelled_phases(study),
         "skipped": report.skipped,
@@ -85,6 +91,15 @@ pub fn to_json(study: &Study, report: &LoadReport) -> Value {
             "frame": im.frame, "path": im.path.to_string_lossy(),
         })).collect::<Vec<_>>(),
     })
+}
+
+/// The SeriesInstanceUIDs the short-axis stack was built from.
+fn sax_series(study: &Study) -> Vec<String> {
+    match study.series.get(study.chosen_series) {
+        Some(s) if !s.sources.is_empty() => s.sources.clone(),
+        Some(s) => vec![s.uid.clone()],
+        None => Vec::new(),
+    }
 }
 
 fn opt<T: std::fmt::Display>(v: &Option<T>) -> String {
@@ -101,17 +116,58 @@ pub fn to_text(study: &Study, report: &LoadReport) -> String {
     let _ = writeln!(s, "Series ({} found):", study.series.len());
     for (k, se) in study.series.iter().enumerate() {
         let mark = if k == study.chosen_series { "*" } else { " " };
+        let kind = match (se.kind, se.view) {
+            (_, Some(v)) => format!("long-axis {}", v.name()),
+            (SeriesKind::ShortAxisCine, _) => "short-axis".into(),
+            (SeriesKind::LongAxisCine, None) => "long-axis".into(),
+            (SeriesKind::Localiser, _) => "localiser".into(),
+            (SeriesKind::Other, _) => "other".into(),
+        };
         let _ = writeln!(
             s,
-            " {mark}[{k}] #{} {:<28} {} images, {} positions x {} phases{}  {}",
+            " {mark}[{k}] #{} {:<28} {:<13} {} images, {} positions x {} phases{}  {}",
             opt(&se.number),
             se.description.clone().unwrap_or_default(),
+            kind,
             se.images,
             se.positions,
             se.phases,
             if se.is_cine { ", cine" } else { "" },
             se.uid
         );
+    }
+    let sources = sax_series(study);
+    if sources.len() > 1 {
+        let _ = writeln!(
+            s,
+            "Short-axis stack assembled from {} series (one breath-hold each; trigger times are kept per slice, phases ordered by index)",
+            sources.len()
+        );
+    }
+    for l in &study.long_axis {
+        let lines = l.sax_lines(&c.geometry);
+        let _ = writeln!(
+            s,
+            "Long-axis {} #{} ({} x {}, {} phases): {} short-axis slice(s) cross it{}",
+            l.view.name(),
+            opt(&l.number),
+            l.columns,
+            l.rows,
+            l.phases,
+            lines.len(),
+            if lines.is_empty() { "" } else { ":" }
+        );
+        for line in &lines {
+            let _ = writeln!(
+                s,
+                "  slice {} from ({:.1}, {:.1}) to ({:.1}, {:.1}) (column, row)",
+                line.slice + 1,
+                line.from[0],
+                line.from[1],
+                line.to[0],
+                line.to[1]
+            );
+        }
     }
     let _ = writeln!(
         s,

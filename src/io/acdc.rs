@@ -185,6 +185,8 @@ pub fn load(dir: &Path) -> Result<Loaded> {
             phases: dims.phases,
             is_cine: dims.phases > 1,
             sources: Vec::new(),
+            kind: crate::study::SeriesKind::ShortAxisCine,
+            view: None,
         }],
         chosen_series: 0,
         cine,
@@ -193,6 +195,7 @@ pub fn load(dir: &Path) -> Result<Loaded> {
         key_phases,
         group: info.group,
         warnings: Vec::new(),
+        long_axis: Vec::new(),
     };
     Ok(Loaded { study, report })
 }

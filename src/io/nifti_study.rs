@@ -83,6 +83,8 @@ pub fn load_nifti(path: &Path) -> Result<Loaded> {
             phases: dims.phases,
             is_cine: dims.phases > 1,
             sources: Vec::new(),
+            kind: crate::study::SeriesKind::ShortAxisCine,
+            view: None,
         }],
         chosen_series: 0,
         images: image_sources(path, dims, |_| None),
@@ -91,6 +93,7 @@ pub fn load_nifti(path: &Path) -> Result<Loaded> {
         key_phases: KeyPhases::default(),
         group: None,
         warnings: Vec::new(),
+        long_axis: Vec::new(),
     };
     Ok(Loaded {
         study,

@@ -11,11 +11,13 @@
 //!   2 LV myocardium, 3 RV blood pool (see [`Label`]).
 
 mod cine;
+pub mod exam;
 pub(crate) mod geometry;
 mod labels;
 pub(crate) mod metadata;
 
 pub use cine::{CineStack, Dims, Phase, ShapeError};
+pub use exam::{LaxView, LongAxisPlane, SaxLine, SeriesKind};
 pub use geometry::{Geometry, PLAUSIBLE_PIXEL_MM, plausible_pixel_mm};
 pub use labels::{Label, LabelError, LabelOrder, LabelStack, Structures};
 pub use metadata::{PatientInfo, Sex, StudyInfo, display_date};
@@ -40,6 +42,11 @@ pub struct SeriesSummary {
     /// Empty for a series as stored.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sources: Vec<String>,
+    /// What the series is in the exam.
+    pub kind: SeriesKind,
+    /// For a long-axis cine: its view.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub view: Option<LaxView>,
 }
 
 /// Where one image of the cine came from, so that files can be traced back.
@@ -82,4 +89,6 @@ pub struct Study {
     /// What the loader doubts about this study (slices left out, assumed pixel spacing,
     /// inconsistent headers): carried to every output that shows a number.
     pub warnings: Vec<String>,
+    /// The exam's long-axis cines (planes only, no pixels), in series order.
+    pub long_axis: Vec<LongAxisPlane>,
 }

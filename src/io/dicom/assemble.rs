@@ -228,6 +228,7 @@ mod tests {
             series_uid: "1.2".into(),
             series_number: None,
             series_description: None,
+            image_type: None,
             instance_number: Some(instance),
             sop_instance_uid: Some(format!("1.2.{i}")),
             frame_of_reference_uid: None,

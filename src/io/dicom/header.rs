@@ -52,6 +52,8 @@ pub struct FileHeader {
     pub series_uid: String,
     pub series_number: Option<i32>,
     pub series_description: Option<String>,
+    /// ImageType as stored (`ORIGINAL\PRIMARY\LOCALIZER`, ...).
+    pub image_type: Option<String>,
     pub instance_number: Option<i32>,
     /// SOPInstanceUID: two files with the same one are copies of one image.
     pub sop_instance_uid: Option<String>,
@@ -297,6 +299,7 @@ pub fn header_from_object(obj: &InMemDicomObject, path: PathBuf) -> Result<FileH
         series_uid,
         series_number: int(obj, tags::SERIES_NUMBER),
         series_description: text(obj, tags::SERIES_DESCRIPTION),
+        image_type: text(obj, tags::IMAGE_TYPE),
         instance_number: int(obj, tags::INSTANCE_NUMBER),
         sop_instance_uid: text(obj, tags::SOP_INSTANCE_UID),
         frame_of_reference_uid: text(obj, tags::FRAME_OF_REFERENCE_UID),

@@ -18,6 +18,7 @@ pub use decode::{decode_frames, quiet_contained_panics, read_image_bytes};
 pub use header::{FileHeader, FrameInfo, Meta, header_from_object};
 
 use super::{Error, LoadOptions, LoadReport, Loaded, Result, Skipped};
+use crate::study::exam::{self, LaxView, LongAxisPlane, SeriesKind};
 use crate::study::{
     CineStack, Dims, Geometry, ImageSource, KeyPhases, Phase, SeriesSummary, Study,
 };
@@ -350,6 +351,8 @@ fn candidates(headers: &[FileHeader]) -> Vec<Candidate> {
                     phases,
                     is_cine: phases >= 2,
                     sources: Vec::new(),
+                    kind: SeriesKind::Other,
+                    view: None,
                 },
                 members,
                 layout,
@@ -400,6 +403,8 @@ fn assembled_stacks(headers: &[FileHeader], c: &[Candidate]) -> Vec<Candidate> {
                     phases,
                     is_cine: phases >= 2,
                     sources,
+                    kind: SeriesKind::ShortAxisCine,
+                    view: None,
                 },
                 members: st.members,
                 layout,
@@ -409,7 +414,8 @@ fn assembled_stacks(headers: &[FileHeader], c: &[Candidate]) -> Vec<Candidate> {
         .collect()
 }
 
-/// The caller's pick, else the cine with most positions x phases (ties: more positions).
+/// The caller's pick, else the cine with most positions x phases (ties: more positions),
+/// series named as long-axis last.
 fn choose(c: &[Candidate], options: &LoadOptions, root: &Path, tried: &[usize]) -> Result<usize> {
     if let Some(want) = &options.series {
         let by_uid = c.iter().position(|s| s.summary.uid == *want);
@@ -440,7 +446,21 @@ fn choose(c: &[Candidate], options: &LoadOptions, root: &Path, tried: &[usize]) 
     c.iter()
         .enumerate()
         .filter(|(i, s)| s.summary.is_cine && s.layout.is_ok() && !tried.contains(i))
-        .max_by_key(|(_, s)| (s.summary.positions * s.summary.phases, s.summary.positions))
+        // A series whose description names a long-axis view is the short axis only when
+        // nothing else is a cine.
+        .max_by_key(|(_, s)| {
+            let named_lax = s
+                .summary
+                .description
+                .as_deref()
+                .and_then(exam::view_from_description)
+                .is_some();
+            (
+                !named_lax,
+                s.summary.positions * s.summary.phases,
+                s.summary.positions,
+            )
+        })
         .map(|(i, _)| i)
         .ok_or_else(|| Error::NoCine(root.to_path_buf()))
 }
@@ -510,6 +530,85 @@ fn mixed_patients(headers: &[FileHeader], layout: &Layout) -> Option<String> {
             ids.join(", ")
         )
     })
+}
+
+/// Two planes within this angle count as parallel (another short-axis stack); beyond
+/// [`LAX_MIN_ANGLE_DEG`] a single-position cine is a long-axis plane. Long-axis planes
+/// stand at about 90 degrees to the short axis; a stack tilted to follow the heart may
+/// differ from the first by a few degrees.
+const PARALLEL_MAX_ANGLE_DEG: f64 = 10.0;
+const LAX_MIN_ANGLE_DEG: f64 = 45.0;
+
+/// Sets every series' kind (and a long-axis cine's view) and returns the long-axis planes.
+///
+/// The chosen cine and the series it was assembled from are the short axis. Another
+/// series is a localiser when its description or ImageType says so; a cine is long-axis
+/// when its description names a view (2CH, 4CH, LVOT, VLA, HLA, LAX, ...), or when it has
+/// one position in a plane at least 45 degrees from the short axis (view `lax`); a cine
+/// parallel to the short axis is short-axis too; the rest is other.
+fn classify(
+    headers: &[FileHeader],
+    candidates: &mut [Candidate],
+    chosen: usize,
+    sax: &Geometry,
+) -> Vec<LongAxisPlane> {
+    let sax_normal = exam::cross_product(sax.row_direction, sax.column_direction);
+    let sax_sources: Vec<String> = candidates[chosen].summary.sources.clone();
+    let mut planes = Vec::new();
+    for (i, c) in candidates.iter_mut().enumerate() {
+        let Some(&(file, frame)) = c.members.first() else {
+            continue;
+        };
+        let h = &headers[file];
+        let f = &h.frames[frame];
+        let description = c.summary.description.clone().unwrap_or_default();
+        let image_type = h.image_type.clone().unwrap_or_default();
+        let orientation = f.orientation;
+        let angle = orientation.map(|o| {
+            exam::angle_between_planes_deg(
+                sax_normal,
+                exam::cross_product([o[0], o[1], o[2]], [o[3], o[4], o[5]]),
+            )
+        });
+        let named_view = exam::view_from_description(&description);
+        let (kind, view) =
+            if i == chosen || sax_sources.contains(&c.summary.uid) || !c.summary.sources.is_empty()
+            {
+                (SeriesKind::ShortAxisCine, None)
+            } else if exam::is_localiser_text(&description, &image_type) {
+                (SeriesKind::Localiser, None)
+            } else if !c.summary.is_cine && c.summary.phases < 2 {
+                (SeriesKind::Other, None)
+            } else if let Some(v) = named_view {
+                (SeriesKind::LongAxisCine, Some(v))
+            } else if angle.is_some_and(|a| a <= PARALLEL_MAX_ANGLE_DEG) {
+                (SeriesKind::ShortAxisCine, None)
+            } else if c.summary.positions <= 1 && angle.is_some_and(|a| a >= LAX_MIN_ANGLE_DEG) {
+                (SeriesKind::LongAxisCine, Some(LaxView::Unknown))
+            } else {
+                (SeriesKind::Other, None)
+            };
+        c.summary.kind = kind;
+        c.summary.view = view;
+        if let (SeriesKind::LongAxisCine, Some(view), Some(o), Some(position), Some(spacing)) =
+            (kind, view, orientation, f.position, f.pixel_spacing)
+        {
+            planes.push(LongAxisPlane {
+                uid: c.summary.uid.clone(),
+                number: c.summary.number,
+                description: c.summary.description.clone(),
+                view,
+                rows: h.rows,
+                columns: h.columns,
+                phases: c.summary.phases,
+                position_mm: position,
+                row_direction: [o[0], o[1], o[2]],
+                column_direction: [o[3], o[4], o[5]],
+                pixel_spacing_mm: spacing,
+            });
+        }
+    }
+    planes
 }
 
 // The load's pieces, each used once; bundling them would only rename them.
@@ -585,6 +684,7 @@ fn build_study(
         source,
         path: root.to_path_buf(),
     })?;
+    let long_axis = classify(headers, candidates, chosen, &cine.geometry);
     let meta = &headers[first.0].meta;
     if let Some(w) = mixed_patients(headers, layout) {
         report.warnings.push(w);
@@ -602,5 +702,6 @@ fn build_study(
         key_phases: KeyPhases::default(),
         group: None,
         warnings: Vec::new(),
+        long_axis,
     })
 }
