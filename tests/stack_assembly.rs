@@ -11,6 +11,7 @@ use dicom_dictionary_std::tags;
 use dicom_object::OpenFileOptions;
 use std::path::{Path, PathBuf};
 use systole::io::{LoadOptions, load_study};
+use systole::study::{LaxView, SeriesKind};
 
 const FOR_UID: &str = "1.2.826.0.1.3680043.8.498.777";
 
@@ -139,6 +140,64 @@ fn a_repeated_slice_is_taken_from_its_later_acquisition_and_odd_series_are_left_
     obj.write_to_file(&loc).unwrap();
     // Slice 9's series loses a phase (19 where the stack has 20).
     std::fs::remove_file(&by_slice[9][3]).unwrap();
+    // A tilted 4-chamber cine through the stack's centre: slice 0's files re-stated in a
+    // plane holding a direction of the short-axis plane (its rows) and one 15 degrees off
+    // the stack's normal (its columns).
+    let tidy = load_study(&original(), &LoadOptions::default())
+        .unwrap()
+        .study;
+    let g = &tidy.cine.geometry;
+    let d0 = tidy.cine.dims();
+    let (u, v) = (g.row_direction, g.column_direction);
+    let n = cross(u, v);
+    let a = 30f64.to_radians();
+    let x_dir = unit([0, 1, 2].map(|i| a.cos() * u[i] + a.sin() * v[i]));
+    let w = unit(cross(x_dir, n));
+    let t = 15f64.to_radians();
+    let y_dir = unit([0, 1, 2].map(|i| -t.cos() * n[i] + t.sin() * w[i]));
+    let [dr, dc] = g.pixel_spacing_mm;
+    let first = g.slice_positions_mm[0];
+    let last = g.slice_positions_mm[d0.slices - 1];
+    let centre: [f64; 3] = std::array::from_fn(|i| {
+        0.5 * (first[i] + last[i])
+            + 0.5 * (d0.columns - 1) as f64 * dc * u[i]
+            + 0.5 * (d0.rows - 1) as f64 * dr * v[i]
+    });
+    let lax_origin: [f64; 3] = std::array::from_fn(|i| {
+        centre[i]
+            - 0.5 * (d0.columns - 1) as f64 * dc * x_dir[i]
+            - 0.5 * (d0.rows - 1) as f64 * dr * y_dir[i]
+    });
+    let lax_uid = "1.2.826.0.1.3680043.8.498.7";
+    for (k, f) in by_slice[0].iter().enumerate() {
+        let dst = exam.join(format!("lax/l{k:02}.dcm"));
+        rewrite(
+            f,
+            &dst,
+            (lax_uid, 300, "CINE_segmented_LAX_4Ch"),
+            &format!("1.2.826.0.1.3680043.8.498.8.{k}"),
+        );
+        let mut obj = OpenFileOptions::new().open_file(&dst).unwrap();
+        let ds = |v: &[f64]| {
+            v.iter()
+                .map(|x| format!("{x:.6}"))
+                .collect::<Vec<_>>()
+                .join("\\")
+        };
+        obj.put(DataElement::new(
+            tags::IMAGE_ORIENTATION_PATIENT,
+            VR::DS,
+            PrimitiveValue::from(ds(&[
+                x_dir[0], x_dir[1], x_dir[2], y_dir[0], y_dir[1], y_dir[2],
+            ])),
+        ));
+        obj.put(DataElement::new(
+            tags::IMAGE_POSITION_PATIENT,
+            VR::DS,
+            PrimitiveValue::from(ds(&lax_origin)),
+        ));
+        obj.write_to_file(&dst).unwrap();
+    }
 
     let l = load_study(&exam, &LoadOptions::default()).unwrap();
     let s = &l.study;
@@ -194,6 +253,49 @@ fn a_repeated_slice_is_taken_from_its_later_acquisition_and_odd_series_are_left_
             .sources
             .contains(&"1.2.826.0.1.3680043.8.498.1.5".to_string())
     );
+    // The long-axis cine: listed as 4ch, not part of the stack, and each short-axis
+    // slice's line where the planes truly cross. Its rows lie in the short-axis plane, so
+    // slice k crosses it along the row r where n . (O + r dr Y - P_k) = 0.
+    let lax = s.series.iter().find(|x| x.uid == lax_uid).unwrap();
+    assert_eq!(
+        (lax.kind, lax.view),
+        (SeriesKind::LongAxisCine, Some(LaxView::FourChamber))
+    );
+    assert_eq!(s.long_axis.len(), 1);
+    let lines = s.long_axis[0].sax_lines(&s.cine.geometry);
+    let mut crossing = 0;
+    for (k, p) in s.cine.geometry.slice_positions_mm.iter().enumerate() {
+        let r = dot(n, [0, 1, 2].map(|i| p[i] - lax_origin[i])) / (dr * dot(n, y_dir));
+        if !(0.0..=(d0.rows - 1) as f64).contains(&r) {
+            continue;
+        }
+        crossing += 1;
+        let line = lines.iter().find(|l| l.slice == k).unwrap();
+        for end in [line.from, line.to] {
+            assert!((end[1] - r).abs() < 1.0, "slice {k}: {line:?}, row {r}");
+        }
+        let span = (line.from[0] - line.to[0]).abs();
+        assert!((span - (d0.columns - 1) as f64).abs() < 1.0, "{line:?}");
+    }
+    assert!(crossing >= 8, "{crossing} slices cross the long-axis image");
+    assert_eq!(lines.len(), crossing);
+}
+
+fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+    [
+        a[1] * b[2] - a[2] * b[1],
+        a[2] * b[0] - a[0] * b[2],
+        a[0] * b[1] - a[1] * b[0],
+    ]
+}
+
+fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
+    a[0] * b[0] + a[1] * b[1] + a[2] * b[2]
+}
+
+fn unit(a: [f64; 3]) -> [f64; 3] {
+    let l = dot(a, a).sqrt();
+    a.map(|x| x / l)
 }
 
 /// Where the plane `z = z_s` (a short-axis slice of the phantom exam) crosses a long-axis
