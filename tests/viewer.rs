@@ -959,3 +959,70 @@ fn when_no_system_dialog_answers_the_path_field_opens_and_exports() {
     });
     assert_eq!(h.state().current.as_ref().unwrap().cine.dims().slices, 12);
 }
+
+#[test]
+fn the_long_axis_pane_plays_in_step_and_a_click_on_a_line_goes_to_that_slice() {
+    use systole::app::long_axis::lax_phase;
+    use systole::phantom::exam::{ExamOptions, write_exam};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("exam");
+    write_exam(&PhantomConfig::default(), &dir, &ExamOptions::default()).unwrap();
+    let launch = LaunchOptions {
+        path: Some(dir.clone()),
+        session: Some(tmp.path().join("s.json")),
+        ..Default::default()
+    };
+    let mut h = harness_with(launch);
+    wait_for(&mut h, "the exam", |app| app.current.is_some());
+    h.run_steps(3);
+    // The pane lists the three long-axis cines; the 4-chamber one is shown first.
+    h.get_by_label("4ch #200");
+    h.get_by_label("2ch #202");
+    h.get_by_label("lax #204");
+    let lines = {
+        let cur = h.state().current.as_ref().unwrap();
+        assert_eq!(cur.study.long_axis.len(), 3);
+        cur.study.long_axis[h.state().lax.selected].sax_lines(&cur.cine.geometry)
+    };
+    assert_eq!(lines.len(), 12);
+    // Click the middle of slice 3's line (0-based 2): the short-axis view goes there.
+    for target in [2usize, 9] {
+        let line = lines.iter().find(|l| l.slice == target).unwrap();
+        let (min, scale) = h.state().lax.map.unwrap();
+        let mid = [
+            0.5 * (line.from[0] + line.to[0]),
+            0.5 * (line.from[1] + line.to[1]),
+        ];
+        let at = egui::Pos2::new(
+            min.x + (mid[0] as f32 + 0.5) * scale,
+            min.y + (mid[1] as f32 + 0.5) * scale,
+        );
+        h.event(egui::Event::PointerMoved(at));
+        h.event(egui::Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Primary,
+            pressed: true,
+            modifiers: egui::Modifiers::NONE,
+        });
+        h.event(egui::Event::PointerButton {
+            pos: at,
+            button: egui::PointerButton::Primary,
+            pressed: false,
+            modifiers: egui::Modifiers::NONE,
+        });
+        h.run_steps(3);
+        assert_eq!(h.state().view.as_ref().unwrap().slice, target);
+    }
+    // In step by phase: the long-axis cine has as many phases here, so the same index.
+    h.state_mut().view.as_mut().unwrap().phase = 7;
+    h.run_steps(2);
+    assert_eq!(h.state().lax.shown_phase(), Some(lax_phase(7, 25, 25)));
+    assert_eq!(lax_phase(7, 25, 25), 7);
+    // Another view.
+    h.get_by_label("2ch #202").click();
+    h.run_steps(2);
+    assert_eq!(h.state().lax.selected, 1);
+    // The short-axis view draws the long-axis plane: it crosses the current slice.
+    let slice = h.state().view.as_ref().unwrap().slice;
+    assert!(systole::app::long_axis::plane_on_slice(h.state(), slice).is_some());
+}

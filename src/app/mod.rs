@@ -6,6 +6,7 @@
 pub mod dialogs;
 pub mod editing;
 pub mod jobs;
+pub mod long_axis;
 pub mod recent;
 pub mod render;
 mod review;
@@ -147,6 +148,8 @@ pub struct App {
     cpu_texture: Option<(ImageKey, render::SliceUniforms, egui::TextureHandle)>,
     /// The thumbnail atlas of the matrix, per study id.
     thumbs: Option<(u64, egui::TextureHandle)>,
+    /// The long-axis pane beside the short-axis view.
+    pub lax: long_axis::LaxPane,
     /// The system file dialog, while it is open (its thread's answer arrives on `rx`).
     pub dialog: Option<dialogs::Pending>,
     /// The in-app path field (File -> Open path, or when no system dialog works).
@@ -240,6 +243,7 @@ impl App {
             cpu_texture: None,
             thumbs: None,
             dialog: None,
+            lax: long_axis::LaxPane::default(),
             path_prompt: None,
             notice: None,
             last_export_dir: None,
@@ -340,6 +344,7 @@ impl App {
         }
         self.segmenting = None;
         self.seg_run = None;
+        self.lax = long_axis::LaxPane::default();
         let mut view = ViewState::for_cine(&loaded.cine);
         // Only DICOM states where the patient lies; NIfTI and the phantom keep stack order.
         if loaded.study.info.series_instance_uid.is_some() {

@@ -65,6 +65,12 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
                 .max_height(320.0)
                 .show(ui, |ui| matrix(app, ui));
         });
+    if super::long_axis::has_long_axis(app) {
+        egui::Panel::right("long_axis")
+            .default_size(360.0)
+            .resizable(true)
+            .show(ui, |ui| super::long_axis::show(app, ui));
+    }
     egui::CentralPanel::no_frame().show(ui, |ui| viewport(app, ui));
     if app.show_help {
         let mut open = true;
@@ -1330,6 +1336,21 @@ fn viewport(app: &mut App, ui: &mut egui::Ui) {
                 );
             }
         }
+    }
+    // The long-axis pane's plane, where it crosses this slice.
+    if let Some((a, b)) = super::long_axis::plane_on_slice(app, v.slice) {
+        let to_screen = |p: [f64; 2]| {
+            Pos2::new(
+                min.x + (p[0] as f32 + 0.5) * scale,
+                min.y + (p[1] as f32 + 0.5) * scale,
+            )
+        };
+        ui.painter_at(rect).extend(egui::Shape::dashed_line(
+            &[to_screen(a), to_screen(b)],
+            Stroke::new(1.2, super::long_axis::PLANE_LINE),
+            6.0,
+            4.0,
+        ));
     }
     // Where the image lies and when: position along the slice normal, trigger time.
     let (pos, time) = app.current.as_ref().map_or((None, None), |c| {

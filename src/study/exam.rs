@@ -117,6 +117,10 @@ pub struct LongAxisPlane {
     pub column_direction: [f64; 3],
     /// PixelSpacing: (between rows, between columns) mm.
     pub pixel_spacing_mm: [f64; 2],
+    /// The cine at this position, one image (rows x columns, row-major) per phase; empty
+    /// when its pixel data could not be decoded (the plane is still listed).
+    #[serde(skip)]
+    pub images: Vec<Vec<f32>>,
 }
 
 /// Where a short-axis slice's plane crosses a long-axis image: a segment in that image's
@@ -155,6 +159,63 @@ impl LongAxisPlane {
     /// clipped to `[0, columns-1] x [0, rows-1]`; `None` when it misses the image or the
     /// planes are (nearly) parallel.
     pub fn crossing(&self, point: [f64; 3], n: [f64; 3]) -> Option<([f64; 2], [f64; 2])> {
+        ImagePlane {
+            position_mm: self.position_mm,
+            row_direction: self.row_direction,
+            column_direction: self.column_direction,
+            pixel_spacing_mm: self.pixel_spacing_mm,
+            rows: self.rows,
+            columns: self.columns,
+        }
+        .crossing(point, n)
+    }
+
+    /// The cross-reference line of every short-axis slice of `sax` that crosses this
+    /// image, in slice order.
+    pub fn sax_lines(&self, sax: &Geometry) -> Vec<SaxLine> {
+        let n = unit(cross(sax.row_direction, sax.column_direction));
+        sax.slice_positions_mm
+            .iter()
+            .enumerate()
+            .filter_map(|(slice, &p)| {
+                self.crossing(p, n)
+                    .map(|(from, to)| SaxLine { slice, from, to })
+            })
+            .collect()
+    }
+}
+
+/// Any image's plane in patient space: where another plane crosses it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ImagePlane {
+    /// The centre of the top-left pixel, LPS mm.
+    pub position_mm: [f64; 3],
+    pub row_direction: [f64; 3],
+    pub column_direction: [f64; 3],
+    /// (between rows, between columns) mm.
+    pub pixel_spacing_mm: [f64; 2],
+    pub rows: usize,
+    pub columns: usize,
+}
+
+impl ImagePlane {
+    /// Short-axis slice `slice` of a cine with this geometry and image size.
+    pub fn of_slice(g: &Geometry, slice: usize, rows: usize, columns: usize) -> Option<ImagePlane> {
+        Some(ImagePlane {
+            position_mm: *g.slice_positions_mm.get(slice)?,
+            row_direction: g.row_direction,
+            column_direction: g.column_direction,
+            pixel_spacing_mm: g.pixel_spacing_mm,
+            rows,
+            columns,
+        })
+    }
+
+    /// The line where the plane through `point` with unit normal `n` crosses this image,
+    /// in pixel coordinates (column, row; pixel centres), clipped to
+    /// `[0, columns-1] x [0, rows-1]`; `None` when it misses the image or the planes are
+    /// (nearly) parallel.
+    pub fn crossing(&self, point: [f64; 3], n: [f64; 3]) -> Option<([f64; 2], [f64; 2])> {
         // Pixel (c, r) lies at O + c * dc * X + r * dr * Y; on the plane where
         // a c + b r + d = 0.
         let [dr, dc] = self.pixel_spacing_mm;
@@ -163,7 +224,9 @@ impl LongAxisPlane {
         let o = self.position_mm;
         let d = dot(n, [o[0] - point[0], o[1] - point[1], o[2] - point[2]]);
         // Parallel planes: the line's direction vanishes (less than 1e-3 per pixel).
-        if (a * a + b * b).sqrt() < 1e-3 * dc.min(dr) {
+        if !(a.is_finite() && b.is_finite() && d.is_finite())
+            || (a * a + b * b).sqrt() < 1e-3 * dc.min(dr)
+        {
             return None;
         }
         let (w, h) = (
@@ -200,20 +263,6 @@ impl LongAxisPlane {
             }
         }
         best.filter(|(_, _, l)| *l > 0.0).map(|(p, q, _)| (p, q))
-    }
-
-    /// The cross-reference line of every short-axis slice of `sax` that crosses this
-    /// image, in slice order.
-    pub fn sax_lines(&self, sax: &Geometry) -> Vec<SaxLine> {
-        let n = unit(cross(sax.row_direction, sax.column_direction));
-        sax.slice_positions_mm
-            .iter()
-            .enumerate()
-            .filter_map(|(slice, &p)| {
-                self.crossing(p, n)
-                    .map(|(from, to)| SaxLine { slice, from, to })
-            })
-            .collect()
     }
 }
 
@@ -252,6 +301,7 @@ mod tests {
             row_direction: [1.0, 0.0, 0.0],
             column_direction: [0.0, 0.0, -1.0],
             pixel_spacing_mm: [2.0, 1.5],
+            images: Vec::new(),
         }
     }
 

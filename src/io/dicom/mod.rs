@@ -539,6 +539,18 @@ fn mixed_patients(headers: &[FileHeader], layout: &Layout) -> Option<String> {
 const PARALLEL_MAX_ANGLE_DEG: f64 = 10.0;
 const LAX_MIN_ANGLE_DEG: f64 = 45.0;
 
+/// The images of a long-axis cine's first position, one per phase (empty when any fails
+/// to decode: the plane is still listed, without pixels).
+fn lax_images(headers: &[FileHeader], c: &Candidate) -> Vec<Vec<f32>> {
+    let Ok(layout) = &c.layout else {
+        return Vec::new();
+    };
+    let Some(row) = layout.grid.first() else {
+        return Vec::new();
+    };
+    decode_frames(headers, row, &|_| {}).unwrap_or_default()
+}
+
 /// Sets every series' kind (and a long-axis cine's view) and returns the long-axis planes.
 ///
 /// The chosen cine and the series it was assembled from are the short axis. Another
@@ -605,6 +617,7 @@ fn classify(
                 row_direction: [o[0], o[1], o[2]],
                 column_direction: [o[3], o[4], o[5]],
                 pixel_spacing_mm: spacing,
+                images: lax_images(headers, c),
             });
         }
     }
