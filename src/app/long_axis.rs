@@ -13,16 +13,30 @@ use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2};
 pub struct LaxPane {
     /// Index into the study's long-axis planes.
     pub selected: usize,
-    /// The texture on show, keyed by (study id, plane, long-axis phase).
-    texture: Option<((u64, usize, usize), egui::TextureHandle)>,
-    /// Where the image sits on screen: (top-left corner, points per pixel), as last drawn.
+    /// Show a second long-axis cine below the first (the next view of the exam).
+    pub two: bool,
+    /// The textures on show (one per slot), keyed by (study id, plane, long-axis phase,
+    /// window).
+    textures: [Option<(TextureKey, egui::TextureHandle)>; 2],
+    /// Where the first slot's image sits on screen: (top-left corner, points per pixel).
     pub map: Option<(Pos2, f32)>,
+    /// The same for the second slot.
+    pub second_map: Option<(Pos2, f32)>,
+    /// The plane in the second slot, when two are shown.
+    pub second: Option<usize>,
+    /// Window (centre, width) per plane, set by right-dragging in its pane; absent: the
+    /// image's own 1st to 99th percentile.
+    pub windows: std::collections::HashMap<usize, (f32, f32)>,
 }
 
+type TextureKey = (u64, usize, usize, Option<(i32, i32)>);
+
 impl LaxPane {
-    /// The long-axis phase (0-based) last drawn.
+    /// The long-axis phase (0-based) last drawn in the first slot.
     pub fn shown_phase(&self) -> Option<usize> {
-        self.texture.as_ref().map(|((_, _, phase), _)| *phase)
+        self.textures[0]
+            .as_ref()
+            .map(|((_, _, phase, _), _)| *phase)
     }
 }
 
@@ -30,8 +44,9 @@ impl LaxPane {
 pub const CURRENT_LINE: Color32 = Color32::from_rgb(255, 220, 40);
 pub const CONTOURED_LINE: Color32 = Color32::from_rgb(40, 210, 70);
 pub const OTHER_LINE: Color32 = Color32::from_rgb(150, 150, 150);
-/// The long-axis plane drawn on the short-axis view.
+/// The long-axis planes drawn on the short-axis view (first and second pane).
 pub const PLANE_LINE: Color32 = Color32::from_rgb(80, 200, 255);
+pub const SECOND_PLANE_LINE: Color32 = Color32::from_rgb(230, 120, 255);
 
 /// The long-axis phase shown with short-axis phase `phase` of `phases`: the same fraction
 /// of the cardiac cycle (rounded to the nearest phase) when the counts differ.
@@ -50,8 +65,8 @@ fn fit(rect: Rect, columns: usize, rows: usize) -> (Pos2, f32) {
     (rect.center() - size / 2.0, scale)
 }
 
-/// The image as grey levels, windowed from its 1st to its 99th percentile.
-fn grey(img: &[f32], columns: usize, rows: usize) -> egui::ColorImage {
+/// The image's own window: (centre, width) from its 1st to its 99th percentile.
+fn auto_window(img: &[f32]) -> (f32, f32) {
     let mut sorted: Vec<f32> = img.iter().copied().filter(|v| v.is_finite()).collect();
     sorted.sort_by(f32::total_cmp);
     let at = |q: f64| {
@@ -61,6 +76,12 @@ fn grey(img: &[f32], columns: usize, rows: usize) -> egui::ColorImage {
             .unwrap_or(0.0)
     };
     let (lo, hi) = (at(0.01), at(0.99));
+    (0.5 * (lo + hi), (hi - lo).max(1e-3))
+}
+
+/// The image as grey levels through the window (centre, width).
+fn grey(img: &[f32], columns: usize, rows: usize, window: (f32, f32)) -> egui::ColorImage {
+    let (lo, hi) = (window.0 - 0.5 * window.1, window.0 + 0.5 * window.1);
     let span = (hi - lo).max(1e-6);
     let bytes: Vec<u8> = img
         .iter()
@@ -93,7 +114,7 @@ pub fn has_long_axis(app: &App) -> bool {
     !planes(app).is_empty()
 }
 
-/// The pane.
+/// The pane: view buttons, then one or two long-axis cines.
 pub fn show(app: &mut App, ui: &mut egui::Ui) {
     let list: Vec<(usize, String)> = planes(app)
         .iter()
@@ -114,34 +135,85 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     if !list.iter().any(|(i, _)| *i == app.lax.selected) {
         app.lax.selected = first;
     }
-    ui.horizontal(|ui| {
+    ui.horizontal_wrapped(|ui| {
         ui.label("Long axis");
         for (i, name) in &list {
             ui.selectable_value(&mut app.lax.selected, *i, name.as_str());
         }
+        if list.len() > 1 {
+            ui.checkbox(&mut app.lax.two, "two");
+        }
     });
+    // The second slot shows the next view after the selected one.
+    let second = if app.lax.two && list.len() > 1 {
+        let at = list
+            .iter()
+            .position(|(i, _)| *i == app.lax.selected)
+            .unwrap_or(0);
+        Some(list[(at + 1) % list.len()].0)
+    } else {
+        None
+    };
+    let rect = ui.available_rect_before_wrap();
+    match second {
+        Some(other) => {
+            let (top, bottom) = rect.split_top_bottom_at_fraction(0.5);
+            let selected = app.lax.selected;
+            app.lax.map = pane(app, ui, top.shrink(1.0), selected, 0);
+            app.lax.second_map = pane(app, ui, bottom.shrink(1.0), other, 1);
+            app.lax.second = Some(other);
+        }
+        None => {
+            let selected = app.lax.selected;
+            app.lax.map = pane(app, ui, rect, selected, 0);
+            app.lax.second_map = None;
+            app.lax.second = None;
+        }
+    }
+}
+
+/// One long-axis cine in `rect`: the image at the phase matching the short axis's, the
+/// short-axis slices' lines, a click on a line to go to that slice, right-drag for its
+/// window. Returns where its image sits (top-left corner, points per pixel).
+fn pane(
+    app: &mut App,
+    ui: &mut egui::Ui,
+    rect: Rect,
+    index: usize,
+    slot: usize,
+) -> Option<(Pos2, f32)> {
     let (Some(cur), Some(v)) = (&app.current, &app.view) else {
-        return;
+        return None;
     };
-    let Some(plane) = cur.study.long_axis.get(app.lax.selected) else {
-        return;
-    };
+    let plane = cur.study.long_axis.get(index)?;
     let d = cur.cine.dims();
     let lp = lax_phase(v.phase, d.phases, plane.images.len());
-    let key = (cur.id, app.lax.selected, lp);
-    if app.lax.texture.as_ref().is_none_or(|(k, _)| *k != key) {
-        let img = grey(&plane.images[lp], plane.columns, plane.rows);
-        let tex = ui
-            .ctx()
-            .load_texture("systole-long-axis", img, egui::TextureOptions::LINEAR);
-        app.lax.texture = Some((key, tex));
+    let image = plane.images.get(lp)?;
+    let chosen = app.lax.windows.get(&index).copied();
+    let window = chosen.unwrap_or_else(|| auto_window(image));
+    let key = (
+        cur.id,
+        index,
+        lp,
+        chosen.map(|(c, w)| (c.round() as i32, w.round() as i32)),
+    );
+    if app.lax.textures[slot]
+        .as_ref()
+        .is_none_or(|(k, _)| *k != key)
+    {
+        let img = grey(image, plane.columns, plane.rows, window);
+        let tex = ui.ctx().load_texture(
+            format!("systole-long-axis-{slot}"),
+            img,
+            egui::TextureOptions::LINEAR,
+        );
+        app.lax.textures[slot] = Some((key, tex));
     }
-    let rect = ui.available_rect_before_wrap();
-    let resp = ui.allocate_rect(rect, Sense::click());
+    let resp = ui.allocate_rect(rect, Sense::click_and_drag());
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 0.0, Color32::BLACK);
     let (min, scale) = fit(rect, plane.columns, plane.rows);
-    if let Some((_, tex)) = &app.lax.texture {
+    if let Some((_, tex)) = &app.lax.textures[slot] {
         painter.image(
             tex.id(),
             Rect::from_min_size(
@@ -186,19 +258,34 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
         rect.left_top() + Vec2::new(6.0, 6.0),
         egui::Align2::LEFT_TOP,
         format!(
-            "{}  phase {} of {}{}",
+            "{}  phase {} of {}  W {:.0} L {:.0}{}",
             plane.view.name(),
             lp + 1,
             plane.images.len(),
+            window.1,
+            window.0,
             plane
                 .description
                 .as_deref()
                 .map_or(String::new(), |d| format!("\n{d}"))
         ),
         egui::FontId::monospace(11.0),
-        Color32::LIGHT_GRAY,
+        // The colour of this plane's line on the short-axis view.
+        if slot == 0 {
+            PLANE_LINE
+        } else {
+            SECOND_PLANE_LINE
+        },
     );
-    app.lax.map = Some((min, scale));
+    // Right-drag: window (horizontal) and level (vertical), as in the short-axis view.
+    if resp.dragged_by(egui::PointerButton::Secondary) {
+        let dd = resp.drag_delta();
+        let (c, w) = window;
+        let step = w.max(1.0) / 200.0;
+        app.lax
+            .windows
+            .insert(index, (c - dd.y * step, (w + dd.x * step).max(1.0)));
+    }
     // A click on (or near) a line goes to that slice.
     if resp.clicked()
         && let Some(pos) = resp.interact_pointer_pos()
@@ -216,16 +303,34 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
             });
         }
     }
+    Some((min, scale))
 }
 
 /// Where the selected long-axis plane crosses short-axis slice `slice`, in that slice's
 /// pixel coordinates.
 pub fn plane_on_slice(app: &App, slice: usize) -> Option<([f64; 2], [f64; 2])> {
+    crossing_of(app, app.lax.selected, slice)
+}
+
+/// The lines of every long-axis plane on show on short-axis slice `slice`, with their
+/// colours.
+pub fn planes_on_slice(app: &App, slice: usize) -> Vec<(Color32, [f64; 2], [f64; 2])> {
+    [
+        Some((app.lax.selected, PLANE_LINE)),
+        app.lax.second.map(|k| (k, SECOND_PLANE_LINE)),
+    ]
+    .into_iter()
+    .flatten()
+    .filter_map(|(k, colour)| crossing_of(app, k, slice).map(|(a, b)| (colour, a, b)))
+    .collect()
+}
+
+fn crossing_of(app: &App, index: usize, slice: usize) -> Option<([f64; 2], [f64; 2])> {
     let cur = app.current.as_ref()?;
     let plane = cur
         .study
         .long_axis
-        .get(app.lax.selected)
+        .get(index)
         .filter(|l| !l.images.is_empty())?;
     let d = cur.cine.dims();
     ImagePlane::of_slice(&cur.cine.geometry, slice, d.rows, d.columns)?

@@ -344,7 +344,9 @@ impl App {
         }
         self.segmenting = None;
         self.seg_run = None;
+        // Two long-axis panes where the exam has two views (4ch and 2ch, say).
         self.lax = long_axis::LaxPane::default();
+        self.lax.two = loaded.study.long_axis.len() > 1;
         let mut view = ViewState::for_cine(&loaded.cine);
         // Only DICOM states where the patient lies; NIfTI and the phantom keep stack order.
         if loaded.study.info.series_instance_uid.is_some() {

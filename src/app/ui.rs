@@ -317,20 +317,49 @@ fn study_panel(app: &mut App, ui: &mut egui::Ui) {
         row("Slices", format!("listed {listed}"));
     });
     ui.separator();
-    ui.label("Series");
-    for (i, ser) in s.series.iter().enumerate() {
-        let name = ser
-            .description
-            .clone()
-            .or_else(|| ser.number.map(|n| format!("series #{n}")))
-            .unwrap_or_else(|| format!("series {}", i + 1));
-        let text = format!(
-            "{}{name}: {} x {}",
-            if i == s.chosen_series { "> " } else { "  " },
-            ser.positions,
-            ser.phases
-        );
-        ui.label(text);
+    // The series browser: every series of the exam with its kind and size; a long-axis
+    // cine's row shows it in the long-axis pane.
+    let mut show_lax: Option<usize> = None;
+    egui::CollapsingHeader::new(format!("Series ({})", s.series.len()))
+        .default_open(true)
+        .show(ui, |ui| {
+            for (i, ser) in s.series.iter().enumerate() {
+                let name = ser
+                    .description
+                    .clone()
+                    .or_else(|| ser.number.map(|n| format!("series #{n}")))
+                    .unwrap_or_else(|| format!("series {}", i + 1));
+                let kind = match (ser.kind, ser.view) {
+                    (_, Some(v)) => v.name().to_string(),
+                    (crate::study::SeriesKind::ShortAxisCine, _) => "SAX".into(),
+                    (crate::study::SeriesKind::LongAxisCine, None) => "LAX".into(),
+                    (crate::study::SeriesKind::Localiser, _) => "loc".into(),
+                    (crate::study::SeriesKind::Other, _) => "-".into(),
+                };
+                let text = format!(
+                    "{}{kind:<4}{:>3} x {:<3} {name}",
+                    if i == s.chosen_series { "> " } else { "  " },
+                    ser.positions,
+                    ser.phases,
+                );
+                let label = egui::RichText::new(text).monospace().size(11.0);
+                match s.long_axis.iter().position(|l| l.uid == ser.uid) {
+                    Some(k) => {
+                        let link = ui
+                            .add(egui::Link::new(label))
+                            .on_hover_text("show in the long-axis pane");
+                        if link.clicked() {
+                            show_lax = Some(k);
+                        }
+                    }
+                    None => {
+                        ui.add(egui::Label::new(label).truncate());
+                    }
+                }
+            }
+        });
+    if let Some(k) = show_lax {
+        app.lax.selected = k;
     }
     if !cur.skipped.is_empty() {
         ui.collapsing(format!("{} files skipped", cur.skipped.len()), |ui| {
@@ -1337,8 +1366,8 @@ fn viewport(app: &mut App, ui: &mut egui::Ui) {
             }
         }
     }
-    // The long-axis pane's plane, where it crosses this slice.
-    if let Some((a, b)) = super::long_axis::plane_on_slice(app, v.slice) {
+    // The long-axis panes' planes, where they cross this slice.
+    for (colour, a, b) in super::long_axis::planes_on_slice(app, v.slice) {
         let to_screen = |p: [f64; 2]| {
             Pos2::new(
                 min.x + (p[0] as f32 + 0.5) * scale,
@@ -1347,7 +1376,7 @@ fn viewport(app: &mut App, ui: &mut egui::Ui) {
         };
         ui.painter_at(rect).extend(egui::Shape::dashed_line(
             &[to_screen(a), to_screen(b)],
-            Stroke::new(1.2, super::long_axis::PLANE_LINE),
+            Stroke::new(1.2, colour),
             6.0,
             4.0,
         ));
