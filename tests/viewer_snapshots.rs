@@ -82,3 +82,48 @@ fn a_hand_edited_contour_is_drawn_thicker_and_marked_in_the_matrix() {
     h.run_steps(2);
     h.snapshot("viewer_edited");
 }
+
+#[test]
+fn an_exam_shows_two_long_axis_cines_with_their_own_gpu_resources() {
+    // The phantom written as a whole DICOM exam: the short-axis image and both long-axis
+    // panes drawn through the WGSL pipeline in one frame, each view with its own uniforms
+    // and textures (one buffer would draw all three with the last view's).
+    use systole::phantom::PhantomConfig;
+    use systole::phantom::exam::{ExamOptions, write_exam};
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("exam");
+    write_exam(&PhantomConfig::default(), &dir, &ExamOptions::default()).unwrap();
+    let rs = create_render_state(
+        default_wgpu_setup(),
+        egui_wgpu::RendererOptions::PREDICTABLE,
+    );
+    render::install(&rs);
+    let ctx = egui::Context::default();
+    let launch = LaunchOptions {
+        path: Some(dir),
+        session: Some(tmp.path().join("s.json")),
+        slice: Some(6),
+        ..Default::default()
+    };
+    let app = App::new(launch, true, &ctx);
+    let mut h = Harness::builder()
+        .with_size(egui::vec2(1300.0, 760.0))
+        .renderer(WgpuTestRenderer::from_render_state(rs))
+        .build_ui_state(
+            |ui, app: &mut App| {
+                app.logic(ui.ctx());
+                ui::show(app, ui);
+            },
+            app,
+        );
+    let t0 = std::time::Instant::now();
+    while h.state().current.is_none() {
+        assert!(t0.elapsed().as_secs() < 300, "the exam did not load");
+        h.step();
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    h.run_steps(4);
+    assert!(h.state().lax.map.is_some() && h.state().lax.second_map.is_some());
+    h.get_by_label("4ch #200");
+    h.snapshot("viewer_exam_long_axis");
+}

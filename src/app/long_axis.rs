@@ -3,10 +3,12 @@
 //! the image (the current slice highlighted, slices with contours in green); a click on a
 //! line goes to that slice. The short-axis view shows the long-axis plane as a line.
 
+use super::render::{ImageData, ImageKey, SliceCallback, SliceUniforms, ViewId};
 use super::{App, Command};
 use crate::study::LongAxisPlane;
 use crate::study::exam::ImagePlane;
 use egui::{Color32, Pos2, Rect, Sense, Stroke, Vec2};
+use std::sync::Arc;
 
 /// The pane's state.
 #[derive(Default)]
@@ -27,6 +29,8 @@ pub struct LaxPane {
     /// Window (centre, width) per plane, set by right-dragging in its pane; absent: the
     /// image's own 1st to 99th percentile.
     pub windows: std::collections::HashMap<usize, (f32, f32)>,
+    /// The image each slot sends to the GPU (the wgpu renderer).
+    gpu: [Option<Arc<ImageData>>; 2],
 }
 
 type TextureKey = (u64, usize, usize, Option<(i32, i32)>);
@@ -34,9 +38,11 @@ type TextureKey = (u64, usize, usize, Option<(i32, i32)>);
 impl LaxPane {
     /// The long-axis phase (0-based) last drawn in the first slot.
     pub fn shown_phase(&self) -> Option<usize> {
-        self.textures[0]
-            .as_ref()
-            .map(|((_, _, phase, _), _)| *phase)
+        self.gpu[0].as_ref().map(|d| d.key.phase).or_else(|| {
+            self.textures[0]
+                .as_ref()
+                .map(|((_, _, phase, _), _)| *phase)
+        })
     }
 }
 
@@ -197,32 +203,72 @@ fn pane(
         lp,
         chosen.map(|(c, w)| (c.round() as i32, w.round() as i32)),
     );
-    if app.lax.textures[slot]
-        .as_ref()
-        .is_none_or(|(k, _)| *k != key)
-    {
-        let img = grey(image, plane.columns, plane.rows, window);
-        let tex = ui.ctx().load_texture(
-            format!("systole-long-axis-{slot}"),
-            img,
-            egui::TextureOptions::LINEAR,
-        );
-        app.lax.textures[slot] = Some((key, tex));
-    }
     let resp = ui.allocate_rect(rect, Sense::click_and_drag());
     let painter = ui.painter_at(rect);
     painter.rect_filled(rect, 0.0, Color32::BLACK);
     let (min, scale) = fit(rect, plane.columns, plane.rows);
-    if let Some((_, tex)) = &app.lax.textures[slot] {
-        painter.image(
-            tex.id(),
-            Rect::from_min_size(
-                min,
-                Vec2::new(plane.columns as f32, plane.rows as f32) * scale,
-            ),
-            Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0)),
-            Color32::WHITE,
-        );
+    if app.wgpu {
+        // Through our WGSL pipeline, with this pane's own GPU resources.
+        let ikey = ImageKey {
+            study: cur.id,
+            phase: lp,
+            slice: index,
+            labels_version: 0,
+        };
+        if app.lax.gpu[slot].as_ref().is_none_or(|d| d.key != ikey) {
+            app.lax.gpu[slot] = Some(Arc::new(ImageData {
+                key: ikey,
+                columns: plane.columns as u32,
+                rows: plane.rows as u32,
+                intensity: Arc::new(image.clone()),
+                labels: Arc::new(vec![0; image.len()]),
+            }));
+        }
+        if let Some(data) = &app.lax.gpu[slot] {
+            let uniforms = SliceUniforms {
+                panel_size_pt: [rect.width(), rect.height()],
+                origin_pt: [min.x - rect.min.x, min.y - rect.min.y],
+                image_size: [plane.columns as f32, plane.rows as f32],
+                scale_pt: scale,
+                window_center: window.0,
+                window_width: window.1,
+                label_opacity: 0.0,
+                linear: true,
+                show_labels: false,
+            };
+            painter.add(eframe::egui_wgpu::Callback::new_paint_callback(
+                rect,
+                SliceCallback {
+                    view: ViewId::LongAxis(slot as u8),
+                    image: data.clone(),
+                    uniforms,
+                },
+            ));
+        }
+    } else {
+        if app.lax.textures[slot]
+            .as_ref()
+            .is_none_or(|(k, _)| *k != key)
+        {
+            let img = grey(image, plane.columns, plane.rows, window);
+            let tex = ui.ctx().load_texture(
+                format!("systole-long-axis-{slot}"),
+                img,
+                egui::TextureOptions::LINEAR,
+            );
+            app.lax.textures[slot] = Some((key, tex));
+        }
+        if let Some((_, tex)) = &app.lax.textures[slot] {
+            painter.image(
+                tex.id(),
+                Rect::from_min_size(
+                    min,
+                    Vec2::new(plane.columns as f32, plane.rows as f32) * scale,
+                ),
+                Rect::from_min_max(Pos2::ZERO, Pos2::new(1.0, 1.0)),
+                Color32::WHITE,
+            );
+        }
     }
     let to_screen = |p: [f64; 2]| {
         Pos2::new(

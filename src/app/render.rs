@@ -1,9 +1,12 @@
-//! The slice display through our own wgpu paint callback (shaders/slice.wgsl): the
-//! pipeline is made once and kept in egui-wgpu's callback resources; textures are uploaded
-//! only when the shown image (study, phase, slice, label version) changes; window/level,
-//! zoom, pan, interpolation and overlay opacity are uniforms.
+//! The image views through our own wgpu paint callback (shaders/slice.wgsl): the pipeline
+//! is made once and kept in egui-wgpu's callback resources; each view (the short-axis
+//! image, each long-axis pane) has its own uniform buffer and textures, so several images
+//! are drawn in one frame; textures are uploaded only when a view's image (study, phase,
+//! slice, label version) changes; window/level, zoom, pan, interpolation and overlay
+//! opacity are uniforms.
 
 use eframe::egui_wgpu::{self, wgpu};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 pub const SHADER: &str = include_str!("../../shaders/slice.wgsl");
@@ -17,7 +20,7 @@ pub struct ImageKey {
     pub labels_version: u64,
 }
 
-/// Uniforms of one frame (layout of `Uniforms` in slice.wgsl: 48 bytes).
+/// Uniforms of one view in one frame (sent as [`UniformBlock`]).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SliceUniforms {
     pub panel_size_pt: [f32; 2],
@@ -31,27 +34,47 @@ pub struct SliceUniforms {
     pub show_labels: bool,
 }
 
+/// Which view a paint callback draws: each has its own GPU resources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ViewId {
+    ShortAxis,
+    /// A long-axis pane (0: the first, 1: the second).
+    LongAxis(u8),
+}
+
+/// The uniform block as the shader reads it (`Uniforms` in slice.wgsl, 48 bytes).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct UniformBlock {
+    panel_size_pt: [f32; 2],
+    origin_pt: [f32; 2],
+    image_size: [f32; 2],
+    scale_pt: f32,
+    window_center: f32,
+    window_width: f32,
+    label_opacity: f32,
+    linear: u32,
+    show_labels: u32,
+}
+
 impl SliceUniforms {
-    pub fn bytes(&self) -> [u8; 48] {
-        let mut b = [0u8; 48];
-        let f = [
-            self.panel_size_pt[0],
-            self.panel_size_pt[1],
-            self.origin_pt[0],
-            self.origin_pt[1],
-            self.image_size[0],
-            self.image_size[1],
-            self.scale_pt,
-            self.window_center,
-            self.window_width,
-            self.label_opacity,
-        ];
-        for (i, v) in f.iter().enumerate() {
-            b[4 * i..4 * i + 4].copy_from_slice(&v.to_le_bytes());
+    fn block(&self) -> UniformBlock {
+        UniformBlock {
+            panel_size_pt: self.panel_size_pt,
+            origin_pt: self.origin_pt,
+            image_size: self.image_size,
+            scale_pt: self.scale_pt,
+            window_center: self.window_center,
+            window_width: self.window_width,
+            label_opacity: self.label_opacity,
+            linear: self.linear as u32,
+            show_labels: self.show_labels as u32,
         }
-        b[40..44].copy_from_slice(&(self.linear as u32).to_le_bytes());
-        b[44..48].copy_from_slice(&(self.show_labels as u32).to_le_bytes());
-        b
+    }
+
+    /// The uniform block's bytes.
+    pub fn bytes(&self) -> [u8; 48] {
+        bytemuck::cast(self.block())
     }
 }
 
@@ -64,20 +87,28 @@ pub struct ImageData {
     pub labels: Arc<Vec<u8>>,
 }
 
-/// GPU objects made once.
+/// One view's textures: (image key, width, height, intensity, labels, bind group).
+type ViewTextures = (
+    ImageKey,
+    u32,
+    u32,
+    wgpu::Texture,
+    wgpu::Texture,
+    wgpu::BindGroup,
+);
+
+/// One view's GPU objects.
+struct ViewGpu {
+    uniforms: wgpu::Buffer,
+    textures: Option<ViewTextures>,
+}
+
+/// GPU objects: the pipeline made once, the rest per view.
 pub struct SliceResources {
     pipeline: wgpu::RenderPipeline,
     layout: wgpu::BindGroupLayout,
-    uniforms: wgpu::Buffer,
-    textures: Option<(
-        ImageKey,
-        u32,
-        u32,
-        wgpu::Texture,
-        wgpu::Texture,
-        wgpu::BindGroup,
-    )>,
-    /// Number of texture uploads so far (the viewer's tests read it).
+    views: HashMap<ViewId, ViewGpu>,
+    /// Number of texture uploads so far, all views.
     pub uploads: u64,
 }
 
@@ -141,12 +172,6 @@ pub fn install(render_state: &egui_wgpu::RenderState) {
         multiview_mask: None,
         cache: None,
     });
-    let uniforms = device.create_buffer(&wgpu::BufferDescriptor {
-        label: Some("systole slice uniforms"),
-        size: 48,
-        usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
-        mapped_at_creation: false,
-    });
     render_state
         .renderer
         .write()
@@ -154,14 +179,15 @@ pub fn install(render_state: &egui_wgpu::RenderState) {
         .insert(SliceResources {
             pipeline,
             layout,
-            uniforms,
-            textures: None,
+            views: HashMap::new(),
             uploads: 0,
         });
 }
 
-/// The per-frame callback: the image (shared, not copied) and this frame's uniforms.
+/// The per-frame callback of one view: the image (shared, not copied) and this frame's
+/// uniforms.
 pub struct SliceCallback {
+    pub view: ViewId,
     pub image: Arc<ImageData>,
     pub uniforms: SliceUniforms,
 }
@@ -230,16 +256,24 @@ impl egui_wgpu::CallbackTrait for SliceCallback {
         let Some(res) = resources.get_mut::<SliceResources>() else {
             return Vec::new();
         };
-        queue.write_buffer(&res.uniforms, 0, &self.uniforms.bytes());
+        let view = res.views.entry(self.view).or_insert_with(|| ViewGpu {
+            uniforms: device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("systole view uniforms"),
+                size: std::mem::size_of::<UniformBlock>() as u64,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            }),
+            textures: None,
+        });
+        queue.write_buffer(&view.uniforms, 0, &self.uniforms.bytes());
         let img = &self.image;
         let (w, h) = (img.columns.max(1), img.rows.max(1));
         if img.intensity.len() != (w * h) as usize || img.labels.len() != (w * h) as usize {
             return Vec::new();
         }
-        let same =
-            matches!(&res.textures, Some((k, tw, th, ..)) if *k == img.key && *tw == w && *th == h);
+        let same = matches!(&view.textures, Some((k, tw, th, ..)) if *k == img.key && *tw == w && *th == h);
         if !same {
-            let size_ok = matches!(&res.textures, Some((_, tw, th, ..)) if *tw == w && *th == h);
+            let size_ok = matches!(&view.textures, Some((_, tw, th, ..)) if *tw == w && *th == h);
             if !size_ok {
                 let ti = texture(
                     device,
@@ -250,12 +284,12 @@ impl egui_wgpu::CallbackTrait for SliceCallback {
                 );
                 let tl = texture(device, w, h, wgpu::TextureFormat::R8Uint, "systole labels");
                 let bind = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                    label: Some("systole slice"),
+                    label: Some("systole view"),
                     layout: &res.layout,
                     entries: &[
                         wgpu::BindGroupEntry {
                             binding: 0,
-                            resource: res.uniforms.as_entire_binding(),
+                            resource: view.uniforms.as_entire_binding(),
                         },
                         wgpu::BindGroupEntry {
                             binding: 1,
@@ -271,9 +305,9 @@ impl egui_wgpu::CallbackTrait for SliceCallback {
                         },
                     ],
                 });
-                res.textures = Some((img.key, w, h, ti, tl, bind));
+                view.textures = Some((img.key, w, h, ti, tl, bind));
             }
-            if let Some((key, _, _, ti, tl, _)) = &mut res.textures {
+            if let Some((key, _, _, ti, tl, _)) = &mut view.textures {
                 let bytes: Vec<u8> = img.intensity.iter().flat_map(|v| v.to_le_bytes()).collect();
                 upload(queue, ti, &bytes, 4 * w, w, h);
                 upload(queue, tl, &img.labels, w, w, h);
@@ -293,7 +327,7 @@ impl egui_wgpu::CallbackTrait for SliceCallback {
         let Some(res) = resources.get::<SliceResources>() else {
             return;
         };
-        let Some((.., bind)) = &res.textures else {
+        let Some((.., bind)) = res.views.get(&self.view).and_then(|v| v.textures.as_ref()) else {
             return;
         };
         pass.set_pipeline(&res.pipeline);

@@ -1284,6 +1284,7 @@ fn viewport(app: &mut App, ui: &mut egui::Ui) {
             .add(eframe::egui_wgpu::Callback::new_paint_callback(
                 rect,
                 SliceCallback {
+                    view: super::render::ViewId::ShortAxis,
                     image: img.clone(),
                     uniforms,
                 },
