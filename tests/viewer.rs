@@ -389,6 +389,8 @@ fn edits_are_saved_at_once_and_restored_when_the_study_is_opened_again() {
         h.state().review.is_reviewed(v.phase, v.slice),
         "an edited image counts as reviewed"
     );
+    // The writer thread has it on disk once it is idle; flushing waits for that.
+    assert!(h.state_mut().flush_saves(), "the last edit is written");
     let file = dir.path().join("systole-session.json");
     assert!(file.exists(), "autosaved to {}", file.display());
     // A second window on the same study finds everything as it was.
@@ -445,6 +447,7 @@ fn another_studys_or_a_broken_session_is_refused_and_never_overwritten() {
         );
         let from = screen_of(h.state(), right);
         drag(&mut h, from, from + egui::vec2(20.0, 0.0));
+        h.state_mut().flush_saves();
         assert!(
             h.state()
                 .contours
@@ -476,6 +479,8 @@ fn sigkill_child() {
     let scale = h.state().viewport_map.unwrap().1;
     drag(&mut h, from, from + egui::vec2(5.0 * scale, 0.0));
     let edv = h.state().measures.as_ref().unwrap().lv.edv_ml.unwrap();
+    // On disk once the writer thread is done (the status line says "Saved to ...").
+    assert!(h.state_mut().flush_saves());
     println!("EDITED {edv}");
     use std::io::Write;
     std::io::stdout().flush().unwrap();
@@ -715,6 +720,7 @@ fn segment_from(study: &Path, slice: usize, phase: usize, cli: &Cli) {
         h.query_by_label_contains("PROVISIONAL").is_none(),
         "no longer provisional once every phase is done"
     );
+    assert!(h.state_mut().flush_saves(), "the session is written");
     let app = h.state();
     let got = app.labels.as_ref().unwrap();
     let d = got.dims();

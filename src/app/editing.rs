@@ -681,10 +681,31 @@ impl App {
             },
             key,
         );
-        match session::write(&file, path, self.session.explicit.as_deref()) {
-            Ok(p) => self.session.saved_to = Some(p),
-            Err(e) => self.error = Some(e.to_string()),
+        self.saver
+            .save(file, path.clone(), self.session.explicit.clone());
+    }
+
+    /// Collects the autosave writer's outcomes: where the session went, or why not.
+    pub(super) fn poll_saves(&mut self) {
+        for r in self.saver.results() {
+            match r {
+                Ok(p) => self.session.saved_to = Some(p),
+                Err(e) => self.error = Some(e),
+            }
         }
+    }
+
+    /// Waits until the last change is on disk (at most 30 s), then collects the outcome;
+    /// returns whether it is written. The window calls it when it closes.
+    pub fn flush_saves(&mut self) -> bool {
+        let written = self.saver.flush(std::time::Duration::from_secs(30));
+        self.poll_saves();
+        written
+    }
+
+    /// Whether every change is on disk.
+    pub fn saves_idle(&self) -> bool {
+        self.saver.idle()
     }
 }
 

@@ -10,6 +10,7 @@ pub mod long_axis;
 pub mod recent;
 pub mod render;
 mod review;
+mod saver;
 pub mod tools;
 pub mod ui;
 pub mod view;
@@ -150,6 +151,8 @@ pub struct App {
     thumbs: Option<(u64, egui::TextureHandle)>,
     /// The long-axis pane beside the short-axis view.
     pub lax: long_axis::LaxPane,
+    /// The autosave's writer thread.
+    saver: saver::Saver,
     /// The system file dialog, while it is open (its thread's answer arrives on `rx`).
     pub dialog: Option<dialogs::Pending>,
     /// The in-app path field (File -> Open path, or when no system dialog works).
@@ -244,6 +247,10 @@ impl App {
             thumbs: None,
             dialog: None,
             lax: long_axis::LaxPane::default(),
+            saver: {
+                let ctx = ctx.clone();
+                saver::Saver::new(move || ctx.request_repaint())
+            },
             path_prompt: None,
             notice: None,
             last_export_dir: None,
@@ -477,6 +484,7 @@ impl App {
             self.apply(cmd, ctx);
         }
         self.poll_jobs(ctx);
+        self.poll_saves();
         self.advance_playback(ctx);
         self.screenshot_logic(ctx);
     }
@@ -734,6 +742,11 @@ impl eframe::App for App {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         ui::show(self, ui);
+    }
+
+    /// The last change reaches the disk before the window goes.
+    fn on_exit(&mut self) {
+        self.flush_saves();
     }
 }
 

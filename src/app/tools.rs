@@ -236,6 +236,7 @@ pub fn panel(app: &mut App, ui: &mut egui::Ui) {
         &app.session.study_path,
     ) {
         (Some(_), _, _) => "Session NOT saved: its file is broken or another study's".to_string(),
+        (None, _, Some(_)) if !app.saves_idle() => "Saving the session...".to_string(),
         (None, Some(p), _) => format!("Saved to {}", p.display()),
         (None, None, Some(_)) => "Session: saved after the first change".to_string(),
         (None, None, None) => "Session: not saved (built-in study)".to_string(),
