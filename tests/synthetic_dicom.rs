@@ -909,19 +909,11 @@ fn mutate(seed: &[u8], rng: &mut Rng) -> Vec<u8> {
                     0xFFFF_FFFE,
                     0xFFFF_FFFF,
                 ][rng.below(7)];
-                for (k, byte) in v.to_le_bytes().iter().enumerate() {
-                    if let Some(x) = b.get_mut(at + k) {
-                        *x = *byte;
-                    }
-                }
+                overwrite(&mut b, at, &v.to_le_bytes());
             }
             3 => {
                 let v = [0u16, 1, 0x7FFF, 0xFFFF][rng.below(4)];
-                for (k, byte) in v.to_le_bytes().iter().enumerate() {
-                    if let Some(x) = b.get_mut(at + k) {
-                        *x = *byte;
-                    }
-                }
+                overwrite(&mut b, at, &v.to_le_bytes());
             }
             4 => {
                 let n = 1 + rng.below(16);
@@ -936,6 +928,13 @@ fn mutate(seed: &[u8], rng: &mut Rng) -> Vec<u8> {
         }
     }
     b
+}
+
+/// Writes `bytes` over `b` from `at`, as far as `b` reaches.
+fn overwrite(b: &mut [u8], at: usize, bytes: &[u8]) {
+    for (x, byte) in b.iter_mut().skip(at).zip(bytes) {
+        *x = *byte;
+    }
 }
 
 #[test]

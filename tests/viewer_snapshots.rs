@@ -13,15 +13,22 @@ use systole::contour::set::{ContourSet, Source};
 
 /// The viewer on the built-in phantom, with our slice pipeline installed in the renderer.
 fn harness() -> Harness<'static, App> {
+    let mut h = harness_with(LaunchOptions::default(), egui::vec2(1000.0, 640.0));
+    h.run_steps(3);
+    h
+}
+
+/// The viewer launched with `launch` in a window of `size`, through our slice pipeline.
+fn harness_with(launch: LaunchOptions, size: egui::Vec2) -> Harness<'static, App> {
     let rs = create_render_state(
         default_wgpu_setup(),
         egui_wgpu::RendererOptions::PREDICTABLE,
     );
     render::install(&rs);
     let ctx = egui::Context::default();
-    let app = App::new(LaunchOptions::default(), true, &ctx);
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1000.0, 640.0))
+    let app = App::new(launch, true, &ctx);
+    Harness::builder()
+        .with_size(size)
         .renderer(WgpuTestRenderer::from_render_state(rs))
         .build_ui_state(
             |ui, app: &mut App| {
@@ -29,9 +36,7 @@ fn harness() -> Harness<'static, App> {
                 ui::show(app, ui);
             },
             app,
-        );
-    h.run_steps(3);
-    h
+        )
 }
 
 #[test]
@@ -93,29 +98,13 @@ fn an_exam_shows_two_long_axis_cines_with_their_own_gpu_resources() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("exam");
     write_exam(&PhantomConfig::default(), &dir, &ExamOptions::default()).unwrap();
-    let rs = create_render_state(
-        default_wgpu_setup(),
-        egui_wgpu::RendererOptions::PREDICTABLE,
-    );
-    render::install(&rs);
-    let ctx = egui::Context::default();
     let launch = LaunchOptions {
         path: Some(dir),
         session: Some(tmp.path().join("s.json")),
         slice: Some(6),
         ..Default::default()
     };
-    let app = App::new(launch, true, &ctx);
-    let mut h = Harness::builder()
-        .with_size(egui::vec2(1300.0, 760.0))
-        .renderer(WgpuTestRenderer::from_render_state(rs))
-        .build_ui_state(
-            |ui, app: &mut App| {
-                app.logic(ui.ctx());
-                ui::show(app, ui);
-            },
-            app,
-        );
+    let mut h = harness_with(launch, egui::vec2(1300.0, 760.0));
     let t0 = std::time::Instant::now();
     while h.state().current.is_none() {
         assert!(t0.elapsed().as_secs() < 300, "the exam did not load");

@@ -70,6 +70,7 @@ pub fn load(
     spawn("systole-load", ctx, move |tx, _job, _| {
         let options = LoadOptions {
             progress: Some(progress),
+            long_axis_images: true,
             ..LoadOptions::default()
         };
         let msg = match load_study(&path, &options) {

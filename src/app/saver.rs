@@ -62,15 +62,7 @@ impl Saver {
         };
         if let Err(e) = self.tx.send(job) {
             // The writer is gone (it cannot be, short of a panic): write here.
-            let job = e.0;
-            let r = session::write(&job.file, &job.study_path, job.explicit.as_deref())
-                .map_err(|e| e.to_string());
-            let (lock, cv) = &*self.done;
-            if let Ok(mut d) = lock.lock() {
-                d.seq = job.seq;
-                d.results.push(r);
-            }
-            cv.notify_all();
+            write(e.0, &self.done);
         }
     }
 
@@ -107,16 +99,21 @@ fn writer(rx: Receiver<Job>, done: Arc<(Mutex<Done>, Condvar)>, wake: impl Fn())
         while let Ok(newer) = rx.try_recv() {
             job = newer;
         }
-        let r = session::write(&job.file, &job.study_path, job.explicit.as_deref())
-            .map_err(|e| e.to_string());
-        let (lock, cv) = &*done;
-        if let Ok(mut d) = lock.lock() {
-            d.seq = job.seq;
-            d.results.push(r);
-        }
-        cv.notify_all();
+        write(job, &done);
         wake();
     }
+}
+
+/// Writes one queued session and records the outcome for the UI and for `flush`.
+fn write(job: Job, done: &(Mutex<Done>, Condvar)) {
+    let r = session::write(&job.file, &job.study_path, job.explicit.as_deref())
+        .map_err(|e| e.to_string());
+    let (lock, cv) = done;
+    if let Ok(mut d) = lock.lock() {
+        d.seq = job.seq;
+        d.results.push(r);
+    }
+    cv.notify_all();
 }
 
 #[cfg(test)]

@@ -88,6 +88,7 @@ impl StudyArgs {
             label_order: self.label_order.into(),
             progress: None,
             assume_pixel_mm: self.assume_pixel_mm,
+            long_axis_images: false,
         }
     }
 }

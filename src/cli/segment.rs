@@ -130,6 +130,7 @@ pub fn run(args: &SegmentArgs) -> Result<String, CliError> {
         label_order: LabelOrder::Systole,
         progress: None,
         assume_pixel_mm: args.assume_pixel_mm,
+        long_axis_images: false,
     };
     let loaded = load_study(&args.path, &options).map_err(CliError::input)?;
     let study = &loaded.study;

@@ -94,6 +94,9 @@ pub struct LoadOptions {
     /// Pixel size (mm) to assume when no image states a usable PixelSpacing; without it
     /// such a study has no areas or volumes.
     pub assume_pixel_mm: Option<f64>,
+    /// Also decode the long-axis cines' images (the viewer shows them; the command line
+    /// needs only their planes).
+    pub long_axis_images: bool,
 }
 
 /// Work done and work known so far in a load; `total` grows as the loader learns more.

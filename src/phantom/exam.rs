@@ -280,14 +280,9 @@ pub fn write_exam(
             }
         }
     }
-    let mut written = WrittenExam {
-        phantom: p.clone(),
-        files: Vec::new(),
-        sax_series,
-        repeat_series: opt.split.then(|| format!("{UID_ROOT}.4.999")),
-        long_axis: Vec::new(),
-        localiser_series: None,
-    };
+    let heart = p.heart;
+    let mut long_axis = Vec::new();
+    let mut localiser_series = None;
     if opt.split {
         let z_mid = 0.5 * (d.slices - 1) as f64 * cfg.slice_mm;
         let t = opt.tilt_deg.to_radians();
@@ -330,7 +325,7 @@ pub fn write_exam(
                         let p: [f64; 3] = std::array::from_fn(|i| {
                             origin[i] + c as f64 * px * x_dir[i] + r as f64 * px * y_dir[i]
                         });
-                        pixels.push(to_u16(p_heart(&written.phantom, p, ph)));
+                        pixels.push(to_u16(heart.at(p, ph).1));
                     }
                 }
                 w.write(Image {
@@ -350,7 +345,7 @@ pub fn write_exam(
                     pixels,
                 })?;
             }
-            written.long_axis.push(WrittenPlane {
+            long_axis.push(WrittenPlane {
                 series_uid: uid,
                 description: description.to_string(),
                 rows,
@@ -380,7 +375,7 @@ pub fn write_exam(
                     let p: [f64; 3] = std::array::from_fn(|i| {
                         origin[i] + c as f64 * px * x_dir[i] + r as f64 * px * y_dir[i]
                     });
-                    pixels.push(to_u16(p_heart(&written.phantom, p, 0)));
+                    pixels.push(to_u16(heart.at(p, 0).1));
                 }
             }
             w.write(Image {
@@ -400,13 +395,14 @@ pub fn write_exam(
                 pixels,
             })?;
         }
-        written.localiser_series = Some(uid);
+        localiser_series = Some(uid);
     }
-    written.files = w.files;
-    Ok(written)
-}
-
-/// The phantom's intensity at `p` in phase `phase` (no shading or noise).
-fn p_heart(p: &Phantom, at: [f64; 3], phase: usize) -> f32 {
-    p.heart.at(at, phase).1
+    Ok(WrittenExam {
+        phantom: p,
+        files: w.files,
+        sax_series,
+        repeat_series: opt.split.then(|| format!("{UID_ROOT}.4.999")),
+        long_axis,
+        localiser_series,
+    })
 }

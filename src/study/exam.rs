@@ -137,11 +137,7 @@ fn dot(a: [f64; 3], b: [f64; 3]) -> f64 {
 }
 
 /// `a x b`.
-pub fn cross_product(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
-    cross(a, b)
-}
-
-fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
+pub fn cross(a: [f64; 3], b: [f64; 3]) -> [f64; 3] {
     [
         a[1] * b[2] - a[2] * b[1],
         a[2] * b[0] - a[0] * b[2],

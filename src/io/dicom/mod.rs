@@ -551,7 +551,8 @@ fn lax_images(headers: &[FileHeader], c: &Candidate) -> Vec<Vec<f32>> {
     decode_frames(headers, row, &|_| {}).unwrap_or_default()
 }
 
-/// Sets every series' kind (and a long-axis cine's view) and returns the long-axis planes.
+/// Sets every series' kind (and a long-axis cine's view) and returns the long-axis planes,
+/// with their images when `with_images`.
 ///
 /// The chosen cine and the series it was assembled from are the short axis. Another
 /// series is a localiser when its description or ImageType says so; a cine is long-axis
@@ -563,8 +564,9 @@ fn classify(
     candidates: &mut [Candidate],
     chosen: usize,
     sax: &Geometry,
+    with_images: bool,
 ) -> Vec<LongAxisPlane> {
-    let sax_normal = exam::cross_product(sax.row_direction, sax.column_direction);
+    let sax_normal = exam::cross(sax.row_direction, sax.column_direction);
     let sax_sources: Vec<String> = candidates[chosen].summary.sources.clone();
     let mut planes = Vec::new();
     for (i, c) in candidates.iter_mut().enumerate() {
@@ -579,7 +581,7 @@ fn classify(
         let angle = orientation.map(|o| {
             exam::angle_between_planes_deg(
                 sax_normal,
-                exam::cross_product([o[0], o[1], o[2]], [o[3], o[4], o[5]]),
+                exam::cross([o[0], o[1], o[2]], [o[3], o[4], o[5]]),
             )
         });
         let named_view = exam::view_from_description(&description);
@@ -617,7 +619,11 @@ fn classify(
                 row_direction: [o[0], o[1], o[2]],
                 column_direction: [o[3], o[4], o[5]],
                 pixel_spacing_mm: spacing,
-                images: lax_images(headers, c),
+                images: if with_images {
+                    lax_images(headers, c)
+                } else {
+                    Vec::new()
+                },
             });
         }
     }
@@ -697,7 +703,13 @@ fn build_study(
         source,
         path: root.to_path_buf(),
     })?;
-    let long_axis = classify(headers, candidates, chosen, &cine.geometry);
+    let long_axis = classify(
+        headers,
+        candidates,
+        chosen,
+        &cine.geometry,
+        options.long_axis_images,
+    );
     let meta = &headers[first.0].meta;
     if let Some(w) = mixed_patients(headers, layout) {
         report.warnings.push(w);
