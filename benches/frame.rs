@@ -49,9 +49,9 @@ fn main() {
     let mut app = App::new(LaunchOptions::default(), true, &ctx);
     app.open_study(p.study, "phantom 256 x 256");
     // Editable contours on every image, as after segmentation (drawn as polygons).
-    let labels = app.labels.clone().unwrap();
+    let labels = app.doc.review.labels.clone().unwrap();
     app.set_contours(ContourSet::from_labels(&labels, Source::Auto));
-    let phases = app.current.as_ref().unwrap().cine.dims().phases;
+    let phases = app.doc.current.as_ref().unwrap().cine.dims().phases;
     let mut h = Harness::builder()
         .with_size(egui::vec2(1400.0, 900.0))
         .build_ui_state(
@@ -67,7 +67,7 @@ fn main() {
     let mut times = Vec::new();
     let mut most = 0;
     for i in 0..300 {
-        h.state_mut().view.as_mut().unwrap().phase = i % phases;
+        h.state_mut().doc.views.sax.as_mut().unwrap().phase = i % phases;
         let a0 = ALLOCATED.load(Ordering::Relaxed);
         let t0 = Instant::now();
         h.step();

@@ -393,6 +393,7 @@ pub fn phantom(cfg: &PhantomConfig) -> Phantom {
             view: None,
         }],
         chosen_series: 0,
+        default_series: 0,
         cine,
         images,
         reference_labels: Some(labels),

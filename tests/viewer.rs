@@ -77,32 +77,51 @@ fn wait_while(
 fn opens_the_phantom_and_navigates_with_the_keys() {
     let mut h = harness();
     h.run_steps(2);
-    let d = h.state().current.as_ref().unwrap().cine.dims();
-    assert!(h.state().current.as_ref().unwrap().name.contains("Phantom"));
-    let v0 = h.state().view.clone().unwrap();
+    let d = h.state().doc.current.as_ref().unwrap().cine.dims();
+    assert!(
+        h.state()
+            .doc
+            .current
+            .as_ref()
+            .unwrap()
+            .name
+            .contains("Phantom")
+    );
+    let v0 = h.state().doc.views.sax.clone().unwrap();
     assert_eq!(v0.slice, d.slices / 2);
     h.key_press(egui::Key::ArrowDown);
     h.run_steps(2);
-    assert_eq!(h.state().view.as_ref().unwrap().slice, v0.slice + 1);
+    assert_eq!(
+        h.state().doc.views.sax.as_ref().unwrap().slice,
+        v0.slice + 1
+    );
     h.key_press(egui::Key::ArrowUp);
     h.key_press(egui::Key::ArrowUp);
     h.run_steps(2);
-    assert_eq!(h.state().view.as_ref().unwrap().slice, v0.slice - 1);
+    assert_eq!(
+        h.state().doc.views.sax.as_ref().unwrap().slice,
+        v0.slice - 1
+    );
     h.key_press(egui::Key::ArrowLeft);
     h.run_steps(2);
     assert_eq!(
-        h.state().view.as_ref().unwrap().phase,
+        h.state().doc.views.sax.as_ref().unwrap().phase,
         d.phases - 1,
         "Left from phase 1 wraps to the last phase"
     );
     h.key_press(egui::Key::ArrowRight);
     h.key_press(egui::Key::ArrowRight);
     h.run_steps(2);
-    assert_eq!(h.state().view.as_ref().unwrap().phase, 1);
+    assert_eq!(h.state().doc.views.sax.as_ref().unwrap().phase, 1);
     // The phantom's own labels give measures at once; the panel shows them.
-    assert_eq!(h.state().label_source, Some(LabelSource::Reference));
+    assert_eq!(
+        h.state().doc.review.label_source,
+        Some(LabelSource::Reference)
+    );
     assert!(
         h.state()
+            .doc
+            .review
             .measures
             .as_ref()
             .and_then(|m| m.lv.edv_ml)
@@ -124,10 +143,10 @@ fn the_review_queue_walks_the_least_sure_images_and_marks_them_reviewed() {
     h.run_steps(2);
     wait_for(&mut h, "segmentation", |a| a.segmenting.is_none());
     let app = h.state();
-    let d = app.current.as_ref().unwrap().cine.dims();
+    let d = app.doc.current.as_ref().unwrap().cine.dims();
     for p in 0..d.phases {
         for s in 0..d.slices {
-            let c = app.review.confidence(p, s);
+            let c = app.doc.review.status.confidence(p, s);
             assert!(
                 c.is_some_and(|c| (0.0..=1.0).contains(&c)),
                 "the network's confidence in slice {s} phase {p}: {c:?}"
@@ -135,43 +154,51 @@ fn the_review_queue_walks_the_least_sure_images_and_marks_them_reviewed() {
         }
     }
     // The queue is the library's review order of the same flags and confidences.
-    let labels = app.labels.clone().unwrap();
-    let order = systole::qc::review_order(&app.qc_flags, &app.review.images(&labels));
+    let labels = app.doc.review.labels.clone().unwrap();
+    let order = systole::qc::review_order(
+        &app.doc.review.qc_flags,
+        &app.doc.review.status.images(&labels),
+    );
     assert_eq!(order.len(), d.images());
-    let v = app.view.clone().unwrap();
+    let v = app.doc.views.sax.clone().unwrap();
     let first = *order.iter().find(|&&i| i != (v.slice, v.phase)).unwrap();
     h.key_press(egui::Key::Q);
     h.run_steps(2);
-    let v = h.state().view.clone().unwrap();
+    let v = h.state().doc.views.sax.clone().unwrap();
     assert_eq!((v.slice, v.phase), first, "Q shows the most suspect image");
     // The panel says how sure the network is of it.
     h.get_by_label_contains("network confidence");
     h.get_by_label("Not reviewed yet");
     // M marks it reviewed (by the session's reviewer) and moves on to the next.
-    h.state_mut().session.reviewer = "Dr Queue".into();
+    h.state_mut().doc.review.session.reviewer = "Dr Queue".into();
     h.key_press(egui::Key::M);
     h.run_steps(2);
     let app = h.state();
-    let mark = app.review.mark(first.1, first.0).expect("marked reviewed");
+    let mark = app
+        .doc
+        .review
+        .status
+        .mark(first.1, first.0)
+        .expect("marked reviewed");
     assert_eq!(mark.by.as_deref(), Some("Dr Queue"));
     let second = *order.iter().find(|&&i| i != first).unwrap();
-    let v = app.view.clone().unwrap();
+    let v = app.doc.views.sax.clone().unwrap();
     assert_eq!((v.slice, v.phase), second, "M goes on to the next image");
     assert_eq!(app.review_counts(), (1, d.images(), d.images() - 1));
     h.get_by_label_contains("1 of");
     // The button walks the queue too, never back to a reviewed image.
     h.get_by_label("Next to review (Q)").click();
     h.run_steps(2);
-    let v = h.state().view.clone().unwrap();
+    let v = h.state().doc.views.sax.clone().unwrap();
     assert_ne!((v.slice, v.phase), first);
     assert_ne!((v.slice, v.phase), second);
     // Saved in the session: another window finds the mark.
     let mut h2 = harness_at(dir.path());
     h2.run_steps(2);
-    assert!(h2.state().review.is_reviewed(first.1, first.0));
+    assert!(h2.state().doc.review.status.is_reviewed(first.1, first.0));
     assert_eq!(
-        h2.state().review.confidence(first.1, first.0),
-        h.state().review.confidence(first.1, first.0)
+        h2.state().doc.review.status.confidence(first.1, first.0),
+        h.state().doc.review.status.confidence(first.1, first.0)
     );
     // The report counts the reviewed image.
     let pdf = dir.path().join("report.pdf");
@@ -196,18 +223,20 @@ fn segmenting_fills_the_measures_and_ed_can_be_overridden() {
     wait_for(&mut h, "segmentation", |a| a.segmenting.is_none());
     let app = h.state();
     assert_eq!(
-        app.label_source,
+        app.doc.review.label_source,
         Some(LabelSource::Automatic),
         "{:?}",
         app.error
     );
-    let m = app.measures.clone().unwrap();
+    let m = app.doc.review.measures.clone().unwrap();
     assert!(
         m.volumes.lv_ml.iter().all(Option::is_some),
         "every phase segmented"
     );
     assert!(
-        app.contours
+        app.doc
+            .review
+            .contours
             .as_ref()
             .unwrap()
             .iter()
@@ -222,14 +251,14 @@ fn segmenting_fills_the_measures_and_ed_can_be_overridden() {
     h.run_steps(2);
     h.get_by_label(&format!("phase {}", other + 1)).click();
     h.run_steps(2);
-    let m2 = h.state().measures.clone().unwrap();
+    let m2 = h.state().doc.review.measures.clone().unwrap();
     assert_eq!(m2.ed_phase, Some(other));
     assert_ne!(m2.lv.edv_ml, m.lv.edv_ml);
 }
 
 /// Screen position of image pixel coordinates, as the viewport last drew the image.
 fn screen_of(app: &App, p: [f64; 2]) -> egui::Pos2 {
-    let (min, scale) = app.viewport_map.expect("the viewport was drawn");
+    let (min, scale) = app.doc.views.viewport_map.expect("the viewport was drawn");
     egui::pos2(
         min.x + (p[0] as f32 + 0.5) * scale,
         min.y + (p[1] as f32 + 0.5) * scale,
@@ -254,18 +283,26 @@ fn drag(h: &mut Harness<'static, App>, from: egui::Pos2, to: egui::Pos2) {
 /// Nudge tool through the panel. Returns the LV endocardium's rightmost point.
 fn ready_to_nudge(h: &mut Harness<'static, App>) -> [f64; 2] {
     h.run_steps(2);
-    let labels = h.state().labels.clone().unwrap();
+    let labels = h.state().doc.review.labels.clone().unwrap();
     h.state_mut()
         .set_contours(ContourSet::from_labels(&labels, Source::Auto));
-    let ed = h.state().measures.as_ref().unwrap().ed_phase.unwrap();
-    let slice = h.state().view.as_ref().unwrap().slice;
+    let ed = h
+        .state()
+        .doc
+        .review
+        .measures
+        .as_ref()
+        .unwrap()
+        .ed_phase
+        .unwrap();
+    let slice = h.state().doc.views.sax.as_ref().unwrap().slice;
     h.state_mut()
         .commands
         .push(systole::app::Command::Go { phase: ed, slice });
     h.run_steps(2);
     h.get_by_label("Nudge").click();
     h.run_steps(2);
-    let set = h.state().contours.as_ref().unwrap();
+    let set = h.state().doc.review.contours.as_ref().unwrap();
     let c = set
         .get((ed, slice, Structure::LvEndo))
         .expect("an LV contour at ED on the mid slice");
@@ -281,11 +318,11 @@ fn a_drag_back_to_its_start_adds_no_undo_step_and_the_endocardium_stays_inside_t
     let mut h = harness();
     let right = ready_to_nudge(&mut h);
     let (phase, slice) = {
-        let v = h.state().view.as_ref().unwrap();
+        let v = h.state().doc.views.sax.as_ref().unwrap();
         (v.phase, v.slice)
     };
     let from = screen_of(h.state(), right);
-    let scale = h.state().viewport_map.unwrap().1;
+    let scale = h.state().doc.views.viewport_map.unwrap().1;
     // Out and back to where the button went down: the contour is as before, no undo step.
     h.hover_at(from);
     h.run_steps(1);
@@ -298,15 +335,15 @@ fn a_drag_back_to_its_start_adds_no_undo_step_and_the_endocardium_stays_inside_t
     h.drop_at(from);
     h.run_steps(2);
     assert!(
-        !h.state().edit.history.can_undo(),
+        !h.state().doc.review.edit.history.can_undo(),
         "a drag that moved nothing is no undo step"
     );
     // Far outwards, past the epicardium: when the drag ends the endocardium is clipped to it.
     drag(&mut h, from, from + egui::vec2(25.0 * scale, 0.0));
     let app = h.state();
-    assert!(app.edit.history.can_undo());
-    let d = app.current.as_ref().unwrap().cine.dims();
-    let set = app.contours.as_ref().unwrap();
+    assert!(app.doc.review.edit.history.can_undo());
+    let d = app.doc.current.as_ref().unwrap().cine.dims();
+    let set = app.doc.review.contours.as_ref().unwrap();
     let endo = systole::contour::fill(
         &set.get((phase, slice, Structure::LvEndo)).unwrap().points,
         d.rows,
@@ -338,33 +375,53 @@ fn a_drag_back_to_its_start_adds_no_undo_step_and_the_endocardium_stays_inside_t
 fn dragging_the_lv_contour_outwards_raises_lvedv_in_the_panel_and_undo_restores_it() {
     let mut h = harness();
     let right = ready_to_nudge(&mut h);
-    let edv0 = h.state().measures.as_ref().unwrap().lv.edv_ml.unwrap();
+    let edv0 = h
+        .state()
+        .doc
+        .review
+        .measures
+        .as_ref()
+        .unwrap()
+        .lv
+        .edv_ml
+        .unwrap();
     h.get_by_label(&format!("{edv0:.1}"));
     let from = screen_of(h.state(), right);
-    let scale = h.state().viewport_map.unwrap().1;
+    let scale = h.state().doc.views.viewport_map.unwrap().1;
     drag(&mut h, from, from + egui::vec2(4.0 * scale, 0.0));
     let app = h.state();
-    let edv1 = app.measures.as_ref().unwrap().lv.edv_ml.unwrap();
+    let edv1 = app.doc.review.measures.as_ref().unwrap().lv.edv_ml.unwrap();
     assert!(edv1 > edv0 + 0.1, "LVEDV {edv0} -> {edv1}");
     h.get_by_label(&format!("{edv1:.1}"));
-    let v = app.view.as_ref().unwrap();
+    let v = app.doc.views.sax.as_ref().unwrap();
     assert!(
-        app.contours.as_ref().unwrap().edited(v.phase, v.slice),
+        app.doc
+            .review
+            .contours
+            .as_ref()
+            .unwrap()
+            .edited(v.phase, v.slice),
         "the image is marked as edited"
     );
     // The live measures equal a full recount of the labels rasterised from the contours.
-    let full = app.contours.as_ref().unwrap().to_labels();
-    assert_eq!(&full, app.labels.as_ref().unwrap());
+    let full = app.doc.review.contours.as_ref().unwrap().to_labels();
+    assert_eq!(&full, app.doc.review.labels.as_ref().unwrap());
     // Ctrl+Z undoes the whole drag; Ctrl+Shift+Z redoes it.
     h.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Z);
     h.run_steps(2);
-    assert_eq!(h.state().measures.as_ref().unwrap().lv.edv_ml, Some(edv0));
+    assert_eq!(
+        h.state().doc.review.measures.as_ref().unwrap().lv.edv_ml,
+        Some(edv0)
+    );
     h.key_press_modifiers(
         egui::Modifiers::COMMAND | egui::Modifiers::SHIFT,
         egui::Key::Z,
     );
     h.run_steps(2);
-    assert_eq!(h.state().measures.as_ref().unwrap().lv.edv_ml, Some(edv1));
+    assert_eq!(
+        h.state().doc.review.measures.as_ref().unwrap().lv.edv_ml,
+        Some(edv1)
+    );
 }
 
 fn harness_at(dir: &std::path::Path) -> Harness<'static, App> {
@@ -380,13 +437,13 @@ fn edits_are_saved_at_once_and_restored_when_the_study_is_opened_again() {
     let mut h = harness_at(dir.path());
     let right = ready_to_nudge(&mut h);
     let from = screen_of(h.state(), right);
-    let scale = h.state().viewport_map.unwrap().1;
+    let scale = h.state().doc.views.viewport_map.unwrap().1;
     drag(&mut h, from, from + egui::vec2(-3.0 * scale, 0.0));
-    let edited = h.state().contours.clone().unwrap();
-    let edv = h.state().measures.as_ref().unwrap().lv.edv_ml;
-    let v = h.state().view.clone().unwrap();
+    let edited = h.state().doc.review.contours.clone().unwrap();
+    let edv = h.state().doc.review.measures.as_ref().unwrap().lv.edv_ml;
+    let v = h.state().doc.views.sax.clone().unwrap();
     assert!(
-        h.state().review.is_reviewed(v.phase, v.slice),
+        h.state().doc.review.status.is_reviewed(v.phase, v.slice),
         "an edited image counts as reviewed"
     );
     // The writer thread has it on disk once it is idle; flushing waits for that.
@@ -396,10 +453,13 @@ fn edits_are_saved_at_once_and_restored_when_the_study_is_opened_again() {
     // A second window on the same study finds everything as it was.
     let mut h2 = harness_at(dir.path());
     h2.run_steps(2);
-    assert_eq!(h2.state().contours.as_ref(), Some(&edited));
-    assert!(h2.state().review.is_reviewed(v.phase, v.slice));
-    assert_eq!(h2.state().measures.as_ref().unwrap().lv.edv_ml, edv);
-    assert!(h2.state().session.blocked.is_none());
+    assert_eq!(h2.state().doc.review.contours.as_ref(), Some(&edited));
+    assert!(h2.state().doc.review.status.is_reviewed(v.phase, v.slice));
+    assert_eq!(
+        h2.state().doc.review.measures.as_ref().unwrap().lv.edv_ml,
+        edv
+    );
+    assert!(h2.state().doc.review.session.blocked.is_none());
 }
 
 #[test]
@@ -429,7 +489,7 @@ fn another_studys_or_a_broken_session_is_refused_and_never_overwritten() {
         let mut h = harness_at(dir.path());
         let right = ready_to_nudge(&mut h);
         assert!(
-            h.state().session.blocked.is_some(),
+            h.state().doc.review.session.blocked.is_some(),
             "{what}: saving is blocked"
         );
         assert!(
@@ -450,6 +510,8 @@ fn another_studys_or_a_broken_session_is_refused_and_never_overwritten() {
         h.state_mut().flush_saves();
         assert!(
             h.state()
+                .doc
+                .review
                 .contours
                 .as_ref()
                 .unwrap()
@@ -476,9 +538,18 @@ fn sigkill_child() {
     let mut h = harness_at(std::path::Path::new(&dir));
     let right = ready_to_nudge(&mut h);
     let from = screen_of(h.state(), right);
-    let scale = h.state().viewport_map.unwrap().1;
+    let scale = h.state().doc.views.viewport_map.unwrap().1;
     drag(&mut h, from, from + egui::vec2(5.0 * scale, 0.0));
-    let edv = h.state().measures.as_ref().unwrap().lv.edv_ml.unwrap();
+    let edv = h
+        .state()
+        .doc
+        .review
+        .measures
+        .as_ref()
+        .unwrap()
+        .lv
+        .edv_ml
+        .unwrap();
     // On disk once the writer thread is done (the status line says "Saved to ...").
     assert!(h.state_mut().flush_saves());
     println!("EDITED {edv}");
@@ -543,8 +614,8 @@ fn edit_survives_sigkill() {
 fn file_export_writes_labels_contours_and_the_report_with_the_reviewer() {
     let mut h = harness();
     ready_to_nudge(&mut h);
-    h.state_mut().session.reviewer = "Dr Export Test".into();
-    h.state_mut().session.conclusion = "Exported from the viewer.".into();
+    h.state_mut().doc.review.session.reviewer = "Dr Export Test".into();
+    h.state_mut().doc.review.session.conclusion = "Exported from the viewer.".into();
     let dir = tempfile::tempdir().unwrap();
     let app = h.state();
     for kind in [
@@ -557,7 +628,7 @@ fn file_export_writes_labels_contours_and_the_report_with_the_reviewer() {
         app.export(kind, &path)
             .unwrap_or_else(|e| panic!("{kind:?}: {e}"));
     }
-    let set = app.contours.as_ref().unwrap();
+    let set = app.doc.review.contours.as_ref().unwrap();
     let vertices: usize = set.iter().map(|(_, c)| c.points.len()).sum();
     let csv = std::fs::read_to_string(dir.path().join("contours.csv")).unwrap();
     assert_eq!(
@@ -577,7 +648,7 @@ fn file_export_writes_labels_contours_and_the_report_with_the_reviewer() {
         text.contains("Dr Export Test") && text.contains("Exported from the viewer."),
         "{text}"
     );
-    let edv = app.measures.as_ref().unwrap().lv.edv_ml.unwrap();
+    let edv = app.doc.review.measures.as_ref().unwrap().lv.edv_ml.unwrap();
     assert!(
         text.contains(&format!("{edv:.1}")),
         "the report shows the viewer's LVEDV {edv:.1}"
@@ -588,8 +659,8 @@ fn file_export_writes_labels_contours_and_the_report_with_the_reviewer() {
 fn rapid_key_presses_are_all_counted() {
     let mut h = harness();
     h.run_steps(2);
-    let v0 = h.state().view.clone().unwrap();
-    let d = h.state().current.as_ref().unwrap().cine.dims();
+    let v0 = h.state().doc.views.sax.clone().unwrap();
+    let d = h.state().doc.current.as_ref().unwrap().cine.dims();
     assert!(v0.slice >= 3 && d.phases > 5);
     // Three Up and five Right presses arrive within one frame.
     for _ in 0..3 {
@@ -599,7 +670,7 @@ fn rapid_key_presses_are_all_counted() {
         h.key_press(egui::Key::ArrowRight);
     }
     h.run_steps(2);
-    let v = h.state().view.clone().unwrap();
+    let v = h.state().doc.views.sax.clone().unwrap();
     assert_eq!((v.slice, v.phase), (v0.slice - 3, v0.phase + 5));
 }
 
@@ -610,11 +681,11 @@ fn impossible_values_are_shown_as_a_problem_not_as_a_measurement() {
     h.key_press(egui::Key::S);
     h.run_steps(2);
     wait_for(&mut h, "segmentation", |a| a.segmenting.is_none());
-    let m = h.state().measures.clone().unwrap();
+    let m = h.state().doc.review.measures.clone().unwrap();
     let (ed, es) = (m.ed_phase.unwrap(), m.es_phase.unwrap());
     assert!(h.query_by_label("IMPOSSIBLE").is_none());
     // The reader swaps ED and ES by mistake: ESV > EDV.
-    h.state_mut().key_override = systole::study::KeyPhases {
+    h.state_mut().doc.review.key_override = systole::study::KeyPhases {
         ed: Some(es),
         es: Some(ed),
     };
@@ -622,7 +693,7 @@ fn impossible_values_are_shown_as_a_problem_not_as_a_measurement() {
         .commands
         .push(systole::app::Command::OverridesChanged);
     h.run_steps(3);
-    let m = h.state().measures.clone().unwrap();
+    let m = h.state().doc.review.measures.clone().unwrap();
     assert!(m.lv.sv_ml.unwrap() < 0.0);
     assert!(
         h.query_all_by_label("IMPOSSIBLE").count() >= 2,
@@ -695,10 +766,10 @@ fn segment_from(study: &Path, slice: usize, phase: usize, cli: &Cli) {
     wait_while(
         &mut h,
         "the study to load",
-        |a| a.current.is_some() && a.loading.is_none(),
+        |a| a.doc.current.is_some() && a.loading.is_none(),
         |_| {},
     );
-    let v = h.state().view.clone().unwrap();
+    let v = h.state().doc.views.sax.clone().unwrap();
     assert_eq!((v.slice, v.phase), (slice, phase));
     h.key_press(egui::Key::S);
     h.run_steps(2);
@@ -722,7 +793,7 @@ fn segment_from(study: &Path, slice: usize, phase: usize, cli: &Cli) {
     );
     assert!(h.state_mut().flush_saves(), "the session is written");
     let app = h.state();
-    let got = app.labels.as_ref().unwrap();
+    let got = app.doc.review.labels.as_ref().unwrap();
     let d = got.dims();
     // Every image of every phase: what the command line has, pixel for pixel.
     for p in 0..d.phases {
@@ -741,10 +812,10 @@ fn segment_from(study: &Path, slice: usize, phase: usize, cli: &Cli) {
     // The review queue's confidences are qc.json's.
     let confidence: Vec<Option<f64>> = (0..d.phases)
         .flat_map(|p| (0..d.slices).map(move |s| (p, s)))
-        .map(|(p, s)| app.review.confidence(p, s))
+        .map(|(p, s)| app.doc.review.status.confidence(p, s))
         .collect();
     assert_eq!(confidence, cli.confidence, "start {slice}, {phase}");
-    let m = app.measures.as_ref().unwrap();
+    let m = app.doc.review.measures.as_ref().unwrap();
     assert!(
         m.volumes.lv_ml.iter().all(Option::is_some),
         "every phase measured: {:?}",
@@ -808,7 +879,7 @@ fn expert_contours_stay_a_layer_of_their_own_after_segmenting() {
     wait_while(
         &mut h,
         "the study to load",
-        |a| a.current.is_some() && a.loading.is_none(),
+        |a| a.doc.current.is_some() && a.loading.is_none(),
         |_| {},
     );
     assert!(
@@ -826,6 +897,7 @@ fn expert_contours_stay_a_layer_of_their_own_after_segmenting() {
         .unwrap();
     assert!(
         h.state()
+            .doc
             .current
             .as_ref()
             .unwrap()
@@ -834,10 +906,10 @@ fn expert_contours_stay_a_layer_of_their_own_after_segmenting() {
             .as_ref()
             == Some(&reference)
     );
-    assert!(!h.state().view.as_ref().unwrap().show_reference);
+    assert!(!h.state().doc.views.sax.as_ref().unwrap().show_reference);
     h.get_by_label("Expert contours (white)").click();
     h.run_steps(2);
-    assert!(h.state().view.as_ref().unwrap().show_reference);
+    assert!(h.state().doc.views.sax.as_ref().unwrap().show_reference);
     assert!(
         h.state().reference_outlines().iter().any(|s| !s.is_empty()),
         "the expert drew this image"
@@ -845,8 +917,8 @@ fn expert_contours_stay_a_layer_of_their_own_after_segmenting() {
     // The comparison on screen: Dice of the LV worked out here from the two label maps.
     let app = h.state();
     let (ours, phase) = (
-        app.labels.clone().unwrap(),
-        app.view.as_ref().unwrap().phase,
+        app.doc.review.labels.clone().unwrap(),
+        app.doc.views.sax.as_ref().unwrap().phase,
     );
     let d = ours.dims();
     let (mut a, mut b, mut both) = (0usize, 0usize, 0usize);
@@ -900,10 +972,18 @@ fn a_dicom_stack_is_listed_base_to_apex_and_down_moves_towards_the_apex() {
     };
     let mut h = harness_with(launch);
     wait_for(&mut h, "the study to load", |a| {
-        a.current.is_some() && a.loading.is_none()
+        a.doc.current.is_some() && a.loading.is_none()
     });
-    let d = h.state().current.as_ref().unwrap().cine.dims();
-    let order = h.state().view.as_ref().unwrap().slice_order.clone();
+    let d = h.state().doc.current.as_ref().unwrap().cine.dims();
+    let order = h
+        .state()
+        .doc
+        .views
+        .sax
+        .as_ref()
+        .unwrap()
+        .slice_order
+        .clone();
     assert_eq!(
         order,
         (0..d.slices).rev().collect::<Vec<_>>(),
@@ -913,7 +993,7 @@ fn a_dicom_stack_is_listed_base_to_apex_and_down_moves_towards_the_apex() {
     h.key_press(egui::Key::ArrowDown);
     h.run_steps(2);
     assert_eq!(
-        h.state().view.as_ref().unwrap().slice,
+        h.state().doc.views.sax.as_ref().unwrap().slice,
         4,
         "Down: one slice towards the apex"
     );
@@ -961,9 +1041,13 @@ fn when_no_system_dialog_answers_the_path_field_opens_and_exports() {
     h.run_steps(1);
     h.get_by_label("Open").click();
     wait_for(&mut h, "the study typed into the path field", |app| {
-        app.session.study_path.as_deref() == Some(study.as_path()) && app.current.is_some()
+        app.doc.review.session.study_path.as_deref() == Some(study.as_path())
+            && app.doc.current.is_some()
     });
-    assert_eq!(h.state().current.as_ref().unwrap().cine.dims().slices, 12);
+    assert_eq!(
+        h.state().doc.current.as_ref().unwrap().cine.dims().slices,
+        12
+    );
 }
 
 #[test]
@@ -979,22 +1063,27 @@ fn the_long_axis_pane_plays_in_step_and_a_click_on_a_line_goes_to_that_slice() {
         ..Default::default()
     };
     let mut h = harness_with(launch);
-    wait_for(&mut h, "the exam", |app| app.current.is_some());
+    wait_for(&mut h, "the exam", |app| app.doc.current.is_some());
     h.run_steps(3);
     // The pane lists the three long-axis cines; the 4-chamber one is shown first.
     h.get_by_label("4ch #200");
     h.get_by_label("2ch #202");
     h.get_by_label("lax #204");
+    // The series browser marks the twelve per-slice series the stack was assembled from;
+    // the repeated slice's first acquisition, left out of the stack, can be shown alone.
+    let members = h.query_all_by_label_contains("+ SAX   1 x 25").count();
+    assert_eq!(members, 12);
+    assert_eq!(h.query_all_by_label_contains("  SAX   1 x 25").count(), 1);
     let lines = {
-        let cur = h.state().current.as_ref().unwrap();
+        let cur = h.state().doc.current.as_ref().unwrap();
         assert_eq!(cur.study.long_axis.len(), 3);
-        cur.study.long_axis[h.state().lax.selected].sax_lines(&cur.cine.geometry)
+        cur.study.long_axis[h.state().doc.views.lax.selected].sax_lines(&cur.cine.geometry)
     };
     assert_eq!(lines.len(), 12);
     // Click the middle of slice 3's line (0-based 2): the short-axis view goes there.
     for target in [2usize, 9] {
         let line = lines.iter().find(|l| l.slice == target).unwrap();
-        let (min, scale) = h.state().lax.map.unwrap();
+        let (min, scale) = h.state().doc.views.lax.map.unwrap();
         let mid = [
             0.5 * (line.from[0] + line.to[0]),
             0.5 * (line.from[1] + line.to[1]),
@@ -1017,18 +1106,174 @@ fn the_long_axis_pane_plays_in_step_and_a_click_on_a_line_goes_to_that_slice() {
             modifiers: egui::Modifiers::NONE,
         });
         h.run_steps(3);
-        assert_eq!(h.state().view.as_ref().unwrap().slice, target);
+        assert_eq!(h.state().doc.views.sax.as_ref().unwrap().slice, target);
     }
     // In step by phase: the long-axis cine has as many phases here, so the same index.
-    h.state_mut().view.as_mut().unwrap().phase = 7;
+    h.state_mut().doc.views.sax.as_mut().unwrap().phase = 7;
     h.run_steps(2);
-    assert_eq!(h.state().lax.shown_phase(), Some(lax_phase(7, 25, 25)));
+    assert_eq!(
+        h.state().doc.views.lax.shown_phase(),
+        Some(lax_phase(7, 25, 25))
+    );
     assert_eq!(lax_phase(7, 25, 25), 7);
     // Another view.
     h.get_by_label("2ch #202").click();
     h.run_steps(2);
-    assert_eq!(h.state().lax.selected, 1);
+    assert_eq!(h.state().doc.views.lax.selected, 1);
     // The short-axis view draws the long-axis plane: it crosses the current slice.
-    let slice = h.state().view.as_ref().unwrap().slice;
+    let slice = h.state().doc.views.sax.as_ref().unwrap().slice;
     assert!(systole::app::long_axis::plane_on_slice(h.state(), slice).is_some());
+}
+
+/// Copies every file of `src` into `dst`.
+fn copy_folder(src: &Path, dst: &Path) {
+    std::fs::create_dir_all(dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), dst.join(e.file_name())).unwrap();
+    }
+}
+
+#[test]
+fn another_stack_is_chosen_in_the_series_browser_and_keeps_a_session_of_its_own() {
+    // An exam folder holding two short-axis stacks: Sunnybrook SCD0000201 (13 positions,
+    // the one the loader picks) and SCD0000101 (12 positions).
+    let sb = common::shared_data().join("sunnybrook");
+    let tmp = tempfile::tempdir().unwrap();
+    let exam = tmp.path().join("exam");
+    copy_folder(&sb.join("SCD0000201/dicom"), &exam.join("a"));
+    copy_folder(&sb.join("SCD0000101/dicom"), &exam.join("b"));
+    let alone = |id: &str| {
+        load_study(&sb.join(id).join("dicom"), &LoadOptions::default())
+            .unwrap()
+            .study
+    };
+    let (big, small) = (alone("SCD0000201"), alone("SCD0000101"));
+    let uid_of = |s: &systole::study::Study| s.series[s.chosen_series].uid.clone();
+    // Asking for the stack the loader would pick anyway is no alternative stack.
+    for (want, alternative) in [(uid_of(&big), None), (uid_of(&small), Some(uid_of(&small)))] {
+        let options = LoadOptions {
+            series: Some(want),
+            ..LoadOptions::default()
+        };
+        let s = load_study(&exam, &options).unwrap().study;
+        assert_eq!(s.alternative_stack().map(str::to_string), alternative);
+    }
+    let launch = LaunchOptions {
+        path: Some(exam.clone()),
+        ..Default::default()
+    };
+    let mut h = harness_with(launch);
+    let opened = |uid: String| {
+        move |a: &App| {
+            a.loading.is_none()
+                && a.doc
+                    .current
+                    .as_ref()
+                    .is_some_and(|c| c.study.series[c.study.chosen_series].uid == uid)
+        }
+    };
+    wait_for(&mut h, "the exam", opened(uid_of(&big)));
+    assert!(h.state().error.is_none(), "{:?}", h.state().error);
+    // The default stack gets a session (a height typed in).
+    let set_height = |h: &mut Harness<'static, App>, cm: f64| {
+        h.state_mut().doc.review.height_cm = Some(cm);
+        h.state_mut()
+            .commands
+            .push(systole::app::Command::OverridesChanged);
+        h.run_steps(2);
+        assert!(h.state_mut().flush_saves());
+    };
+    set_height(&mut h, 175.0);
+    let default_session = exam.join("systole-session.json");
+    assert!(default_session.is_file());
+    // The browser lists both; the one not on show is a link.
+    h.get_by_label_contains("> SAX  13 x 20");
+    h.get_by_label_contains("  SAX  12 x 20").click();
+    wait_for(&mut h, "the other stack", opened(uid_of(&small)));
+    {
+        let cur = h.state().doc.current.as_ref().unwrap();
+        assert_eq!(cur.cine.dims(), small.cine.dims());
+        for p in 0..small.cine.dims().phases {
+            for s in 0..small.cine.dims().slices {
+                assert_eq!(
+                    cur.cine.image(p, s),
+                    small.cine.image(p, s),
+                    "phase {p} slice {s}"
+                );
+            }
+        }
+        assert_eq!(cur.study.alternative_stack(), Some(uid_of(&small).as_str()));
+    }
+    // Nothing of the first stack's review survives the switch, and its session is
+    // neither read (it is another study's) nor blocks saving.
+    assert_eq!(h.state().doc.review.height_cm, None);
+    assert!(h.state().doc.review.session.blocked.is_none());
+    assert!(h.state().error.is_none(), "{:?}", h.state().error);
+    // Contours (an LV disc whose radius follows the cycle, in slices 3-8) and a height
+    // for this stack are saved in a file of its own.
+    let d = small.cine.dims();
+    let mut labels = systole::study::LabelStack::empty(d);
+    for p in 0..d.phases {
+        let r = 18.0 - 7.0 * (std::f64::consts::PI * p as f64 / d.phases as f64).sin();
+        for s in 3..9 {
+            let img = labels.image_mut(p, s).unwrap();
+            for (i, v) in img.iter_mut().enumerate() {
+                let (y, x) = ((i / d.columns) as f64, (i % d.columns) as f64);
+                if (x - 128.0).hypot(y - 120.0) < r {
+                    *v = 1;
+                }
+            }
+            let lv = systole::study::Structures::NONE.with(systole::study::Label::LvBloodPool);
+            labels.set_annotated(p, s, lv);
+        }
+    }
+    h.state_mut()
+        .set_contours(ContourSet::from_labels(&labels, Source::Manual));
+    set_height(&mut h, 181.0);
+    let own = session::default_path(&exam, Some(&uid_of(&small)));
+    assert!(own.is_file(), "no session at {}", own.display());
+    // `systole measure` on that stack finds the same session and measures what the panel
+    // shows.
+    let panel = tmp.path().join("panel.json");
+    h.state().write_measures_json(&panel).unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_systole"))
+        .args(["measure", exam.to_str().unwrap(), "--series"])
+        .arg(uid_of(&small))
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cli: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let viewer: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&panel).unwrap()).unwrap();
+    assert!(viewer["lv_edv_ml"].as_f64().unwrap() > 1.0, "{viewer}");
+    assert_eq!(
+        viewer, cli,
+        "viewer and `systole measure --series` disagree"
+    );
+    let first = session::read(&default_session, &big).unwrap();
+    assert_eq!(first.overrides.height_cm, Some(175.0));
+    // Back to the default stack: its own session.
+    h.state_mut()
+        .commands
+        .push(systole::app::Command::Open(exam.clone()));
+    wait_for(&mut h, "the default stack again", opened(uid_of(&big)));
+    assert_eq!(h.state().doc.review.height_cm, Some(175.0));
+    assert!(h.state().doc.review.session.blocked.is_none());
+    // And the chosen stack again: its session comes back.
+    h.state_mut()
+        .commands
+        .push(systole::app::Command::OpenSeries(uid_of(&small)));
+    wait_for(&mut h, "the chosen stack again", opened(uid_of(&small)));
+    assert_eq!(h.state().doc.review.height_cm, Some(181.0));
+    assert!(h.state().doc.review.session.blocked.is_none());
+    assert_eq!(
+        h.state().doc.review.session.saved_to.as_deref(),
+        Some(own.as_path())
+    );
 }

@@ -49,7 +49,7 @@ fn phantom_with_its_reference_contours() {
 fn zoomed_with_nearest_sampling_and_a_narrow_window() {
     let mut h = harness();
     {
-        let v = h.state_mut().view.as_mut().unwrap();
+        let v = h.state_mut().doc.views.sax.as_mut().unwrap();
         v.zoom = 3.0;
         v.linear = false;
         v.window_width *= 0.5;
@@ -62,13 +62,15 @@ fn zoomed_with_nearest_sampling_and_a_narrow_window() {
 #[test]
 fn a_hand_edited_contour_is_drawn_thicker_and_marked_in_the_matrix() {
     let mut h = harness();
-    let labels = h.state().labels.clone().unwrap();
+    let labels = h.state().doc.review.labels.clone().unwrap();
     h.state_mut()
         .set_contours(ContourSet::from_labels(&labels, Source::Auto));
-    let v = h.state().view.clone().unwrap();
+    let v = h.state().doc.views.sax.clone().unwrap();
     let key = (v.phase, v.slice, Structure::RvEndo);
     let c = h
         .state()
+        .doc
+        .review
         .contours
         .as_ref()
         .unwrap()
@@ -106,13 +108,13 @@ fn an_exam_shows_two_long_axis_cines_with_their_own_gpu_resources() {
     };
     let mut h = harness_with(launch, egui::vec2(1300.0, 760.0));
     let t0 = std::time::Instant::now();
-    while h.state().current.is_none() {
+    while h.state().doc.current.is_none() {
         assert!(t0.elapsed().as_secs() < 300, "the exam did not load");
         h.step();
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
     h.run_steps(4);
-    assert!(h.state().lax.map.is_some() && h.state().lax.second_map.is_some());
+    assert!(h.state().doc.views.lax.map.is_some() && h.state().doc.views.lax.second_map.is_some());
     h.get_by_label("4ch #200");
     h.snapshot("viewer_exam_long_axis");
 }

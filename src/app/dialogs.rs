@@ -94,7 +94,7 @@ impl App {
     /// The default path of an export of the open study.
     pub fn export_path(&self, kind: Export) -> PathBuf {
         default_export_path(
-            self.session.study_path.as_deref(),
+            self.doc.review.session.study_path.as_deref(),
             self.last_export_dir.as_deref(),
             kind,
         )

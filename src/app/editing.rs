@@ -137,32 +137,38 @@ pub struct SessionState {
 impl App {
     /// Reads the study's session (if any) after a study is installed.
     pub(super) fn restore_session(&mut self) {
-        self.edit = EditState::default();
-        let (Some(cur), Some(path)) = (&self.current, self.session.study_path.clone()) else {
+        let (Some(cur), Some(path)) = (
+            &self.doc.current,
+            self.doc.review.session.study_path.clone(),
+        ) else {
             return;
         };
-        let Some(file) = session::find(&path, &cur.study, self.session.explicit.as_deref()) else {
+        let Some(file) = session::find(
+            &path,
+            &cur.study,
+            self.doc.review.session.explicit.as_deref(),
+        ) else {
             return;
         };
         match session::read(&file, &cur.study) {
             Ok(s) => {
                 let o = s.overrides.clone();
-                self.height_cm = o.height_cm.or(self.height_cm);
-                self.weight_kg = o.weight_kg.or(self.weight_kg);
-                self.sex = o.sex.or(self.sex);
-                self.age_years = o.age_years.or(self.age_years);
-                self.key_override = KeyPhases {
+                self.doc.review.height_cm = o.height_cm.or(self.doc.review.height_cm);
+                self.doc.review.weight_kg = o.weight_kg.or(self.doc.review.weight_kg);
+                self.doc.review.sex = o.sex.or(self.doc.review.sex);
+                self.doc.review.age_years = o.age_years.or(self.doc.review.age_years);
+                self.doc.review.key_override = KeyPhases {
                     ed: o.ed_phase,
                     es: o.es_phase,
                 };
-                self.session.reviewer = o.reviewer.unwrap_or_default();
-                self.session.conclusion = o.conclusion.unwrap_or_default();
-                self.session.saved_to = Some(file);
-                self.review = s.review;
+                self.doc.review.session.reviewer = o.reviewer.unwrap_or_default();
+                self.doc.review.session.conclusion = o.conclusion.unwrap_or_default();
+                self.doc.review.session.saved_to = Some(file);
+                self.doc.review.status = s.review;
                 self.set_contours(s.contours);
             }
             Err(e) => {
-                self.session.blocked = Some(e.to_string());
+                self.doc.review.session.blocked = Some(e.to_string());
                 self.error = Some(format!(
                     "{e}\nEdits in this window are not saved until the file is fixed or removed."
                 ));
@@ -172,20 +178,20 @@ impl App {
 
     /// Installs a whole contour set: labels, engine and measures rebuilt.
     pub fn set_contours(&mut self, set: ContourSet) {
-        self.labels = Some(set.to_labels());
-        self.label_source = Some(LabelSource::Automatic);
-        self.contours = Some(set);
-        self.labels_version += 1;
+        self.doc.review.labels = Some(set.to_labels());
+        self.doc.review.label_source = Some(LabelSource::Automatic);
+        self.doc.review.contours = Some(set);
+        self.doc.review.labels_version += 1;
         self.recompute_measures();
     }
 
     /// The contour set, created empty for the open study on first use.
     fn contours_mut(&mut self) -> Option<&mut ContourSet> {
-        let d = self.current.as_ref()?.cine.dims();
-        if self.contours.is_none() {
+        let d = self.doc.current.as_ref()?.cine.dims();
+        if self.doc.review.contours.is_none() {
             self.set_contours(ContourSet::new(d));
         }
-        self.contours.as_mut()
+        self.doc.review.contours.as_mut()
     }
 
     /// Applies one user action (undoable), updates labels and measures, saves. Drawn and
@@ -198,28 +204,28 @@ impl App {
                 (k, fixed.unwrap_or(c))
             })
             .collect();
-        let mut history = std::mem::take(&mut self.edit.history);
+        let mut history = std::mem::take(&mut self.doc.review.edit.history);
         let keys = match self.contours_mut() {
             Some(set) => history.apply(set, changes),
             None => Vec::new(),
         };
-        self.edit.history = history;
+        self.doc.review.edit.history = history;
         self.after_change(&keys, true);
     }
 
     pub fn undo(&mut self) {
-        let Some(set) = self.contours.as_mut() else {
+        let Some(set) = self.doc.review.contours.as_mut() else {
             return;
         };
-        let keys = self.edit.history.undo(set);
+        let keys = self.doc.review.edit.history.undo(set);
         self.after_change(&keys, true);
     }
 
     pub fn redo(&mut self) {
-        let Some(set) = self.contours.as_mut() else {
+        let Some(set) = self.doc.review.contours.as_mut() else {
             return;
         };
-        let keys = self.edit.history.redo(set);
+        let keys = self.doc.review.edit.history.redo(set);
         self.after_change(&keys, true);
     }
 
@@ -228,7 +234,8 @@ impl App {
         if keys.is_empty() {
             return;
         }
-        let (Some(set), Some(labels)) = (&self.contours, &mut self.labels) else {
+        let (Some(set), Some(labels)) = (&self.doc.review.contours, &mut self.doc.review.labels)
+        else {
             return;
         };
         let mut images: Vec<(usize, usize)> = keys.iter().map(|k| (k.0, k.1)).collect();
@@ -236,14 +243,14 @@ impl App {
         images.dedup();
         for &(p, s) in &images {
             set.write_image(labels, p, s);
-            if let Some(engine) = &mut self.engine {
+            if let Some(engine) = &mut self.doc.review.engine {
                 engine.update_slice(p, s, labels.image(p, s), labels.annotated(p, s));
             }
-            if let Some(checker) = &mut self.checker {
+            if let Some(checker) = &mut self.doc.review.checker {
                 checker.update(labels, p, s);
             }
         }
-        self.labels_version += 1;
+        self.doc.review.labels_version += 1;
         if save {
             self.mark_edited(&images);
         }
@@ -255,24 +262,28 @@ impl App {
 
     /// Measures from the engine's counts (the incremental path).
     pub(super) fn measures_from_engine(&mut self) {
-        let (Some(engine), Some(ctx)) = (&self.engine, self.context()) else {
+        let (Some(engine), Some(ctx)) = (&self.doc.review.engine, self.context()) else {
             return;
         };
         let m = engine.measures(&ctx);
-        self.qc_flags = match (&self.labels, &self.current, &self.checker) {
+        self.doc.review.qc_flags = match (
+            &self.doc.review.labels,
+            &self.doc.current,
+            &self.doc.review.checker,
+        ) {
             (Some(labels), Some(cur), Some(checker)) => {
                 checker.checks(labels, &cur.cine.geometry, &m)
             }
             _ => Vec::new(),
         };
-        self.measures = Some(m);
+        self.doc.review.measures = Some(m);
     }
 
     /// Builds the engine from scratch (a new study or contour set).
     pub(super) fn rebuild_engine(&mut self) {
-        self.engine = None;
-        self.checker = self.labels.as_ref().map(crate::qc::Checker::new);
-        let (Some(cur), Some(labels)) = (&self.current, &self.labels) else {
+        self.doc.review.engine = None;
+        self.doc.review.checker = self.doc.review.labels.as_ref().map(crate::qc::Checker::new);
+        let (Some(cur), Some(labels)) = (&self.doc.current, &self.doc.review.labels) else {
             return;
         };
         let Some(voxel_ml) = cur
@@ -283,7 +294,7 @@ impl App {
         else {
             return;
         };
-        self.engine = Some(Engine::new(labels, voxel_ml));
+        self.doc.review.engine = Some(Engine::new(labels, voxel_ml));
     }
 
     /// Automatic contours of one finished phase (manual contours stay unless
@@ -293,27 +304,27 @@ impl App {
         phase: &crate::pipeline::PhaseLabels,
         replace_manual: bool,
     ) {
-        let Some(d) = self.current.as_ref().map(|c| c.cine.dims()) else {
+        let Some(d) = self.doc.current.as_ref().map(|c| c.cine.dims()) else {
             return;
         };
         if phase.phase >= d.phases || phase.images.len() != d.slices {
             return;
         }
-        if self.contours.is_none() {
+        if self.doc.review.contours.is_none() {
             // The first automatic result replaces the reference labels on screen.
             self.set_contours(ContourSet::new(d));
         }
         let mut changed = Vec::new();
-        if let Some(set) = &mut self.contours {
+        if let Some(set) = &mut self.doc.review.contours {
             for (s, img) in phase.images.iter().enumerate() {
                 if set.merge_image(phase.phase, s, img, replace_manual) {
                     changed.push((phase.phase, s, Structure::LvEndo));
                     // New automatic contours: not yet reviewed.
-                    self.review.clear_reviewed(phase.phase, s);
+                    self.doc.review.status.clear_reviewed(phase.phase, s);
                 }
             }
         }
-        if let Some(cur) = &self.current {
+        if let Some(cur) = &self.doc.current {
             let labelled: Vec<bool> = phase
                 .images
                 .iter()
@@ -322,10 +333,12 @@ impl App {
             let slice_mm = cur.cine.geometry.slice_spacing_mm();
             let c = crate::qc::phase_confidences(&phase.uncertainty_mm2, &labelled, slice_mm);
             for (s, c) in c.into_iter().enumerate() {
-                self.review.set_confidence(phase.phase, s, c);
+                self.doc.review.status.set_confidence(phase.phase, s, c);
             }
         }
         if let Some(done) = self
+            .doc
+            .review
             .seg_run
             .as_mut()
             .and_then(|r| r.phases_done.get_mut(phase.phase))
@@ -337,7 +350,7 @@ impl App {
 
     /// Records how the segmentation run ended.
     pub(super) fn end_seg_run(&mut self, end: super::SegEnd) {
-        if let Some(r) = &mut self.seg_run {
+        if let Some(r) = &mut self.doc.review.seg_run {
             r.ended = Some(end);
         }
     }
@@ -345,10 +358,15 @@ impl App {
     /// Starts a drag (nudge or brush stroke) on the active structure of an image; the
     /// whole drag becomes one undo step.
     pub fn begin_drag(&mut self, phase: usize, slice: usize) {
-        let key = (phase, slice, self.edit.structure);
-        let before = self.contours.as_ref().and_then(|s| s.get(key).cloned());
-        self.edit.brush_mask = None;
-        self.edit.drag = Some(vec![Change {
+        let key = (phase, slice, self.doc.review.edit.structure);
+        let before = self
+            .doc
+            .review
+            .contours
+            .as_ref()
+            .and_then(|s| s.get(key).cloned());
+        self.doc.review.edit.brush_mask = None;
+        self.doc.review.edit.drag = Some(vec![Change {
             key,
             before: before.clone(),
             after: before,
@@ -358,6 +376,8 @@ impl App {
     /// Sets the dragged contour live (not yet an undo step, not yet saved).
     fn drag_to(&mut self, new: Option<Contour>) {
         let Some(key) = self
+            .doc
+            .review
             .edit
             .drag
             .as_ref()
@@ -372,7 +392,14 @@ impl App {
         if set.get(key) == new.as_ref() || set.set(key, new.clone()).is_err() {
             return;
         }
-        if let Some(change) = self.edit.drag.as_mut().and_then(|s| s.first_mut()) {
+        if let Some(change) = self
+            .doc
+            .review
+            .edit
+            .drag
+            .as_mut()
+            .and_then(|s| s.first_mut())
+        {
             change.after = new;
         }
         self.after_change(&[key], false);
@@ -383,6 +410,8 @@ impl App {
     /// from the start every time gives one smooth bulge however many events the drag has.
     pub fn nudge(&mut self, at: [f64; 2], delta: [f64; 2]) {
         let Some(c) = self
+            .doc
+            .review
             .edit
             .drag
             .as_ref()
@@ -397,7 +426,7 @@ impl App {
             return;
         }
         let moved = Contour {
-            points: edit::nudge(&c.points, at, delta, self.edit.radius_px),
+            points: edit::nudge(&c.points, at, delta, self.doc.review.edit.radius_px),
             source: Source::Manual,
         };
         self.drag_to(Some(moved));
@@ -406,10 +435,12 @@ impl App {
     /// Brush stroke: paints (or erases) a disc at `at` into the stroke's pixels and traces
     /// the dragged contour from them.
     pub fn brush_stroke(&mut self, at: [f64; 2], add: bool) {
-        let Some(d) = self.current.as_ref().map(|c| c.cine.dims()) else {
+        let Some(d) = self.doc.current.as_ref().map(|c| c.cine.dims()) else {
             return;
         };
         let Some(start) = self
+            .doc
+            .review
             .edit
             .drag
             .as_ref()
@@ -418,11 +449,16 @@ impl App {
         else {
             return;
         };
-        let mask = self.edit.brush_mask.get_or_insert_with(|| match &start {
-            Some(p) => crate::contour::fill(p, d.rows, d.columns),
-            None => vec![false; d.rows * d.columns],
-        });
-        edit::paint_disc(mask, d.columns, at, self.edit.radius_px, add);
+        let mask = self
+            .doc
+            .review
+            .edit
+            .brush_mask
+            .get_or_insert_with(|| match &start {
+                Some(p) => crate::contour::fill(p, d.rows, d.columns),
+                None => vec![false; d.rows * d.columns],
+            });
+        edit::paint_disc(mask, d.columns, at, self.doc.review.edit.radius_px, add);
         let new = crate::contour::trace::contour_of(mask, d.columns);
         self.drag_to(new.map(|points| Contour {
             points,
@@ -433,8 +469,8 @@ impl App {
     /// Ends a drag: one undo step (none if nothing moved), the anatomical rule applied,
     /// saved.
     pub fn end_drag(&mut self) {
-        self.edit.brush_mask = None;
-        let Some(mut step) = self.edit.drag.take() else {
+        self.doc.review.edit.brush_mask = None;
+        let Some(mut step) = self.doc.review.edit.drag.take() else {
             return;
         };
         if step.iter().all(|c| c.before == c.after) {
@@ -443,7 +479,7 @@ impl App {
         if let Some(first) = step.first_mut()
             && let Some(fixed) = self.constrained(first.key, first.after.as_ref())
         {
-            if let Some(set) = self.contours.as_mut() {
+            if let Some(set) = self.doc.review.contours.as_mut() {
                 let _ = set.set(first.key, fixed.clone());
             }
             first.after = fixed;
@@ -452,17 +488,17 @@ impl App {
         }
         let images: Vec<(usize, usize)> = step.iter().map(|c| (c.key.0, c.key.1)).collect();
         self.mark_edited(&images);
-        self.edit.history.record(step);
+        self.doc.review.edit.history.record(step);
         self.autosave();
     }
 
     /// An edited image has been looked at: it leaves the review queue, marked reviewed
     /// by the session's reviewer. `images`: (phase, slice) pairs.
     fn mark_edited(&mut self, images: &[(usize, usize)]) {
-        let by = nonempty(&self.session.reviewer);
+        let by = nonempty(&self.doc.review.session.reviewer);
         let now = crate::report::now_secs().max(0) as u64;
         for &(p, s) in images {
-            self.review.set_reviewed(p, s, by.clone(), now);
+            self.doc.review.status.set_reviewed(p, s, by.clone(), now);
         }
     }
 
@@ -470,13 +506,15 @@ impl App {
     /// image's epicardium, an RV contour outside it. `None` when it already does.
     fn constrained(&self, key: Key, c: Option<&Contour>) -> Option<Option<Contour>> {
         let c = c?;
-        let d = self.current.as_ref()?.cine.dims();
+        let d = self.doc.current.as_ref()?.cine.dims();
         let inside = match key.2 {
             Structure::LvEndo => true,
             Structure::RvEndo => false,
             Structure::LvEpi => return None,
         };
         let epi = self
+            .doc
+            .review
             .contours
             .as_ref()?
             .get((key.0, key.1, Structure::LvEpi))?;
@@ -488,16 +526,18 @@ impl App {
     }
 
     pub fn dragging(&self) -> bool {
-        self.edit.drag.is_some()
+        self.doc.review.edit.drag.is_some()
     }
 
     /// Brush at `at` on the active structure of an image.
     pub fn brush(&mut self, phase: usize, slice: usize, at: [f64; 2], add: bool) {
-        let Some(d) = self.current.as_ref().map(|c| c.cine.dims()) else {
+        let Some(d) = self.doc.current.as_ref().map(|c| c.cine.dims()) else {
             return;
         };
-        let key = (phase, slice, self.edit.structure);
+        let key = (phase, slice, self.doc.review.edit.structure);
         let old = self
+            .doc
+            .review
             .contours
             .as_ref()
             .and_then(|s| s.get(key))
@@ -505,7 +545,7 @@ impl App {
         let new = edit::brush(
             old.as_deref(),
             at,
-            self.edit.radius_px,
+            self.doc.review.edit.radius_px,
             add,
             d.rows,
             d.columns,
@@ -521,10 +561,10 @@ impl App {
 
     /// Closes the drawn points into the active structure's contour on an image.
     pub fn finish_draft(&mut self, phase: usize, slice: usize) {
-        let pts = std::mem::take(&mut self.edit.draft);
+        let pts = std::mem::take(&mut self.doc.review.edit.draft);
         if let Some(points) = edit::from_points(&pts) {
             self.edit_contours(vec![(
-                (phase, slice, self.edit.structure),
+                (phase, slice, self.doc.review.edit.structure),
                 Some(Contour {
                     points,
                     source: Source::Manual,
@@ -535,12 +575,14 @@ impl App {
 
     /// Removes the active structure's contour from an image (e.g. to exclude a basal slice).
     pub fn delete_contour(&mut self, phase: usize, slice: usize) {
-        self.edit_contours(vec![((phase, slice, self.edit.structure), None)]);
+        self.edit_contours(vec![((phase, slice, self.doc.review.edit.structure), None)]);
     }
 
     /// Copies every contour of image `from` onto image `to` (as manual contours).
     pub fn copy_image(&mut self, from: (usize, usize), to: (usize, usize)) {
-        let Some(set) = &self.contours else { return };
+        let Some(set) = &self.doc.review.contours else {
+            return;
+        };
         let changes = Structure::ALL
             .into_iter()
             .map(|st| {
@@ -558,12 +600,12 @@ impl App {
 
     /// Writes the labels or contours shown to `path` (atomically).
     pub fn export(&self, kind: Export, path: &std::path::Path) -> Result<(), String> {
-        let cur = self.current.as_ref().ok_or("no study is open")?;
+        let cur = self.doc.current.as_ref().ok_or("no study is open")?;
         let mut inputs = cur.inputs.clone();
-        inputs.extend(self.session.saved_to.iter().cloned());
+        inputs.extend(self.doc.review.session.saved_to.iter().cloned());
         crate::io::check_output(path, &inputs).map_err(|e| e.to_string())?;
         let empty;
-        let set = match &self.contours {
+        let set = match &self.doc.review.contours {
             Some(s) => s,
             None => {
                 empty = ContourSet::new(cur.cine.dims());
@@ -573,6 +615,8 @@ impl App {
         match kind {
             Export::LabelsNifti => {
                 let labels = self
+                    .doc
+                    .review
                     .labels
                     .as_ref()
                     .ok_or("there are no labels to export yet: segment or draw first")?;
@@ -600,52 +644,72 @@ impl App {
         paper: crate::report::Paper,
         anonymize: bool,
     ) -> Result<Vec<u8>, String> {
-        let cur = self.current.as_ref().ok_or("no study is open")?;
+        let cur = self.doc.current.as_ref().ok_or("no study is open")?;
         let labels = self
+            .doc
+            .review
             .labels
             .as_ref()
             .ok_or("there are no contours to report yet: segment first")?;
         let m = self
+            .doc
+            .review
             .measures
             .as_ref()
             .ok_or("there are no measures to report yet")?;
         let options = crate::report::ReportOptions {
             paper,
             anonymize,
-            reviewer: nonempty(&self.session.reviewer),
-            conclusion: nonempty(&self.session.conclusion),
+            reviewer: nonempty(&self.doc.review.session.reviewer),
+            conclusion: nonempty(&self.doc.review.session.conclusion),
             model: crate::report::builtin_model_name(),
             generated_secs: crate::report::now_secs(),
-            height_cm: self.height_cm,
-            weight_kg: self.weight_kg,
-            sex: self.sex,
-            age_years: self.age_years,
-            review: Some(self.review.clone()),
+            height_cm: self.doc.review.height_cm,
+            weight_kg: self.doc.review.weight_kg,
+            sex: self.doc.review.sex,
+            age_years: self.doc.review.age_years,
+            review: Some(self.doc.review.status.clone()),
         };
-        let model = crate::report::build(&cur.study, labels, self.contours.as_ref(), m, &options)
-            .map_err(|e| e.to_string())?;
+        let model = crate::report::build(
+            &cur.study,
+            labels,
+            self.doc.review.contours.as_ref(),
+            m,
+            &options,
+        )
+        .map_err(|e| e.to_string())?;
         crate::report::pdf::render(&model).map_err(|e| e.to_string())
     }
 
     /// The user's overrides as the session stores them.
     pub fn overrides(&self) -> Overrides {
-        let study = self.current.as_ref().map(|c| &c.study.patient);
+        let study = self.doc.current.as_ref().map(|c| &c.study.patient);
         Overrides {
-            ed_phase: self.key_override.ed,
-            es_phase: self.key_override.es,
+            ed_phase: self.doc.review.key_override.ed,
+            es_phase: self.doc.review.key_override.es,
             // Only what differs from the study is an override.
             height_cm: self
+                .doc
+                .review
                 .height_cm
                 .filter(|h| study.is_none_or(|p| p.height_cm != Some(*h))),
             weight_kg: self
+                .doc
+                .review
                 .weight_kg
                 .filter(|w| study.is_none_or(|p| p.weight_kg != Some(*w))),
-            sex: self.sex.filter(|s| study.is_none_or(|p| p.sex != Some(*s))),
+            sex: self
+                .doc
+                .review
+                .sex
+                .filter(|s| study.is_none_or(|p| p.sex != Some(*s))),
             age_years: self
+                .doc
+                .review
                 .age_years
                 .filter(|a| study.is_none_or(|p| p.age_years != Some(*a))),
-            reviewer: nonempty(&self.session.reviewer),
-            conclusion: nonempty(&self.session.conclusion),
+            reviewer: nonempty(&self.doc.review.session.reviewer),
+            conclusion: nonempty(&self.doc.review.session.conclusion),
         }
     }
 
@@ -653,21 +717,28 @@ impl App {
     /// study file to keep it with. Errors go to the window.
     pub fn autosave(&mut self) {
         // Screenshot mode renders and exits: it leaves no trace on disk besides the picture.
-        if self.session.blocked.is_some() || self.launch.screenshot.is_some() {
+        if self.doc.review.session.blocked.is_some() || self.launch.screenshot.is_some() {
             return;
         }
-        let (Some(cur), Some(path)) = (&self.current, &self.session.study_path) else {
+        let (Some(cur), Some(path)) = (&self.doc.current, &self.doc.review.session.study_path)
+        else {
             return;
         };
         let contours = self
+            .doc
+            .review
             .contours
             .clone()
             .unwrap_or_else(|| ContourSet::new(cur.cine.dims()));
         let key = self
+            .doc
+            .review
             .measures
             .as_ref()
             .map_or((None, None), |m| (m.ed_phase, m.es_phase));
         let identity = self
+            .doc
+            .review
             .session
             .identity
             .get_or_insert_with(|| session::StudyIdentity::of(&cur.study))
@@ -677,19 +748,20 @@ impl App {
             &Session {
                 contours,
                 overrides: self.overrides(),
-                review: self.review.clone(),
+                review: self.doc.review.status.clone(),
             },
             key,
         );
+        let default = session::default_path(path, cur.study.alternative_stack());
         self.saver
-            .save(file, path.clone(), self.session.explicit.clone());
+            .save(file, default, self.doc.review.session.explicit.clone());
     }
 
     /// Collects the autosave writer's outcomes: where the session went, or why not.
     pub(super) fn poll_saves(&mut self) {
         for r in self.saver.results() {
             match r {
-                Ok(p) => self.session.saved_to = Some(p),
+                Ok(p) => self.doc.review.session.saved_to = Some(p),
                 Err(e) => self.error = Some(e),
             }
         }

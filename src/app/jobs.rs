@@ -64,11 +64,13 @@ pub enum LoadMsg {
 /// Loads a study; `progress` counts files scanned and images decoded.
 pub fn load(
     path: PathBuf,
+    series: Option<String>,
     progress: Arc<crate::io::LoadProgress>,
     ctx: egui::Context,
 ) -> Job<LoadMsg> {
     spawn("systole-load", ctx, move |tx, _job, _| {
         let options = LoadOptions {
+            series,
             progress: Some(progress),
             long_axis_images: true,
             ..LoadOptions::default()

@@ -105,7 +105,7 @@ fn distance(p: Pos2, a: Pos2, b: Pos2) -> f32 {
 
 /// The long-axis planes of the open study that have images.
 fn planes(app: &App) -> Vec<(usize, &LongAxisPlane)> {
-    app.current.as_ref().map_or_else(Vec::new, |c| {
+    app.doc.current.as_ref().map_or_else(Vec::new, |c| {
         c.study
             .long_axis
             .iter()
@@ -138,23 +138,23 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     let Some(first) = list.first().map(|(i, _)| *i) else {
         return;
     };
-    if !list.iter().any(|(i, _)| *i == app.lax.selected) {
-        app.lax.selected = first;
+    if !list.iter().any(|(i, _)| *i == app.doc.views.lax.selected) {
+        app.doc.views.lax.selected = first;
     }
     ui.horizontal_wrapped(|ui| {
         ui.label("Long axis");
         for (i, name) in &list {
-            ui.selectable_value(&mut app.lax.selected, *i, name.as_str());
+            ui.selectable_value(&mut app.doc.views.lax.selected, *i, name.as_str());
         }
         if list.len() > 1 {
-            ui.checkbox(&mut app.lax.two, "two");
+            ui.checkbox(&mut app.doc.views.lax.two, "two");
         }
     });
     // The second slot shows the next view after the selected one.
-    let second = if app.lax.two && list.len() > 1 {
+    let second = if app.doc.views.lax.two && list.len() > 1 {
         let at = list
             .iter()
-            .position(|(i, _)| *i == app.lax.selected)
+            .position(|(i, _)| *i == app.doc.views.lax.selected)
             .unwrap_or(0);
         Some(list[(at + 1) % list.len()].0)
     } else {
@@ -164,16 +164,16 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
     match second {
         Some(other) => {
             let (top, bottom) = rect.split_top_bottom_at_fraction(0.5);
-            let selected = app.lax.selected;
-            app.lax.map = pane(app, ui, top.shrink(1.0), selected, 0);
-            app.lax.second_map = pane(app, ui, bottom.shrink(1.0), other, 1);
-            app.lax.second = Some(other);
+            let selected = app.doc.views.lax.selected;
+            app.doc.views.lax.map = pane(app, ui, top.shrink(1.0), selected, 0);
+            app.doc.views.lax.second_map = pane(app, ui, bottom.shrink(1.0), other, 1);
+            app.doc.views.lax.second = Some(other);
         }
         None => {
-            let selected = app.lax.selected;
-            app.lax.map = pane(app, ui, rect, selected, 0);
-            app.lax.second_map = None;
-            app.lax.second = None;
+            let selected = app.doc.views.lax.selected;
+            app.doc.views.lax.map = pane(app, ui, rect, selected, 0);
+            app.doc.views.lax.second_map = None;
+            app.doc.views.lax.second = None;
         }
     }
 }
@@ -188,14 +188,14 @@ fn pane(
     index: usize,
     slot: usize,
 ) -> Option<(Pos2, f32)> {
-    let (Some(cur), Some(v)) = (&app.current, &app.view) else {
+    let (Some(cur), Some(v)) = (&app.doc.current, &app.doc.views.sax) else {
         return None;
     };
     let plane = cur.study.long_axis.get(index)?;
     let d = cur.cine.dims();
     let lp = lax_phase(v.phase, d.phases, plane.images.len());
     let image = plane.images.get(lp)?;
-    let chosen = app.lax.windows.get(&index).copied();
+    let chosen = app.doc.views.lax.windows.get(&index).copied();
     let window = chosen.unwrap_or_else(|| auto_window(image));
     let key = (
         cur.id,
@@ -215,8 +215,11 @@ fn pane(
             slice: index,
             labels_version: 0,
         };
-        if app.lax.gpu[slot].as_ref().is_none_or(|d| d.key != ikey) {
-            app.lax.gpu[slot] = Some(Arc::new(ImageData {
+        if app.doc.views.lax.gpu[slot]
+            .as_ref()
+            .is_none_or(|d| d.key != ikey)
+        {
+            app.doc.views.lax.gpu[slot] = Some(Arc::new(ImageData {
                 key: ikey,
                 columns: plane.columns as u32,
                 rows: plane.rows as u32,
@@ -224,7 +227,7 @@ fn pane(
                 labels: Arc::new(vec![0; image.len()]),
             }));
         }
-        if let Some(data) = &app.lax.gpu[slot] {
+        if let Some(data) = &app.doc.views.lax.gpu[slot] {
             let uniforms = SliceUniforms {
                 panel_size_pt: [rect.width(), rect.height()],
                 origin_pt: [min.x - rect.min.x, min.y - rect.min.y],
@@ -246,7 +249,7 @@ fn pane(
             ));
         }
     } else {
-        if app.lax.textures[slot]
+        if app.doc.views.lax.textures[slot]
             .as_ref()
             .is_none_or(|(k, _)| *k != key)
         {
@@ -256,9 +259,9 @@ fn pane(
                 img,
                 egui::TextureOptions::LINEAR,
             );
-            app.lax.textures[slot] = Some((key, tex));
+            app.doc.views.lax.textures[slot] = Some((key, tex));
         }
-        if let Some((_, tex)) = &app.lax.textures[slot] {
+        if let Some((_, tex)) = &app.doc.views.lax.textures[slot] {
             painter.image(
                 tex.id(),
                 Rect::from_min_size(
@@ -279,6 +282,8 @@ fn pane(
     let lines = plane.sax_lines(&cur.cine.geometry);
     for line in &lines {
         let contoured = app
+            .doc
+            .review
             .labels
             .as_ref()
             .is_some_and(|l| !l.annotated(v.phase, line.slice).is_empty());
@@ -328,7 +333,9 @@ fn pane(
         let dd = resp.drag_delta();
         let (c, w) = window;
         let step = w.max(1.0) / 200.0;
-        app.lax
+        app.doc
+            .views
+            .lax
             .windows
             .insert(index, (c - dd.y * step, (w + dd.x * step).max(1.0)));
     }
@@ -355,15 +362,15 @@ fn pane(
 /// Where the selected long-axis plane crosses short-axis slice `slice`, in that slice's
 /// pixel coordinates.
 pub fn plane_on_slice(app: &App, slice: usize) -> Option<([f64; 2], [f64; 2])> {
-    crossing_of(app, app.lax.selected, slice)
+    crossing_of(app, app.doc.views.lax.selected, slice)
 }
 
 /// The lines of every long-axis plane on show on short-axis slice `slice`, with their
 /// colours.
 pub fn planes_on_slice(app: &App, slice: usize) -> Vec<(Color32, [f64; 2], [f64; 2])> {
     [
-        Some((app.lax.selected, PLANE_LINE)),
-        app.lax.second.map(|k| (k, SECOND_PLANE_LINE)),
+        Some((app.doc.views.lax.selected, PLANE_LINE)),
+        app.doc.views.lax.second.map(|k| (k, SECOND_PLANE_LINE)),
     ]
     .into_iter()
     .flatten()
@@ -372,7 +379,7 @@ pub fn planes_on_slice(app: &App, slice: usize) -> Vec<(Color32, [f64; 2], [f64;
 }
 
 fn crossing_of(app: &App, index: usize, slice: usize) -> Option<([f64; 2], [f64; 2])> {
-    let cur = app.current.as_ref()?;
+    let cur = app.doc.current.as_ref()?;
     let plane = cur
         .study
         .long_axis

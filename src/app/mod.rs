@@ -4,6 +4,7 @@
 //! egui texture with the same look.
 
 pub mod dialogs;
+pub mod document;
 pub mod editing;
 pub mod jobs;
 pub mod long_axis;
@@ -16,17 +17,15 @@ pub mod ui;
 pub mod view;
 
 use crate::contour::outline::{Structure, outline};
-use crate::contour::set::ContourSet;
 use crate::io::Loaded;
-use crate::measure::{BsaFormula, Context, Engine, Measures};
+use crate::measure::{BsaFormula, Context};
 use crate::phantom::{PhantomConfig, phantom};
-use crate::study::{KeyPhases, LabelStack, Study};
+use crate::study::{KeyPhases, Study};
 use jobs::{Job, LoadMsg, SegMsg};
 use render::{ImageData, ImageKey};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::TryRecvError;
-use view::ViewState;
 
 /// Contour segments of one image per structure (see [`outline`]).
 pub type Outlines = Vec<(Structure, Vec<[[f32; 2]; 2]>)>;
@@ -57,6 +56,9 @@ pub enum LabelSource {
 #[derive(Debug, Clone)]
 pub enum Command {
     Open(PathBuf),
+    /// Show another stack of the open exam (a series UID or assembled stack id, as
+    /// `--series` takes): the folder is read again with that stack chosen.
+    OpenSeries(String),
     OpenDialog {
         folder: bool,
     },
@@ -100,37 +102,8 @@ pub struct OpenStudy {
 }
 
 pub struct App {
-    pub current: Option<OpenStudy>,
-    /// The editable contours (automatic and manual); `None` until segmented, restored or
-    /// drawn. When present, the labels shown and measured are rasterised from them.
-    pub contours: Option<ContourSet>,
-    pub edit: editing::EditState,
-    pub session: editing::SessionState,
-    engine: Option<Engine>,
-    /// The rule checks' per-image part, updated with the engine.
-    checker: Option<crate::qc::Checker>,
-    /// The last segmentation run: which phases are final.
-    pub seg_run: Option<SegRun>,
-    seg_replace_manual: bool,
-    /// Where the image sits on screen: (top-left corner of the image, points per pixel),
-    /// as last drawn. Pixel (column, row) centre = corner + (column + 0.5, row + 0.5) * scale.
-    pub viewport_map: Option<(egui::Pos2, f32)>,
-    pub labels: Option<LabelStack>,
-    pub label_source: Option<LabelSource>,
-    pub labels_version: u64,
-    pub view: Option<ViewState>,
-    pub measures: Option<Measures>,
-    /// The rule checks on the labels measured, recomputed with the measures.
-    pub qc_flags: Vec<crate::qc::QcFlag>,
-    /// The network's confidence in each image and which images were marked reviewed
-    /// (kept in the session).
-    pub review: crate::qc::Review,
-    /// User's values where the study lacks them or the user overrides them.
-    pub height_cm: Option<f64>,
-    pub weight_kg: Option<f64>,
-    pub sex: Option<crate::study::Sex>,
-    pub age_years: Option<f64>,
-    pub key_override: KeyPhases,
+    /// The open study, its review and its views (replaced as a whole on opening).
+    pub doc: document::Document,
     pub error: Option<String>,
     pub show_help: bool,
     pub loading: Option<(PathBuf, Job<LoadMsg>)>,
@@ -144,13 +117,6 @@ pub struct App {
     pub screenshot_state: ScreenshotState,
     /// Set when screenshot mode ends: the exit status for `main`.
     pub exit: Arc<std::sync::Mutex<Option<Result<(), String>>>>,
-    shown: Option<Arc<ImageData>>,
-    outlines: Option<(ImageKey, Outlines)>,
-    cpu_texture: Option<(ImageKey, render::SliceUniforms, egui::TextureHandle)>,
-    /// The thumbnail atlas of the matrix, per study id.
-    thumbs: Option<(u64, egui::TextureHandle)>,
-    /// The long-axis pane beside the short-axis view.
-    pub lax: long_axis::LaxPane,
     /// The autosave's writer thread.
     saver: saver::Saver,
     /// The system file dialog, while it is open (its thread's answer arrives on `rx`).
@@ -202,30 +168,7 @@ pub enum ScreenshotState {
 impl App {
     pub fn new(launch: LaunchOptions, wgpu: bool, ctx: &egui::Context) -> App {
         let mut app = App {
-            current: None,
-            contours: None,
-            edit: editing::EditState::default(),
-            session: editing::SessionState {
-                explicit: launch.session.clone(),
-                ..Default::default()
-            },
-            engine: None,
-            checker: None,
-            seg_run: None,
-            seg_replace_manual: false,
-            viewport_map: None,
-            labels: None,
-            label_source: None,
-            labels_version: 0,
-            qc_flags: Vec::new(),
-            review: crate::qc::Review::default(),
-            view: None,
-            measures: None,
-            height_cm: None,
-            weight_kg: None,
-            sex: None,
-            age_years: None,
-            key_override: KeyPhases::default(),
+            doc: document::Document::default(),
             error: None,
             show_help: false,
             loading: None,
@@ -241,12 +184,7 @@ impl App {
             },
             launch: launch.clone(),
             exit: Arc::default(),
-            shown: None,
-            outlines: None,
-            cpu_texture: None,
-            thumbs: None,
             dialog: None,
-            lax: long_axis::LaxPane::default(),
             saver: {
                 let ctx = ctx.clone();
                 saver::Saver::new(move || ctx.request_repaint())
@@ -331,6 +269,11 @@ impl App {
     }
 
     fn start_load(&mut self, path: PathBuf, ctx: &egui::Context) {
+        self.start_load_series(path, None, ctx);
+    }
+
+    /// Loads `path` in the background, with `series` as the stack when given.
+    fn start_load_series(&mut self, path: PathBuf, series: Option<String>, ctx: &egui::Context) {
         if let Some((_, job)) = &self.loading {
             job.handles
                 .cancel
@@ -339,7 +282,7 @@ impl App {
         self.load_progress = Arc::default();
         self.loading = Some((
             path.clone(),
-            jobs::load(path, self.load_progress.clone(), ctx.clone()),
+            jobs::load(path, series, self.load_progress.clone(), ctx.clone()),
         ));
     }
 
@@ -350,90 +293,58 @@ impl App {
                 .store(true, std::sync::atomic::Ordering::Relaxed);
         }
         self.segmenting = None;
-        self.seg_run = None;
-        // Two long-axis panes where the exam has two views (4ch and 2ch, say).
-        self.lax = long_axis::LaxPane::default();
-        self.lax.two = loaded.study.long_axis.len() > 1;
-        let mut view = ViewState::for_cine(&loaded.cine);
-        // Only DICOM states where the patient lies; NIfTI and the phantom keep stack order.
-        if loaded.study.info.series_instance_uid.is_some() {
-            view.list_base_to_apex(loaded.cine.geometry.index_runs_base_to_apex());
-        }
-        let d = loaded.cine.dims();
-        if let Some(s) = self.launch.slice.take() {
-            view.slice = s.min(d.slices.saturating_sub(1));
-        }
-        if let Some(p) = self.launch.phase.take() {
-            view.phase = p.min(d.phases.saturating_sub(1));
-        }
-        self.view = Some(view);
-        self.labels = loaded
-            .study
-            .reference_labels
-            .clone()
-            .filter(LabelStack::any_annotated);
-        self.label_source = self.labels.as_ref().map(|_| LabelSource::Reference);
-        self.height_cm = loaded.study.patient.height_cm;
-        self.weight_kg = loaded.study.patient.weight_kg;
-        self.sex = loaded.study.patient.sex;
-        self.age_years = loaded.study.patient.age_years;
-        self.key_override = KeyPhases::default();
-        self.current = Some(loaded);
-        self.contours = None;
-        self.review = crate::qc::Review::default();
-        self.session = editing::SessionState {
-            study_path: path,
-            explicit: self.launch.session.clone(),
-            ..Default::default()
-        };
-        self.labels_version += 1;
-        self.shown = None;
-        self.outlines = None;
+        self.doc = document::Document::open(
+            loaded,
+            path,
+            self.launch.session.clone(),
+            self.launch.slice.take(),
+            self.launch.phase.take(),
+        );
         self.recompute_measures();
         self.restore_session();
     }
 
     /// The measurement context: the study's, with the user's height, weight and ED/ES.
     pub fn context(&self) -> Option<Context> {
-        let cur = self.current.as_ref()?;
+        let cur = self.doc.current.as_ref()?;
         let mut ctx = Context::of(&cur.study, BsaFormula::Mosteller);
-        ctx.height_cm = self.height_cm;
-        ctx.weight_kg = self.weight_kg;
-        ctx.sex = self.sex;
+        ctx.height_cm = self.doc.review.height_cm;
+        ctx.weight_kg = self.doc.review.weight_kg;
+        ctx.sex = self.doc.review.sex;
         ctx.stated = KeyPhases {
-            ed: self.key_override.ed.or(ctx.stated.ed),
-            es: self.key_override.es.or(ctx.stated.es),
+            ed: self.doc.review.key_override.ed.or(ctx.stated.ed),
+            es: self.doc.review.key_override.es.or(ctx.stated.es),
         };
         Some(ctx)
     }
 
     /// Recounts every image and recomputes the measures (edits use the incremental path).
     pub fn recompute_measures(&mut self) {
-        self.measures = None;
-        self.qc_flags.clear();
+        self.doc.review.measures = None;
+        self.doc.review.qc_flags.clear();
         self.rebuild_engine();
         self.measures_from_engine();
     }
 
     /// The image on screen, rebuilt only when the study, position or labels change.
     pub fn shown_image(&mut self) -> Option<Arc<ImageData>> {
-        let cur = self.current.as_ref()?;
-        let view = self.view.as_ref()?;
+        let cur = self.doc.current.as_ref()?;
+        let view = self.doc.views.sax.as_ref()?;
         let key = ImageKey {
             study: cur.id,
             phase: view.phase,
             slice: view.slice,
-            labels_version: self.labels_version,
+            labels_version: self.doc.review.labels_version,
         };
-        if self.shown.as_ref().is_none_or(|s| s.key != key) {
+        if self.doc.views.shown.as_ref().is_none_or(|s| s.key != key) {
             let d = cur.cine.dims();
-            let labels = match &self.labels {
+            let labels = match &self.doc.review.labels {
                 Some(l) if !l.annotated(view.phase, view.slice).is_empty() => {
                     l.image(view.phase, view.slice).to_vec()
                 }
                 _ => vec![0; d.pixels_per_image()],
             };
-            self.shown = Some(Arc::new(ImageData {
+            self.doc.views.shown = Some(Arc::new(ImageData {
                 key,
                 columns: d.columns as u32,
                 rows: d.rows as u32,
@@ -441,7 +352,7 @@ impl App {
                 labels: Arc::new(labels),
             }));
         }
-        self.shown.clone()
+        self.doc.views.shown.clone()
     }
 
     /// Contour segments of the shown image, cached per image.
@@ -449,20 +360,30 @@ impl App {
         let Some(img) = self.shown_image() else {
             return &[];
         };
-        if self.outlines.as_ref().is_none_or(|(k, _)| *k != img.key) {
+        if self
+            .doc
+            .views
+            .outlines
+            .as_ref()
+            .is_none_or(|(k, _)| *k != img.key)
+        {
             let v = Structure::ALL
                 .iter()
                 .map(|&s| (s, outline(&img.labels, img.columns as usize, s)))
                 .collect();
-            self.outlines = Some((img.key, v));
+            self.doc.views.outlines = Some((img.key, v));
         }
-        self.outlines.as_ref().map_or(&[], |(_, v)| v.as_slice())
+        self.doc
+            .views
+            .outlines
+            .as_ref()
+            .map_or(&[], |(_, v)| v.as_slice())
     }
 
     /// Outline segments of the study's expert contours on the image on screen (every
     /// structure), empty where there are none.
     pub fn reference_outlines(&self) -> Vec<Vec<[[f32; 2]; 2]>> {
-        let (Some(cur), Some(v)) = (&self.current, &self.view) else {
+        let (Some(cur), Some(v)) = (&self.doc.current, &self.doc.views.sax) else {
             return Vec::new();
         };
         let Some(reference) = &cur.study.reference_labels else {
@@ -492,6 +413,10 @@ impl App {
     fn apply(&mut self, cmd: Command, ctx: &egui::Context) {
         match cmd {
             Command::Open(p) => self.start_load(p, ctx),
+            Command::OpenSeries(uid) => match self.doc.review.session.study_path.clone() {
+                Some(p) => self.start_load_series(p, Some(uid), ctx),
+                None => self.error = Some("this study was not read from disk".into()),
+            },
             Command::OpenPhantom => self.open_phantom(),
             Command::OpenDialog { folder } => {
                 self.start_dialog(dialogs::Purpose::Open, folder, ctx)
@@ -505,10 +430,11 @@ impl App {
             }
             Command::Segment | Command::SegmentReplacingManual => {
                 if self.segmenting.is_none()
-                    && let (Some(cur), Some(v)) = (&self.current, &self.view)
+                    && let (Some(cur), Some(v)) = (&self.doc.current, &self.doc.views.sax)
                 {
-                    self.seg_replace_manual = matches!(cmd, Command::SegmentReplacingManual);
-                    self.seg_run = Some(SegRun {
+                    self.doc.review.seg_replace_manual =
+                        matches!(cmd, Command::SegmentReplacingManual);
+                    self.doc.review.seg_run = Some(SegRun {
                         phases_done: vec![false; cur.cine.dims().phases],
                         ended: None,
                     });
@@ -550,7 +476,7 @@ impl App {
                 }
             }
             Command::Go { phase, slice } => {
-                if let (Some(cur), Some(v)) = (&self.current, &mut self.view) {
+                if let (Some(cur), Some(v)) = (&self.doc.current, &mut self.doc.views.sax) {
                     let d = cur.cine.dims();
                     v.phase = phase.min(d.phases.saturating_sub(1));
                     v.slice = slice.min(d.slices.saturating_sub(1));
@@ -596,7 +522,9 @@ impl App {
         }
         for m in msgs {
             match m {
-                SegMsg::Phase(phase) => self.merge_phase(&phase, self.seg_replace_manual),
+                SegMsg::Phase(phase) => {
+                    self.merge_phase(&phase, self.doc.review.seg_replace_manual)
+                }
                 SegMsg::Done => {
                     self.end_seg_run(SegEnd::Done);
                     self.autosave();
@@ -614,7 +542,13 @@ impl App {
         if finished {
             self.segmenting = None;
             // A job that vanished without a final word did not finish.
-            if self.seg_run.as_ref().is_some_and(|r| r.ended.is_none()) {
+            if self
+                .doc
+                .review
+                .seg_run
+                .as_ref()
+                .is_some_and(|r| r.ended.is_none())
+            {
                 self.end_seg_run(SegEnd::Failed);
             }
         }
@@ -638,7 +572,7 @@ impl App {
     }
 
     fn advance_playback(&mut self, ctx: &egui::Context) {
-        let (Some(cur), Some(v)) = (&self.current, &mut self.view) else {
+        let (Some(cur), Some(v)) = (&self.doc.current, &mut self.doc.views.sax) else {
             return;
         };
         if !v.playing {
@@ -663,13 +597,14 @@ impl App {
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
             return;
         }
-        let ready = self.current.is_some()
+        let ready = self.doc.current.is_some()
             && self.loading.is_none()
             && self.segmenting.is_none()
             && !(self.launch.segment
                 && self.commands.iter().any(|c| matches!(c, Command::Segment)));
-        let ready =
-            ready && (!self.launch.segment || self.label_source == Some(LabelSource::Automatic));
+        let ready = ready
+            && (!self.launch.segment
+                || self.doc.review.label_source == Some(LabelSource::Automatic));
         if !ready {
             ctx.request_repaint_after(std::time::Duration::from_millis(50));
             return;
@@ -707,14 +642,17 @@ impl App {
     /// Writes the measures the panel shows now, as `systole measure --json` does.
     pub fn write_measures_json(&self, path: &std::path::Path) -> Result<(), String> {
         let m = self
+            .doc
+            .review
             .measures
             .as_ref()
             .ok_or("there are no measures to write: the study has no contours")?;
         let warnings = self
+            .doc
             .current
             .as_ref()
             .map_or(&[][..], |c| c.study.warnings.as_slice());
-        let doc = crate::qc::measures_document(m, warnings, &self.qc_flags);
+        let doc = crate::qc::measures_document(m, warnings, &self.doc.review.qc_flags);
         let text = serde_json::to_string_pretty(&doc).map_err(|e| e.to_string())?;
         crate::io::write_atomic(path, text.as_bytes()).map_err(|e| format!("{e}"))
     }

@@ -7,18 +7,23 @@ use super::App;
 impl App {
     /// The image on screen as (slice, phase).
     fn here(&self) -> Option<(usize, usize)> {
-        self.view.as_ref().map(|v| (v.slice, v.phase))
+        self.doc.views.sax.as_ref().map(|v| (v.slice, v.phase))
     }
 
     /// The next image of the queue (not the one on screen), if any is left.
     pub fn next_to_review(&self) -> Option<(usize, usize)> {
-        let labels = self.labels.as_ref()?;
-        self.review.next(&self.qc_flags, labels, self.here())
+        let labels = self.doc.review.labels.as_ref()?;
+        self.doc
+            .review
+            .status
+            .next(&self.doc.review.qc_flags, labels, self.here())
     }
 
     /// Shows the next image of the queue.
     pub fn go_to_next_review(&mut self) {
-        if let (Some((slice, phase)), Some(v)) = (self.next_to_review(), self.view.as_mut()) {
+        if let (Some((slice, phase)), Some(v)) =
+            (self.next_to_review(), self.doc.views.sax.as_mut())
+        {
             v.slice = slice;
             v.phase = phase;
             v.playing = false;
@@ -32,22 +37,23 @@ impl App {
             return;
         };
         if reviewed {
-            let by = Some(self.session.reviewer.trim().to_string()).filter(|s| !s.is_empty());
+            let by =
+                Some(self.doc.review.session.reviewer.trim().to_string()).filter(|s| !s.is_empty());
             let now = crate::report::now_secs().max(0) as u64;
-            self.review.set_reviewed(phase, slice, by, now);
+            self.doc.review.status.set_reviewed(phase, slice, by, now);
         } else {
-            self.review.clear_reviewed(phase, slice);
+            self.doc.review.status.clear_reviewed(phase, slice);
         }
         self.autosave();
     }
 
     /// (images reviewed, images in the queue's scope, images left in the queue).
     pub fn review_counts(&self) -> (usize, usize, usize) {
-        let Some(labels) = &self.labels else {
+        let Some(labels) = &self.doc.review.labels else {
             return (0, 0, 0);
         };
-        let all = self.review.images(labels).len();
-        let reviewed = self.review.reviewed_count(labels);
+        let all = self.doc.review.status.images(labels).len();
+        let reviewed = self.doc.review.status.reviewed_count(labels);
         (reviewed, all, all - reviewed)
     }
 }

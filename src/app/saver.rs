@@ -15,7 +15,8 @@ use std::time::Duration;
 struct Job {
     seq: u64,
     file: SessionFile,
-    study_path: PathBuf,
+    /// The study's default session path (`io::session::default_path`).
+    default: PathBuf,
     explicit: Option<PathBuf>,
 }
 
@@ -51,13 +52,14 @@ impl Saver {
         }
     }
 
-    /// Queues `file` to be written for the study at `study_path` (or to `explicit`).
-    pub fn save(&mut self, file: SessionFile, study_path: PathBuf, explicit: Option<PathBuf>) {
+    /// Queues `file` to be written to the study's `default` session path (or to
+    /// `explicit`).
+    pub fn save(&mut self, file: SessionFile, default: PathBuf, explicit: Option<PathBuf>) {
         self.queued += 1;
         let job = Job {
             seq: self.queued,
             file,
-            study_path,
+            default,
             explicit,
         };
         if let Err(e) = self.tx.send(job) {
@@ -106,8 +108,8 @@ fn writer(rx: Receiver<Job>, done: Arc<(Mutex<Done>, Condvar)>, wake: impl Fn())
 
 /// Writes one queued session and records the outcome for the UI and for `flush`.
 fn write(job: Job, done: &(Mutex<Done>, Condvar)) {
-    let r = session::write(&job.file, &job.study_path, job.explicit.as_deref())
-        .map_err(|e| e.to_string());
+    let r =
+        session::write(&job.file, &job.default, job.explicit.as_deref()).map_err(|e| e.to_string());
     let (lock, cv) = done;
     if let Ok(mut d) = lock.lock() {
         d.seq = job.seq;
@@ -142,7 +144,7 @@ mod tests {
             };
             s.overrides.ed_phase = Some(i % phases);
             let file = SessionFile::new(&study, &s, (None, None));
-            saver.save(file, dir.path().to_path_buf(), None);
+            saver.save(file, session::default_path(dir.path(), None), None);
         }
         assert!(saver.flush(Duration::from_secs(30)));
         assert!(saver.idle());

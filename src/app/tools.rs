@@ -36,7 +36,9 @@ pub fn keyboard(app: &mut App, ctx: &egui::Context) {
     if ctx.egui_wants_keyboard_input() {
         return;
     }
-    let Some(v) = app.view.as_ref() else { return };
+    let Some(v) = app.doc.views.sax.as_ref() else {
+        return;
+    };
     let (phase, slice) = (v.phase, v.slice);
     let mut undo = false;
     let mut redo = false;
@@ -61,7 +63,7 @@ pub fn keyboard(app: &mut App, ctx: &egui::Context) {
             (Key::Num3, Structure::RvEndo),
         ] {
             if i.key_pressed(k) {
-                app.edit.structure = s;
+                app.doc.review.edit.structure = s;
             }
         }
         for (k, t) in [
@@ -72,21 +74,21 @@ pub fn keyboard(app: &mut App, ctx: &egui::Context) {
             (Key::E, Tool::BrushErase),
         ] {
             if i.key_pressed(k) {
-                app.edit.tool = t;
-                app.edit.draft.clear();
+                app.doc.review.edit.tool = t;
+                app.doc.review.edit.draft.clear();
             }
         }
         if i.key_pressed(Key::Escape) {
-            if app.edit.draft.is_empty() {
-                app.edit.tool = Tool::Navigate;
+            if app.doc.review.edit.draft.is_empty() {
+                app.doc.review.edit.tool = Tool::Navigate;
             }
-            app.edit.draft.clear();
+            app.doc.review.edit.draft.clear();
         }
         if i.key_pressed(Key::OpenBracket) {
-            app.edit.radius_px = (app.edit.radius_px / 1.2).max(1.0);
+            app.doc.review.edit.radius_px = (app.doc.review.edit.radius_px / 1.2).max(1.0);
         }
         if i.key_pressed(Key::CloseBracket) {
-            app.edit.radius_px = (app.edit.radius_px * 1.2).min(60.0);
+            app.doc.review.edit.radius_px = (app.doc.review.edit.radius_px * 1.2).min(60.0);
         }
         delete = i.key_pressed(Key::Delete);
         finish = i.key_pressed(Key::Enter);
@@ -107,19 +109,19 @@ pub fn keyboard(app: &mut App, ctx: &egui::Context) {
 
 /// The tool panel: structure, tool, radius, image actions, undo/redo, session status.
 pub fn panel(app: &mut App, ui: &mut egui::Ui) {
-    let Some(d) = app.current.as_ref().map(|c| c.cine.dims()) else {
+    let Some(d) = app.doc.current.as_ref().map(|c| c.cine.dims()) else {
         return;
     };
-    let Some((phase, slice)) = app.view.as_ref().map(|v| (v.phase, v.slice)) else {
+    let Some((phase, slice)) = app.doc.views.sax.as_ref().map(|v| (v.phase, v.slice)) else {
         return;
     };
-    let (order, row) = app.view.as_ref().map_or((Vec::new(), 0), |v| {
+    let (order, row) = app.doc.views.sax.as_ref().map_or((Vec::new(), 0), |v| {
         (v.slice_order.clone(), v.row_of(slice))
     });
     ui.horizontal_wrapped(|ui| {
         for s in Structure::ALL {
             // Selected: dark text on the structure's colour, readable in either theme.
-            let selected = app.edit.structure == s;
+            let selected = app.doc.review.edit.structure == s;
             let text = if selected {
                 egui::RichText::new(s.title())
                     .color(Color32::BLACK)
@@ -129,13 +131,13 @@ pub fn panel(app: &mut App, ui: &mut egui::Ui) {
                 egui::RichText::new(s.title()).color(colour(s))
             };
             if ui.selectable_label(selected, text).clicked() {
-                app.edit.structure = s;
+                app.doc.review.edit.structure = s;
             }
         }
     });
     ui.horizontal_wrapped(|ui| {
         for t in Tool::ALL {
-            let selected = app.edit.tool == t;
+            let selected = app.doc.review.edit.tool == t;
             let text = if selected {
                 egui::RichText::new(t.title())
                     .strong()
@@ -144,13 +146,13 @@ pub fn panel(app: &mut App, ui: &mut egui::Ui) {
                 egui::RichText::new(t.title())
             };
             if ui.selectable_label(selected, text).clicked() {
-                app.edit.tool = t;
-                app.edit.draft.clear();
+                app.doc.review.edit.tool = t;
+                app.doc.review.edit.draft.clear();
             }
         }
     });
     ui.add(
-        egui::Slider::new(&mut app.edit.radius_px, 1.0..=60.0)
+        egui::Slider::new(&mut app.doc.review.edit.radius_px, 1.0..=60.0)
             .logarithmic(true)
             .fixed_decimals(1)
             .text("radius px"),
@@ -199,13 +201,19 @@ pub fn panel(app: &mut App, ui: &mut egui::Ui) {
     });
     ui.horizontal(|ui| {
         if ui
-            .add_enabled(app.edit.history.can_undo(), egui::Button::new("Undo"))
+            .add_enabled(
+                app.doc.review.edit.history.can_undo(),
+                egui::Button::new("Undo"),
+            )
             .clicked()
         {
             app.commands.push(Command::Undo);
         }
         if ui
-            .add_enabled(app.edit.history.can_redo(), egui::Button::new("Redo"))
+            .add_enabled(
+                app.doc.review.edit.history.can_redo(),
+                egui::Button::new("Redo"),
+            )
             .clicked()
         {
             app.commands.push(Command::Redo);
@@ -216,7 +224,7 @@ pub fn panel(app: &mut App, ui: &mut egui::Ui) {
     });
     let l = ui.label("Reviewer");
     if ui
-        .text_edit_singleline(&mut app.session.reviewer)
+        .text_edit_singleline(&mut app.doc.review.session.reviewer)
         .labelled_by(l.id)
         .lost_focus()
     {
@@ -224,16 +232,16 @@ pub fn panel(app: &mut App, ui: &mut egui::Ui) {
     }
     let l = ui.label("Conclusion");
     if ui
-        .add(egui::TextEdit::multiline(&mut app.session.conclusion).desired_rows(2))
+        .add(egui::TextEdit::multiline(&mut app.doc.review.session.conclusion).desired_rows(2))
         .labelled_by(l.id)
         .lost_focus()
     {
         app.commands.push(Command::OverridesChanged);
     }
     let status = match (
-        &app.session.blocked,
-        &app.session.saved_to,
-        &app.session.study_path,
+        &app.doc.review.session.blocked,
+        &app.doc.review.session.saved_to,
+        &app.doc.review.session.study_path,
     ) {
         (Some(_), _, _) => "Session NOT saved: its file is broken or another study's".to_string(),
         (None, _, Some(_)) if !app.saves_idle() => "Saving the session...".to_string(),
@@ -247,25 +255,25 @@ pub fn panel(app: &mut App, ui: &mut egui::Ui) {
 /// Left-button interaction in the viewport for the active tool. `to_image` maps a screen
 /// position to image pixel coordinates.
 pub fn interact(app: &mut App, resp: &egui::Response, to_image: &dyn Fn(Pos2) -> [f64; 2]) {
-    let Some((phase, slice)) = app.view.as_ref().map(|v| (v.phase, v.slice)) else {
+    let Some((phase, slice)) = app.doc.views.sax.as_ref().map(|v| (v.phase, v.slice)) else {
         return;
     };
     let primary = egui::PointerButton::Primary;
     let pos = resp.interact_pointer_pos();
-    match app.edit.tool {
+    match app.doc.review.edit.tool {
         Tool::Navigate => {}
         Tool::Nudge => {
             if resp.drag_started_by(primary) {
                 app.begin_drag(phase, slice);
                 // Where the button went down: the centre of the whole drag's bulge.
-                app.edit.drag_origin = resp
+                app.doc.review.edit.drag_origin = resp
                     .ctx
                     .input(|i| i.pointer.press_origin())
                     .or(pos)
                     .map(to_image);
             }
             if resp.dragged_by(primary)
-                && let (Some(p), Some(origin)) = (pos, app.edit.drag_origin)
+                && let (Some(p), Some(origin)) = (pos, app.doc.review.edit.drag_origin)
             {
                 let now = to_image(p);
                 app.nudge(origin, [now[0] - origin[0], now[1] - origin[1]]);
@@ -277,24 +285,24 @@ pub fn interact(app: &mut App, resp: &egui::Response, to_image: &dyn Fn(Pos2) ->
             } else if resp.clicked_by(primary)
                 && let Some(p) = pos
             {
-                app.edit.draft.push(to_image(p));
+                app.doc.review.edit.draft.push(to_image(p));
             }
         }
         Tool::Freehand => {
             if resp.drag_started_by(primary) {
-                app.edit.draft.clear();
+                app.doc.review.edit.draft.clear();
             }
             if resp.dragged_by(primary)
                 && let Some(p) = pos
             {
-                app.edit.draft.push(to_image(p));
+                app.doc.review.edit.draft.push(to_image(p));
             }
             if resp.drag_stopped_by(primary) {
                 app.finish_draft(phase, slice);
             }
         }
         Tool::BrushAdd | Tool::BrushErase => {
-            let add = app.edit.tool == Tool::BrushAdd;
+            let add = app.doc.review.edit.tool == Tool::BrushAdd;
             if resp.clicked_by(primary)
                 && let Some(p) = pos
             {
@@ -324,19 +332,26 @@ pub fn draw(
     scale: f32,
     hover: Option<Pos2>,
 ) {
-    let Some((phase, slice)) = app.view.as_ref().map(|v| (v.phase, v.slice)) else {
+    let Some((phase, slice)) = app.doc.views.sax.as_ref().map(|v| (v.phase, v.slice)) else {
         return;
     };
-    if let Some(set) = &app.contours {
+    if let Some(set) = &app.doc.review.contours {
         for (s, c) in set.image(phase, slice) {
             let width = if c.source == Source::Manual { 2.5 } else { 1.5 };
             let pts: Vec<Pos2> = c.points.iter().map(|p| to_screen(*p)).collect();
             painter.add(egui::Shape::closed_line(pts, Stroke::new(width, colour(s))));
         }
     }
-    let colour = colour(app.edit.structure);
-    if !app.edit.draft.is_empty() {
-        let pts: Vec<Pos2> = app.edit.draft.iter().map(|p| to_screen(*p)).collect();
+    let colour = colour(app.doc.review.edit.structure);
+    if !app.doc.review.edit.draft.is_empty() {
+        let pts: Vec<Pos2> = app
+            .doc
+            .review
+            .edit
+            .draft
+            .iter()
+            .map(|p| to_screen(*p))
+            .collect();
         for p in &pts {
             painter.circle_filled(*p, 2.5, colour);
         }
@@ -344,13 +359,13 @@ pub fn draw(
     }
     if let Some(h) = hover
         && matches!(
-            app.edit.tool,
+            app.doc.review.edit.tool,
             Tool::Nudge | Tool::BrushAdd | Tool::BrushErase
         )
     {
         painter.circle_stroke(
             h,
-            app.edit.radius_px as f32 * scale,
+            app.doc.review.edit.radius_px as f32 * scale,
             Stroke::new(1.0, colour.gamma_multiply(0.8)),
         );
     }

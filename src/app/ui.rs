@@ -55,7 +55,7 @@ pub fn show(app: &mut App, ui: &mut egui::Ui) {
             curve(app, ui);
         });
     // Tall enough for every slice's row of thumbnails, at most 320 points (then it scrolls).
-    let rows = app.current.as_ref().map_or(0, |c| c.cine.dims().slices) as f32;
+    let rows = app.doc.current.as_ref().map_or(0, |c| c.cine.dims().slices) as f32;
     let matrix_h = (24.0 + (THUMB as f32 + 1.0) * rows).min(320.0);
     egui::Panel::bottom("matrix")
         .resizable(true)
@@ -105,7 +105,7 @@ fn keyboard(app: &mut App, ctx: &egui::Context) {
     if ctx.egui_wants_keyboard_input() {
         return;
     }
-    let (Some(cur), Some(v)) = (&app.current, &mut app.view) else {
+    let (Some(cur), Some(v)) = (&app.doc.current, &mut app.doc.views.sax) else {
         return;
     };
     let d = cur.cine.dims();
@@ -215,7 +215,7 @@ fn menu(app: &mut App, ui: &mut egui::Ui) {
                 });
             });
             ui.menu_button("View", |ui| {
-                if let Some(v) = &mut app.view {
+                if let Some(v) = &mut app.doc.views.sax {
                     ui.checkbox(&mut v.show_labels, "Labels overlay (L)");
                     ui.checkbox(&mut v.show_contours, "Contours (C)");
                     ui.checkbox(&mut v.linear, "Linear interpolation");
@@ -267,7 +267,7 @@ fn study_panel(app: &mut App, ui: &mut egui::Ui) {
         ui.ctx()
             .request_repaint_after(std::time::Duration::from_millis(100));
     }
-    let Some(cur) = &app.current else {
+    let Some(cur) = &app.doc.current else {
         ui.label("No study open.");
         return;
     };
@@ -320,6 +320,14 @@ fn study_panel(app: &mut App, ui: &mut egui::Ui) {
     // The series browser: every series of the exam with its kind and size; a long-axis
     // cine's row shows it in the long-axis pane.
     let mut show_lax: Option<usize> = None;
+    let mut open_stack: Option<String> = None;
+    let can_reopen = app.doc.review.session.study_path.is_some() && app.loading.is_none();
+    // The series the stack on show was assembled from (`+` in the list).
+    let member = |uid: &str| {
+        s.series
+            .get(s.chosen_series)
+            .is_some_and(|c| c.sources.len() > 1 && c.sources.iter().any(|m| m == uid))
+    };
     egui::CollapsingHeader::new(format!("Series ({})", s.series.len()))
         .default_open(true)
         .show(ui, |ui| {
@@ -338,18 +346,42 @@ fn study_panel(app: &mut App, ui: &mut egui::Ui) {
                 };
                 let text = format!(
                     "{}{kind:<4}{:>3} x {:<3} {name}",
-                    if i == s.chosen_series { "> " } else { "  " },
+                    if i == s.chosen_series {
+                        "> "
+                    } else if member(&ser.uid) {
+                        "+ "
+                    } else {
+                        "  "
+                    },
                     ser.positions,
                     ser.phases,
                 );
                 let label = egui::RichText::new(text).monospace().size(11.0);
-                match s.long_axis.iter().position(|l| l.uid == ser.uid) {
+                let lax = s.long_axis.iter().position(|l| l.uid == ser.uid);
+                // Another cine that is not a long-axis view can be the stack on show.
+                let stack = i != s.chosen_series
+                    && !member(&ser.uid)
+                    && lax.is_none()
+                    && ser.phases > 1
+                    && !matches!(
+                        ser.kind,
+                        crate::study::SeriesKind::Localiser | crate::study::SeriesKind::LongAxisCine
+                    );
+                match lax {
                     Some(k) => {
                         let link = ui
                             .add(egui::Link::new(label))
                             .on_hover_text("show in the long-axis pane");
                         if link.clicked() {
                             show_lax = Some(k);
+                        }
+                    }
+                    None if stack && can_reopen => {
+                        let link = ui.add(egui::Link::new(label)).on_hover_text(
+                            "show this series as the short-axis stack (contours and session are kept per stack)",
+                        );
+                        if link.clicked() {
+                            open_stack = Some(ser.uid.clone());
                         }
                     }
                     None => {
@@ -359,7 +391,10 @@ fn study_panel(app: &mut App, ui: &mut egui::Ui) {
             }
         });
     if let Some(k) = show_lax {
-        app.lax.selected = k;
+        app.doc.views.lax.selected = k;
+    }
+    if let Some(uid) = open_stack {
+        app.commands.push(Command::OpenSeries(uid));
     }
     if !cur.skipped.is_empty() {
         ui.collapsing(format!("{} files skipped", cur.skipped.len()), |ui| {
@@ -374,7 +409,7 @@ fn study_panel(app: &mut App, ui: &mut egui::Ui) {
     }
     ui.separator();
     ui.heading("Contours");
-    let src = match (app.label_source, &app.contours) {
+    let src = match (app.doc.review.label_source, &app.doc.review.contours) {
         (Some(LabelSource::Automatic), Some(set)) => {
             let manual = set
                 .iter()
@@ -411,7 +446,7 @@ fn study_panel(app: &mut App, ui: &mut egui::Ui) {
     ui.separator();
     ui.heading("Edit");
     super::tools::panel(app, ui);
-    if let Some(v) = &mut app.view {
+    if let Some(v) = &mut app.doc.views.sax {
         ui.separator();
         ui.horizontal(|ui| {
             if ui
@@ -435,10 +470,14 @@ fn study_panel(app: &mut App, ui: &mut egui::Ui) {
 /// The expert's contours as a layer of their own once automatic or edited contours are
 /// shown: a toggle, and their agreement on the phase on screen.
 fn reference_section(app: &mut App, ui: &mut egui::Ui) {
-    if app.label_source != Some(LabelSource::Automatic) {
+    if app.doc.review.label_source != Some(LabelSource::Automatic) {
         return;
     }
-    let (Some(cur), Some(v), Some(ours)) = (&app.current, &mut app.view, &app.labels) else {
+    let (Some(cur), Some(v), Some(ours)) = (
+        &app.doc.current,
+        &mut app.doc.views.sax,
+        &app.doc.review.labels,
+    ) else {
         return;
     };
     let Some(reference) = cur
@@ -511,7 +550,7 @@ fn measures_panel(app: &mut App, ui: &mut egui::Ui) {
     let mut changed = false;
     ui.horizontal(|ui| {
         let l = ui.label("Height cm");
-        let mut h = app.height_cm.unwrap_or(0.0);
+        let mut h = app.doc.review.height_cm.unwrap_or(0.0);
         if ui
             .add(
                 egui::DragValue::new(&mut h)
@@ -522,11 +561,11 @@ fn measures_panel(app: &mut App, ui: &mut egui::Ui) {
             .labelled_by(l.id)
             .changed()
         {
-            app.height_cm = (h > 0.0).then_some(h);
+            app.doc.review.height_cm = (h > 0.0).then_some(h);
             changed = true;
         }
         let l = ui.label("Weight kg");
-        let mut w = app.weight_kg.unwrap_or(0.0);
+        let mut w = app.doc.review.weight_kg.unwrap_or(0.0);
         if ui
             .add(
                 egui::DragValue::new(&mut w)
@@ -537,7 +576,7 @@ fn measures_panel(app: &mut App, ui: &mut egui::Ui) {
             .labelled_by(l.id)
             .changed()
         {
-            app.weight_kg = (w > 0.0).then_some(w);
+            app.doc.review.weight_kg = (w > 0.0).then_some(w);
             changed = true;
         }
     });
@@ -551,11 +590,15 @@ fn measures_panel(app: &mut App, ui: &mut egui::Ui) {
             None => "-",
         };
         egui::ComboBox::from_id_salt("sex")
-            .selected_text(name(app.sex))
+            .selected_text(name(app.doc.review.sex))
             .show_ui(ui, |ui| {
                 for s in [None, Some(Sex::Female), Some(Sex::Male), Some(Sex::Other)] {
-                    if ui.selectable_label(app.sex == s, name(s)).clicked() && app.sex != s {
-                        app.sex = s;
+                    if ui
+                        .selectable_label(app.doc.review.sex == s, name(s))
+                        .clicked()
+                        && app.doc.review.sex != s
+                    {
+                        app.doc.review.sex = s;
                         changed = true;
                     }
                 }
@@ -564,7 +607,7 @@ fn measures_panel(app: &mut App, ui: &mut egui::Ui) {
             .labelled_by(l.id)
             .on_hover_text("Selects the reference ranges (Petersen et al. 2017 give them by sex)");
         let l = ui.label("Age y");
-        let mut a = app.age_years.unwrap_or(0.0);
+        let mut a = app.doc.review.age_years.unwrap_or(0.0);
         if ui
             .add(
                 egui::DragValue::new(&mut a)
@@ -575,13 +618,13 @@ fn measures_panel(app: &mut App, ui: &mut egui::Ui) {
             .labelled_by(l.id)
             .changed()
         {
-            app.age_years = (a > 0.0).then_some(a);
+            app.doc.review.age_years = (a > 0.0).then_some(a);
             changed = true;
         }
     });
-    if let Some(cur) = &app.current {
+    if let Some(cur) = &app.doc.current {
         let phases = cur.cine.dims().phases;
-        let m = app.measures.as_ref();
+        let m = app.doc.review.measures.as_ref();
         ui.horizontal(|ui| {
             for (name, is_ed) in [("ED phase", true), ("ES phase", false)] {
                 let auto = if is_ed {
@@ -590,9 +633,9 @@ fn measures_panel(app: &mut App, ui: &mut egui::Ui) {
                     m.and_then(|m| m.es_phase)
                 };
                 let slot = if is_ed {
-                    &mut app.key_override.ed
+                    &mut app.doc.review.key_override.ed
                 } else {
-                    &mut app.key_override.es
+                    &mut app.doc.review.key_override.es
                 };
                 let label = match (*slot, auto) {
                     (Some(p), _) => format!("{} (set)", p + 1),
@@ -625,11 +668,11 @@ fn measures_panel(app: &mut App, ui: &mut egui::Ui) {
     if changed {
         app.commands.push(Command::OverridesChanged);
     }
-    let Some(m) = &app.measures else {
+    let Some(m) = &app.doc.review.measures else {
         ui.label("No contours yet: press Segment (S).");
         return;
     };
-    let partial = app.seg_run.as_ref().filter(|r| r.incomplete()).map(|r| {
+    let partial = app.doc.review.seg_run.as_ref().filter(|r| r.incomplete()).map(|r| {
         let (done, n) = (r.done(), r.phases_done.len());
         match r.ended {
             None => format!("PROVISIONAL: segmentation running, {done} of {n} phases done; ED, ES and every value below may still change"),
@@ -641,7 +684,7 @@ fn measures_panel(app: &mut App, ui: &mut egui::Ui) {
         ui.colored_label(Color32::from_rgb(255, 190, 60), text);
     }
     // What the loader doubts about the input stays beside the numbers it affects.
-    if let Some(cur) = &app.current {
+    if let Some(cur) = &app.doc.current {
         for w in &cur.study.warnings {
             ui.colored_label(Color32::from_rgb(255, 190, 60), format!("Warning: {w}"));
         }
@@ -654,7 +697,7 @@ fn measures_panel(app: &mut App, ui: &mut egui::Ui) {
 /// The review queue beside the image: the image's confidence and the reasons to look at
 /// it, "mark reviewed", "next to review" and how far the review is.
 fn review_panel(app: &mut App, ui: &mut egui::Ui) {
-    let (Some(v), Some(_)) = (&app.view, &app.labels) else {
+    let (Some(v), Some(_)) = (&app.doc.views.sax, &app.doc.review.labels) else {
         return;
     };
     let (slice, phase) = (v.slice, v.phase);
@@ -664,7 +707,9 @@ fn review_panel(app: &mut App, ui: &mut egui::Ui) {
         "Image: slice {}, phase {}{}",
         slice + 1,
         phase + 1,
-        app.review
+        app.doc
+            .review
+            .status
             .confidence(phase, slice)
             .map_or(String::new(), |c| format!(
                 "; network confidence {:.0} %",
@@ -672,6 +717,8 @@ fn review_panel(app: &mut App, ui: &mut egui::Ui) {
             ))
     ));
     for f in app
+        .doc
+        .review
         .qc_flags
         .iter()
         .filter(|f| crate::qc::concerns(f, slice, phase))
@@ -681,7 +728,7 @@ fn review_panel(app: &mut App, ui: &mut egui::Ui) {
             format!("{}: {}", f.code, f.message),
         );
     }
-    match app.review.mark(phase, slice) {
+    match app.doc.review.status.mark(phase, slice) {
         Some(m) => {
             ui.colored_label(
                 REVIEWED,
@@ -690,6 +737,8 @@ fn review_panel(app: &mut App, ui: &mut egui::Ui) {
                     m.by.as_deref()
                         .map_or(String::new(), |b| format!(" by {b}")),
                     if app
+                        .doc
+                        .review
                         .contours
                         .as_ref()
                         .is_some_and(|c| c.edited(phase, slice))
@@ -705,7 +754,7 @@ fn review_panel(app: &mut App, ui: &mut egui::Ui) {
             ui.label("Not reviewed yet");
         }
     }
-    let marked = app.review.is_reviewed(phase, slice);
+    let marked = app.doc.review.status.is_reviewed(phase, slice);
     ui.horizontal(|ui| {
         if !marked
             && ui
@@ -754,11 +803,13 @@ fn checks(app: &App, ui: &mut egui::Ui) {
     use crate::qc::Severity;
     // Impossible values are already marked IMPOSSIBLE, with their reason, in the table.
     let flags: Vec<&crate::qc::QcFlag> = app
+        .doc
+        .review
         .qc_flags
         .iter()
         .filter(|f| f.severity != Severity::Info && f.code != "impossible_value")
         .collect();
-    let here = app.view.as_ref().map(|v| (v.slice, v.phase));
+    let here = app.doc.views.sax.as_ref().map(|v| (v.slice, v.phase));
     let colour = severity_colour;
     let word = |s: Severity| match s {
         Severity::Error => "CHECK",
@@ -809,7 +860,11 @@ fn checks(app: &App, ui: &mut egui::Ui) {
 /// The discs behind the volumes: LV, myocardium and RV per slice at ED and ES, each
 /// slice's share of the LV EDV, so that a basal slice's weight is plain to see.
 fn slice_table(app: &App, ui: &mut egui::Ui) {
-    let (Some(engine), Some(m), Some(cur)) = (&app.engine, &app.measures, &app.current) else {
+    let (Some(engine), Some(m), Some(cur)) = (
+        &app.doc.review.engine,
+        &app.doc.review.measures,
+        &app.doc.current,
+    ) else {
         return;
     };
     let (Some(ed), Some(es)) = (m.ed_phase, m.es_phase) else {
@@ -839,7 +894,9 @@ fn slice_table(app: &App, ui: &mut egui::Ui) {
                     ui.end_row();
                     let f = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.1}"));
                     let order: Vec<usize> = app
-                        .view
+                        .doc
+                        .views
+                        .sax
                         .as_ref()
                         .map_or_else(|| (0..at_ed.len()).collect(), |v| v.slice_order.clone());
                     for s in order {
@@ -984,7 +1041,9 @@ fn ratio(a: Option<f64>, b: Option<f64>) -> Option<f64> {
 
 fn curve(app: &mut App, ui: &mut egui::Ui) {
     use egui_plot::{Legend, Line, Plot, PlotPoints, VLine};
-    let Some(m) = &app.measures else { return };
+    let Some(m) = &app.doc.review.measures else {
+        return;
+    };
     let pts = |v: &[Option<f64>]| -> PlotPoints {
         v.iter()
             .enumerate()
@@ -1018,19 +1077,24 @@ const THUMB: usize = 18;
 /// green dot where an image has contours, an orange square where they were edited by
 /// hand, the current image outlined; a click goes there.
 fn matrix(app: &mut App, ui: &mut egui::Ui) {
-    let (Some(cur), Some(v)) = (&app.current, &app.view) else {
+    let (Some(cur), Some(v)) = (&app.doc.current, &app.doc.views.sax) else {
         return;
     };
     let d = cur.cine.dims();
-    let atlas_stale = app.thumbs.as_ref().is_none_or(|(id, _)| *id != cur.id);
+    let atlas_stale = app
+        .doc
+        .views
+        .thumbs
+        .as_ref()
+        .is_none_or(|(id, _)| *id != cur.id);
     if atlas_stale {
         let img = thumbnail_atlas(&cur.cine, v.window_center, v.window_width);
         let tex = ui
             .ctx()
             .load_texture("systole-thumbnails", img, egui::TextureOptions::LINEAR);
-        app.thumbs = Some((cur.id, tex));
+        app.doc.views.thumbs = Some((cur.id, tex));
     }
-    let Some(v) = &app.view else { return };
+    let Some(v) = &app.doc.views.sax else { return };
     let cell = Vec2::splat(THUMB as f32 + 1.0);
     let size = Vec2::new(
         24.0 + cell.x * d.phases as f32,
@@ -1040,12 +1104,16 @@ fn matrix(app: &mut App, ui: &mut egui::Ui) {
     let painter = ui.painter_at(rect);
     let origin = rect.min + Vec2::new(24.0, 14.0);
     let (ed, es) = app
+        .doc
+        .review
         .measures
         .as_ref()
         .map_or((None, None), |m| (m.ed_phase, m.es_phase));
-    let tex = app.thumbs.as_ref().map(|(_, t)| t.id());
+    let tex = app.doc.views.thumbs.as_ref().map(|(_, t)| t.id());
     // Images with an error flag of their own: outlined red.
     let errors: std::collections::HashSet<(usize, usize)> = app
+        .doc
+        .review
         .qc_flags
         .iter()
         .filter(|f| f.severity == crate::qc::Severity::Error)
@@ -1106,7 +1174,13 @@ fn matrix(app: &mut App, ui: &mut egui::Ui) {
                 );
             }
             // The network's doubt: a bar along the bottom, red or amber.
-            if let Some(c) = app.review.confidence(p, s).filter(|c| *c < UNSURE) {
+            if let Some(c) = app
+                .doc
+                .review
+                .status
+                .confidence(p, s)
+                .filter(|c| *c < UNSURE)
+            {
                 let bar =
                     Rect::from_min_max(r.left_bottom() - Vec2::new(0.0, 3.0), r.right_bottom());
                 let colour = if c < DOUBTFUL {
@@ -1116,17 +1190,25 @@ fn matrix(app: &mut App, ui: &mut egui::Ui) {
                 };
                 painter.rect_filled(bar, 0.0, colour);
             }
-            if app.review.is_reviewed(p, s) {
+            if app.doc.review.status.is_reviewed(p, s) {
                 painter.circle_filled(r.left_top() + Vec2::new(4.0, 4.0), 2.5, REVIEWED);
             }
             let corner = r.right_top() + Vec2::new(-4.0, 4.0);
-            if app.contours.as_ref().is_some_and(|c| c.edited(p, s)) {
+            if app
+                .doc
+                .review
+                .contours
+                .as_ref()
+                .is_some_and(|c| c.edited(p, s))
+            {
                 painter.rect_filled(
                     Rect::from_center_size(corner, Vec2::splat(5.0)),
                     0.0,
                     EDITED,
                 );
             } else if app
+                .doc
+                .review
                 .labels
                 .as_ref()
                 .is_some_and(|l| !l.annotated(p, s).is_empty())
@@ -1217,13 +1299,15 @@ fn viewport(app: &mut App, ui: &mut egui::Ui) {
     let rect = ui.max_rect();
     let resp = ui.allocate_rect(rect, Sense::click_and_drag());
     ui.painter().rect_filled(rect, 0.0, Color32::BLACK);
-    if app.current.is_none() && app.loading.is_none() {
+    if app.doc.current.is_none() && app.loading.is_none() {
         empty_state(ui, rect);
         return;
     }
     let Some(img) = app.shown_image() else { return };
-    let Some(v) = app.view.clone() else { return };
-    let d = app.current.as_ref().map(|c| c.cine.dims());
+    let Some(v) = app.doc.views.sax.clone() else {
+        return;
+    };
+    let d = app.doc.current.as_ref().map(|c| c.cine.dims());
     // Interaction: wheel = slice (Ctrl: zoom), right-drag = window/level, middle-drag = pan.
     if resp.hovered() {
         // One slice per wheel event (not per scrolled point), as clinical viewers step.
@@ -1241,7 +1325,7 @@ fn viewport(app: &mut App, ui: &mut egui::Ui) {
                 .sum();
             (dy, i.modifiers.ctrl || i.modifiers.command)
         });
-        if let (Some(view), Some(d)) = (&mut app.view, d)
+        if let (Some(view), Some(d)) = (&mut app.doc.views.sax, d)
             && scroll != 0.0
         {
             if ctrl {
@@ -1251,7 +1335,7 @@ fn viewport(app: &mut App, ui: &mut egui::Ui) {
             }
         }
     }
-    if let Some(view) = &mut app.view {
+    if let Some(view) = &mut app.doc.views.sax {
         if resp.dragged_by(egui::PointerButton::Secondary) {
             let dd = resp.drag_delta();
             view.drag_window(dd.x, dd.y);
@@ -1290,7 +1374,7 @@ fn viewport(app: &mut App, ui: &mut egui::Ui) {
                 },
             ));
     } else {
-        let stale = app.cpu_texture.as_ref().is_none_or(|(k, u, _)| {
+        let stale = app.doc.views.cpu_texture.as_ref().is_none_or(|(k, u, _)| {
             *k != img.key
                 || u.window_center != uniforms.window_center
                 || u.window_width != uniforms.window_width
@@ -1303,9 +1387,9 @@ fn viewport(app: &mut App, ui: &mut egui::Ui) {
                 cpu_image(&img, &uniforms),
                 egui::TextureOptions::LINEAR,
             );
-            app.cpu_texture = Some((img.key, uniforms, tex));
+            app.doc.views.cpu_texture = Some((img.key, uniforms, tex));
         }
-        if let Some((_, _, tex)) = &app.cpu_texture {
+        if let Some((_, _, tex)) = &app.doc.views.cpu_texture {
             ui.painter_at(rect).image(
                 tex.id(),
                 Rect::from_min_size(min, size),
@@ -1314,7 +1398,7 @@ fn viewport(app: &mut App, ui: &mut egui::Ui) {
             );
         }
     }
-    app.viewport_map = Some((min, scale));
+    app.doc.views.viewport_map = Some((min, scale));
     let to_image = |p: Pos2| {
         [
             ((p.x - min.x) / scale - 0.5) as f64,
@@ -1322,7 +1406,7 @@ fn viewport(app: &mut App, ui: &mut egui::Ui) {
         ]
     };
     super::tools::interact(app, &resp, &to_image);
-    let editable = app.contours.is_some();
+    let editable = app.doc.review.contours.is_some();
     if v.show_contours && editable {
         let to_screen = |p: [f64; 2]| {
             Pos2::new(
@@ -1354,7 +1438,7 @@ fn viewport(app: &mut App, ui: &mut egui::Ui) {
             }
         }
     }
-    if v.show_reference && app.label_source == Some(LabelSource::Automatic) {
+    if v.show_reference && app.doc.review.label_source == Some(LabelSource::Automatic) {
         let painter = ui.painter_at(rect);
         let to_screen =
             |p: [f32; 2]| Pos2::new(min.x + (p[0] + 0.5) * scale, min.y + (p[1] + 0.5) * scale);
@@ -1383,7 +1467,7 @@ fn viewport(app: &mut App, ui: &mut egui::Ui) {
         ));
     }
     // Where the image lies and when: position along the slice normal, trigger time.
-    let (pos, time) = app.current.as_ref().map_or((None, None), |c| {
+    let (pos, time) = app.doc.current.as_ref().map_or((None, None), |c| {
         (
             c.cine.geometry.slice_distances_mm().get(v.slice).copied(),
             c.cine.trigger_times_ms().get(v.phase).copied().flatten(),

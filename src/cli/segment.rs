@@ -335,5 +335,6 @@ fn write_session(
         review,
     };
     let file = SessionFile::new(study, &s, (m.ed_phase, m.es_phase));
-    session::write(&file, &args.path, args.session.as_deref()).map_err(CliError::input)
+    let default = session::default_path(&args.path, study.alternative_stack());
+    session::write(&file, &default, args.session.as_deref()).map_err(CliError::input)
 }

@@ -189,6 +189,7 @@ pub fn load(dir: &Path) -> Result<Loaded> {
             view: None,
         }],
         chosen_series: 0,
+        default_series: 0,
         cine,
         images,
         reference_labels: labels,

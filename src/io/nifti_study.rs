@@ -87,6 +87,7 @@ pub fn load_nifti(path: &Path) -> Result<Loaded> {
             view: None,
         }],
         chosen_series: 0,
+        default_series: 0,
         images: image_sources(path, dims, |_| None),
         cine,
         reference_labels: None,

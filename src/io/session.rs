@@ -346,18 +346,33 @@ impl SessionFile {
 }
 
 /// Where a study's session lives by default: inside a study folder, or beside a single
-/// file as `FILE.systole-session.json`.
-pub fn default_path(study_path: &Path) -> PathBuf {
+/// file as `FILE.systole-session.json`. A stack other than the one the loader picks by
+/// itself (`stack`: its series UID, see `Study::alternative_stack`) keeps its own file,
+/// `systole-session.UID.json` (or `FILE.UID.systole-session.json`), so that choosing
+/// another stack of an exam never meets the first stack's session.
+pub fn default_path(study_path: &Path, stack: Option<&str>) -> PathBuf {
+    let stack = stack.map(safe_file_part);
     if study_path.is_dir() {
-        study_path.join(FILE_NAME)
+        match stack {
+            None => study_path.join(FILE_NAME),
+            Some(uid) => study_path.join(format!("systole-session.{uid}.json")),
+        }
     } else {
         let mut name = study_path
             .file_name()
             .map(|n| n.to_os_string())
             .unwrap_or_default();
+        if let Some(uid) = stack {
+            name.push(format!(".{uid}"));
+        }
         name.push(".systole-session.json");
         study_path.with_file_name(name)
     }
+}
+
+/// A UID as part of a file name: digits and dots stay, anything else becomes `_`.
+fn safe_file_part(uid: &str) -> String {
+    uid.replace(|c: char| !c.is_ascii_alphanumeric() && c != '.', "_")
 }
 
 /// Where the session goes when the study's location is read-only: the user data
@@ -367,10 +382,10 @@ pub fn fallback_path(identity: &StudyIdentity) -> Option<PathBuf> {
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
-    let id = identity.series_instance_uid.as_deref().map_or_else(
-        || identity.fingerprint.clone(),
-        |u| u.replace(|c: char| !c.is_ascii_alphanumeric() && c != '.', "_"),
-    );
+    let id = identity
+        .series_instance_uid
+        .as_deref()
+        .map_or_else(|| identity.fingerprint.clone(), safe_file_part);
     Some(
         base.join("systole")
             .join("sessions")
@@ -384,7 +399,7 @@ pub fn find(study_path: &Path, study: &Study, explicit: Option<&Path>) -> Option
     if let Some(p) = explicit {
         return p.exists().then(|| p.to_path_buf());
     }
-    let default = default_path(study_path);
+    let default = default_path(study_path, study.alternative_stack());
     if default.exists() {
         return Some(default);
     }
@@ -429,16 +444,16 @@ pub fn to_text(file: &SessionFile) -> serde_json::Result<String> {
 }
 
 /// Writes the session atomically (temporary file, fsync, rename) to `target`, or when
-/// that is not given, to the default path, falling back to the user data directory when
-/// the study's location cannot be written. Returns where it went.
+/// that is not given, to `default` (the study's [`default_path`]), falling back to the
+/// user data directory when the study's location cannot be written. Returns where it went.
 pub fn write(
     file: &SessionFile,
-    study_path: &Path,
+    default: &Path,
     target: Option<&Path>,
 ) -> Result<PathBuf, SessionError> {
     let bytes = to_text(file)
         .map_err(|e| SessionError::Write {
-            path: study_path.to_path_buf(),
+            path: default.to_path_buf(),
             reason: e.to_string(),
         })?
         .into_bytes();
@@ -458,7 +473,6 @@ pub fn write(
     if let Some(t) = target {
         return write_to(t);
     }
-    let default = default_path(study_path);
     // A folder without write permission (e.g. a shared, read-only data set) is left alone
     // even when the process could write it anyway (root).
     let read_only = default
@@ -468,7 +482,7 @@ pub fn write(
     if read_only && let Some(fb) = fallback_path(&file.study) {
         return write_to(&fb);
     }
-    match write_to(&default) {
+    match write_to(default) {
         Ok(p) => Ok(p),
         Err(first) => match fallback_path(&file.study) {
             Some(fb) => write_to(&fb).map_err(|_| first),
@@ -608,7 +622,8 @@ mod tests {
         perm.set_readonly(true);
         std::fs::set_permissions(&folder, perm).unwrap_or_else(|e| panic!("{e}"));
         // The fallback is under XDG_DATA_HOME; the test names it through the identity only.
-        let written = write(&file, &folder, None).unwrap_or_else(|e| panic!("{e}"));
+        let written =
+            write(&file, &default_path(&folder, None), None).unwrap_or_else(|e| panic!("{e}"));
         assert!(
             !written.starts_with(&folder),
             "{} is inside the read-only folder",
@@ -621,10 +636,19 @@ mod tests {
     #[test]
     fn paths_sit_in_the_folder_or_beside_the_file() {
         let dir = std::env::temp_dir();
-        assert_eq!(default_path(&dir), dir.join(FILE_NAME));
+        assert_eq!(default_path(&dir, None), dir.join(FILE_NAME));
         assert_eq!(
-            default_path(Path::new("/data/p1/scan.nii.gz")),
+            default_path(Path::new("/data/p1/scan.nii.gz"), None),
             PathBuf::from("/data/p1/scan.nii.gz.systole-session.json")
+        );
+        // Another stack of the exam keeps a file of its own, named by its UID.
+        assert_eq!(
+            default_path(&dir, Some("stack:1.2.840.5")),
+            dir.join("systole-session.stack_1.2.840.5.json")
+        );
+        assert_eq!(
+            default_path(Path::new("/data/p1/im.dcm"), Some("1.2/3")),
+            PathBuf::from("/data/p1/im.dcm.1.2_3.systole-session.json")
         );
     }
 }

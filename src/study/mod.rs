@@ -78,6 +78,10 @@ pub struct Study {
     pub series: Vec<SeriesSummary>,
     /// Index into `series` of the cine below.
     pub chosen_series: usize,
+    /// Index into `series` of the stack the loader picks when none is asked for; differs
+    /// from `chosen_series` when the user chose another stack (`--series`, the viewer's
+    /// series browser), which then keeps a session of its own.
+    pub default_series: usize,
     pub cine: CineStack,
     /// One entry per image of the cine, in (phase, slice) order.
     pub images: Vec<ImageSource>,
@@ -91,4 +95,15 @@ pub struct Study {
     pub warnings: Vec<String>,
     /// The exam's long-axis cines (planes only, no pixels), in series order.
     pub long_axis: Vec<LongAxisPlane>,
+}
+
+impl Study {
+    /// The SeriesInstanceUID (or assembled stack id) of the stack on show when it is not
+    /// the one the loader picks by itself: sessions of such a stack are kept apart.
+    pub fn alternative_stack(&self) -> Option<&str> {
+        (self.chosen_series != self.default_series)
+            .then(|| self.series.get(self.chosen_series))
+            .flatten()
+            .map(|s| s.uid.as_str())
+    }
 }

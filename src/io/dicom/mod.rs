@@ -225,6 +225,11 @@ pub fn load_files(files: &[PathBuf], root: &Path, options: &LoadOptions) -> Resu
             }
         }
     };
+    // The stack opened when nothing is asked for (sessions of any other are kept apart).
+    let default = match options.series {
+        None => chosen,
+        Some(_) => choose(&candidates, &LoadOptions::default(), root, &[]).unwrap_or(chosen),
+    };
     report
         .skipped
         .extend(candidates[chosen].excluded.iter().cloned());
@@ -236,7 +241,7 @@ pub fn load_files(files: &[PathBuf], root: &Path, options: &LoadOptions) -> Resu
         &layout,
         pixels,
         &mut candidates,
-        chosen,
+        [chosen, default],
         &mut report,
         root,
     )?;
@@ -638,7 +643,7 @@ fn build_study(
     layout: &Layout,
     mut pixels: Vec<Vec<f32>>,
     candidates: &mut [Candidate],
-    chosen: usize,
+    [chosen, default]: [usize; 2],
     report: &mut LoadReport,
     root: &Path,
 ) -> Result<Study> {
@@ -721,6 +726,7 @@ fn build_study(
         info: meta.study.clone(),
         series: candidates.iter().map(|c| c.summary.clone()).collect(),
         chosen_series: chosen,
+        default_series: default,
         cine,
         images,
         reference_labels: None,
