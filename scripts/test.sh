@@ -50,5 +50,13 @@ export CARGO_INCREMENTAL=0
 cargo fmt --check
 cargo clippy --locked --all-targets -- -D warnings
 stage "clippy clean"
-cargo test --locked
+# cargo-nextest (on this project's CI machines) runs the test binaries side by side, one
+# process per test, keeping both cores busy while a long test waits on one; the doc tests
+# it does not run follow. Without it, plain cargo test runs the same tests.
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo nextest run --locked --no-fail-fast
+  cargo test --locked --doc
+else
+  cargo test --locked
+fi
 stage "tests passed"
