@@ -1237,18 +1237,14 @@ fn another_stack_is_chosen_in_the_series_browser_and_keeps_a_session_of_its_own(
     // shows.
     let panel = tmp.path().join("panel.json");
     h.state().write_measures_json(&panel).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_systole"))
-        .args(["measure", exam.to_str().unwrap(), "--series"])
-        .arg(uid_of(&small))
-        .arg("--json")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let cli: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let small_uid = uid_of(&small);
+    let cli = common::systole_json([
+        "measure",
+        exam.to_str().unwrap(),
+        "--series",
+        &small_uid,
+        "--json",
+    ]);
     let viewer: serde_json::Value =
         serde_json::from_slice(&std::fs::read(&panel).unwrap()).unwrap();
     assert!(viewer["lv_edv_ml"].as_f64().unwrap() > 1.0, "{viewer}");

@@ -68,6 +68,15 @@ pub struct Views {
     pub(super) thumbs: Option<(u64, egui::TextureHandle)>,
 }
 
+impl StudyReview {
+    /// Whether the image's contours were edited by hand.
+    pub fn edited(&self, phase: usize, slice: usize) -> bool {
+        self.contours
+            .as_ref()
+            .is_some_and(|c| c.edited(phase, slice))
+    }
+}
+
 impl Document {
     /// A freshly opened study: the view at `slice`/`phase` when given (clamped), the
     /// study's expert labels shown, the patient's stated values, nothing measured yet and

@@ -736,13 +736,7 @@ fn review_panel(app: &mut App, ui: &mut egui::Ui) {
                     "Reviewed{}{}",
                     m.by.as_deref()
                         .map_or(String::new(), |b| format!(" by {b}")),
-                    if app
-                        .doc
-                        .review
-                        .contours
-                        .as_ref()
-                        .is_some_and(|c| c.edited(phase, slice))
-                    {
+                    if app.doc.review.edited(phase, slice) {
                         " (corrected)"
                     } else {
                         ""
@@ -1194,13 +1188,7 @@ fn matrix(app: &mut App, ui: &mut egui::Ui) {
                 painter.circle_filled(r.left_top() + Vec2::new(4.0, 4.0), 2.5, REVIEWED);
             }
             let corner = r.right_top() + Vec2::new(-4.0, 4.0);
-            if app
-                .doc
-                .review
-                .contours
-                .as_ref()
-                .is_some_and(|c| c.edited(p, s))
-            {
+            if app.doc.review.edited(p, s) {
                 painter.rect_filled(
                     Rect::from_center_size(corner, Vec2::splat(5.0)),
                     0.0,
