@@ -39,6 +39,10 @@ struct ViewArgs {
     /// Phase to show (0-based).
     #[arg(long)]
     phase: Option<usize>,
+    /// Show this series as the short-axis stack instead of the one Systole picks
+    /// (SeriesInstanceUID, SeriesNumber or list index, as `systole info` lists them).
+    #[arg(long, requires = "path")]
+    series: Option<String>,
     /// Review session file to read and autosave instead of the study's own
     /// (PATH/systole-session.json, or PATH.systole-session.json beside a file).
     #[arg(long)]
@@ -71,6 +75,7 @@ fn main() -> ExitCode {
     let Some(command) = &args.command else {
         let launch = systole::app::LaunchOptions {
             path: args.view.path.clone(),
+            series: args.view.series.clone(),
             screenshot: args.view.screenshot.clone(),
             segment: args.view.segment,
             slice: args.view.slice,

@@ -77,16 +77,8 @@ fn wait_while(
 fn opens_the_phantom_and_navigates_with_the_keys() {
     let mut h = harness();
     h.run_steps(2);
-    let d = h.state().doc.current.as_ref().unwrap().cine.dims();
-    assert!(
-        h.state()
-            .doc
-            .current
-            .as_ref()
-            .unwrap()
-            .name
-            .contains("Phantom")
-    );
+    let d = opened(h.state()).cine.dims();
+    assert!(opened(h.state()).name.contains("Phantom"));
     let v0 = h.state().doc.views.sax.clone().unwrap();
     assert_eq!(v0.slice, d.slices / 2);
     h.key_press(egui::Key::ArrowDown);
@@ -257,6 +249,16 @@ fn segmenting_fills_the_measures_and_ed_can_be_overridden() {
 }
 
 /// Screen position of image pixel coordinates, as the viewport last drew the image.
+/// The study on show.
+fn opened(app: &App) -> &systole::app::OpenStudy {
+    app.doc.current.as_ref().unwrap()
+}
+
+/// The LV EDV the panel shows (mL).
+fn lv_edv_ml(app: &App) -> f64 {
+    app.doc.review.measures.as_ref().unwrap().lv.edv_ml.unwrap()
+}
+
 fn screen_of(app: &App, p: [f64; 2]) -> egui::Pos2 {
     let (min, scale) = app.doc.views.viewport_map.expect("the viewport was drawn");
     egui::pos2(
@@ -375,16 +377,7 @@ fn a_drag_back_to_its_start_adds_no_undo_step_and_the_endocardium_stays_inside_t
 fn dragging_the_lv_contour_outwards_raises_lvedv_in_the_panel_and_undo_restores_it() {
     let mut h = harness();
     let right = ready_to_nudge(&mut h);
-    let edv0 = h
-        .state()
-        .doc
-        .review
-        .measures
-        .as_ref()
-        .unwrap()
-        .lv
-        .edv_ml
-        .unwrap();
+    let edv0 = lv_edv_ml(h.state());
     h.get_by_label(&format!("{edv0:.1}"));
     let from = screen_of(h.state(), right);
     let scale = h.state().doc.views.viewport_map.unwrap().1;
@@ -540,16 +533,7 @@ fn sigkill_child() {
     let from = screen_of(h.state(), right);
     let scale = h.state().doc.views.viewport_map.unwrap().1;
     drag(&mut h, from, from + egui::vec2(5.0 * scale, 0.0));
-    let edv = h
-        .state()
-        .doc
-        .review
-        .measures
-        .as_ref()
-        .unwrap()
-        .lv
-        .edv_ml
-        .unwrap();
+    let edv = lv_edv_ml(h.state());
     // On disk once the writer thread is done (the status line says "Saved to ...").
     assert!(h.state_mut().flush_saves());
     println!("EDITED {edv}");
@@ -660,7 +644,7 @@ fn rapid_key_presses_are_all_counted() {
     let mut h = harness();
     h.run_steps(2);
     let v0 = h.state().doc.views.sax.clone().unwrap();
-    let d = h.state().doc.current.as_ref().unwrap().cine.dims();
+    let d = opened(h.state()).cine.dims();
     assert!(v0.slice >= 3 && d.phases > 5);
     // Three Up and five Right presses arrive within one frame.
     for _ in 0..3 {
@@ -895,17 +879,7 @@ fn expert_contours_stay_a_layer_of_their_own_after_segmenting() {
         .study
         .reference_labels
         .unwrap();
-    assert!(
-        h.state()
-            .doc
-            .current
-            .as_ref()
-            .unwrap()
-            .study
-            .reference_labels
-            .as_ref()
-            == Some(&reference)
-    );
+    assert!(opened(h.state()).study.reference_labels.as_ref() == Some(&reference));
     assert!(!h.state().doc.views.sax.as_ref().unwrap().show_reference);
     h.get_by_label("Expert contours (white)").click();
     h.run_steps(2);
@@ -974,7 +948,7 @@ fn a_dicom_stack_is_listed_base_to_apex_and_down_moves_towards_the_apex() {
     wait_for(&mut h, "the study to load", |a| {
         a.doc.current.is_some() && a.loading.is_none()
     });
-    let d = h.state().doc.current.as_ref().unwrap().cine.dims();
+    let d = opened(h.state()).cine.dims();
     let order = h
         .state()
         .doc
@@ -1044,10 +1018,7 @@ fn when_no_system_dialog_answers_the_path_field_opens_and_exports() {
         app.doc.review.session.study_path.as_deref() == Some(study.as_path())
             && app.doc.current.is_some()
     });
-    assert_eq!(
-        h.state().doc.current.as_ref().unwrap().cine.dims().slices,
-        12
-    );
+    assert_eq!(opened(h.state()).cine.dims().slices, 12);
 }
 
 #[test]
@@ -1075,7 +1046,7 @@ fn the_long_axis_pane_plays_in_step_and_a_click_on_a_line_goes_to_that_slice() {
     assert_eq!(members, 12);
     assert_eq!(h.query_all_by_label_contains("  SAX   1 x 25").count(), 1);
     let lines = {
-        let cur = h.state().doc.current.as_ref().unwrap();
+        let cur = opened(h.state());
         assert_eq!(cur.study.long_axis.len(), 3);
         cur.study.long_axis[h.state().doc.views.lax.selected].sax_lines(&cur.cine.geometry)
     };
@@ -1164,7 +1135,7 @@ fn another_stack_is_chosen_in_the_series_browser_and_keeps_a_session_of_its_own(
         ..Default::default()
     };
     let mut h = harness_with(launch);
-    let opened = |uid: String| {
+    let showing = |uid: String| {
         move |a: &App| {
             a.loading.is_none()
                 && a.doc
@@ -1173,7 +1144,7 @@ fn another_stack_is_chosen_in_the_series_browser_and_keeps_a_session_of_its_own(
                     .is_some_and(|c| c.study.series[c.study.chosen_series].uid == uid)
         }
     };
-    wait_for(&mut h, "the exam", opened(uid_of(&big)));
+    wait_for(&mut h, "the exam", showing(uid_of(&big)));
     assert!(h.state().error.is_none(), "{:?}", h.state().error);
     // The default stack gets a session (a height typed in).
     let set_height = |h: &mut Harness<'static, App>, cm: f64| {
@@ -1190,9 +1161,9 @@ fn another_stack_is_chosen_in_the_series_browser_and_keeps_a_session_of_its_own(
     // The browser lists both; the one not on show is a link.
     h.get_by_label_contains("> SAX  13 x 20");
     h.get_by_label_contains("  SAX  12 x 20").click();
-    wait_for(&mut h, "the other stack", opened(uid_of(&small)));
+    wait_for(&mut h, "the other stack", showing(uid_of(&small)));
     {
-        let cur = h.state().doc.current.as_ref().unwrap();
+        let cur = opened(h.state());
         assert_eq!(cur.cine.dims(), small.cine.dims());
         for p in 0..small.cine.dims().phases {
             for s in 0..small.cine.dims().slices {
@@ -1258,18 +1229,31 @@ fn another_stack_is_chosen_in_the_series_browser_and_keeps_a_session_of_its_own(
     h.state_mut()
         .commands
         .push(systole::app::Command::Open(exam.clone()));
-    wait_for(&mut h, "the default stack again", opened(uid_of(&big)));
+    wait_for(&mut h, "the default stack again", showing(uid_of(&big)));
     assert_eq!(h.state().doc.review.height_cm, Some(175.0));
     assert!(h.state().doc.review.session.blocked.is_none());
     // And the chosen stack again: its session comes back.
     h.state_mut()
         .commands
         .push(systole::app::Command::OpenSeries(uid_of(&small)));
-    wait_for(&mut h, "the chosen stack again", opened(uid_of(&small)));
+    wait_for(&mut h, "the chosen stack again", showing(uid_of(&small)));
     assert_eq!(h.state().doc.review.height_cm, Some(181.0));
     assert!(h.state().doc.review.session.blocked.is_none());
     assert_eq!(
         h.state().doc.review.session.saved_to.as_deref(),
         Some(own.as_path())
+    );
+    // `systole EXAM --series UID` opens the same stack with the same session.
+    let launch = LaunchOptions {
+        path: Some(exam.clone()),
+        series: Some(small_uid.clone()),
+        ..Default::default()
+    };
+    let mut h2 = harness_with(launch);
+    wait_for(&mut h2, "the stack asked for", showing(uid_of(&small)));
+    assert_eq!(h2.state().doc.review.height_cm, Some(181.0));
+    assert_eq!(
+        h2.state().doc.review.contours,
+        h.state().doc.review.contours
     );
 }

@@ -34,6 +34,8 @@ pub type Outlines = Vec<(Structure, Vec<[[f32; 2]; 2]>)>;
 #[derive(Debug, Clone, Default)]
 pub struct LaunchOptions {
     pub path: Option<PathBuf>,
+    /// `--series`: the stack to show instead of the one the loader picks.
+    pub series: Option<String>,
     /// Screenshot mode: render, save this PNG and exit.
     pub screenshot: Option<PathBuf>,
     pub segment: bool,
@@ -196,7 +198,10 @@ impl App {
             next_study_id: 1,
         };
         match launch.path {
-            Some(p) => app.start_load(p, ctx),
+            Some(p) => {
+                let series = launch.series.clone();
+                app.start_load_series(p, series, ctx)
+            }
             None => app.open_phantom(),
         }
         app

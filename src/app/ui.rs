@@ -371,21 +371,23 @@ fn study_panel(app: &mut App, ui: &mut egui::Ui) {
                     Some(k) => {
                         let link = ui
                             .add(egui::Link::new(label))
-                            .on_hover_text("show in the long-axis pane");
+                            .on_hover_text(format!("show in the long-axis pane\n{}", ser.uid));
                         if link.clicked() {
                             show_lax = Some(k);
                         }
                     }
                     None if stack && can_reopen => {
-                        let link = ui.add(egui::Link::new(label)).on_hover_text(
-                            "show this series as the short-axis stack (contours and session are kept per stack)",
-                        );
+                        let link = ui.add(egui::Link::new(label)).on_hover_text(format!(
+                            "show this series as the short-axis stack (contours and session are kept per stack)\n{}",
+                            ser.uid
+                        ));
                         if link.clicked() {
                             open_stack = Some(ser.uid.clone());
                         }
                     }
                     None => {
-                        ui.add(egui::Label::new(label).truncate());
+                        ui.add(egui::Label::new(label).truncate())
+                            .on_hover_text(&ser.uid);
                     }
                 }
             }
