@@ -292,6 +292,10 @@ impl App {
     }
 
     fn install(&mut self, loaded: OpenStudy, path: Option<PathBuf>) {
+        // The previous study's last change reaches the disk (and its outcome is shown for
+        // that study) before anything is read for the next one, which may be the same
+        // study opened again.
+        self.flush_saves();
         if let Some(job) = &self.segmenting {
             job.handles
                 .cancel
