@@ -343,14 +343,6 @@ fn segment_refuses_bad_weights_and_bad_input_with_exit_2() {
     assert!(!out.path().join("labels.nii.gz").exists());
 }
 
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
-    }
-}
-
 fn json_of(o: &std::process::Output) -> serde_json::Value {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     serde_json::from_slice(&o.stdout).unwrap()
@@ -360,7 +352,7 @@ fn json_of(o: &std::process::Output) -> serde_json::Value {
 fn sessions_from_segment_drive_measure_and_bad_sessions_exit_2() {
     let tmp = tempfile::tempdir().unwrap();
     let study = tmp.path().join("patient062");
-    copy_dir(
+    common::copy_dir(
         &common::shared_data().join("acdc/training/patient062"),
         &study,
     );
@@ -438,7 +430,7 @@ fn sessions_from_segment_drive_measure_and_bad_sessions_exit_2() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("manual"));
     // Another study's session: refused with exit 2.
     let other = tmp.path().join("patient061");
-    copy_dir(
+    common::copy_dir(
         &common::shared_data().join("acdc/training/patient061"),
         &other,
     );

@@ -1096,15 +1096,6 @@ fn the_long_axis_pane_plays_in_step_and_a_click_on_a_line_goes_to_that_slice() {
     assert!(systole::app::long_axis::plane_on_slice(h.state(), slice).is_some());
 }
 
-/// Copies every file of `src` into `dst`.
-fn copy_folder(src: &Path, dst: &Path) {
-    std::fs::create_dir_all(dst).unwrap();
-    for e in std::fs::read_dir(src).unwrap() {
-        let e = e.unwrap();
-        std::fs::copy(e.path(), dst.join(e.file_name())).unwrap();
-    }
-}
-
 #[test]
 fn another_stack_is_chosen_in_the_series_browser_and_keeps_a_session_of_its_own() {
     // An exam folder holding two short-axis stacks: Sunnybrook SCD0000201 (13 positions,
@@ -1112,8 +1103,8 @@ fn another_stack_is_chosen_in_the_series_browser_and_keeps_a_session_of_its_own(
     let sb = common::shared_data().join("sunnybrook");
     let tmp = tempfile::tempdir().unwrap();
     let exam = tmp.path().join("exam");
-    copy_folder(&sb.join("SCD0000201/dicom"), &exam.join("a"));
-    copy_folder(&sb.join("SCD0000101/dicom"), &exam.join("b"));
+    common::copy_dir(&sb.join("SCD0000201/dicom"), &exam.join("a"));
+    common::copy_dir(&sb.join("SCD0000101/dicom"), &exam.join("b"));
     let alone = |id: &str| {
         load_study(&sb.join(id).join("dicom"), &LoadOptions::default())
             .unwrap()

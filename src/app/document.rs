@@ -5,7 +5,7 @@
 //! so nothing of the previous study can survive into the next.
 
 use super::{LabelSource, OpenStudy, Outlines, SegRun, editing, long_axis, render, view};
-use crate::contour::set::ContourSet;
+use crate::contour::set::{Contour, ContourSet, Key};
 use crate::measure::{Engine, Measures};
 use crate::study::{KeyPhases, LabelStack};
 use std::path::PathBuf;
@@ -69,6 +69,11 @@ pub struct Views {
 }
 
 impl StudyReview {
+    /// The contour of one structure on one image, if there is one.
+    pub fn contour(&self, key: Key) -> Option<&Contour> {
+        self.contours.as_ref().and_then(|s| s.get(key))
+    }
+
     /// Whether the image's contours were edited by hand.
     pub fn edited(&self, phase: usize, slice: usize) -> bool {
         self.contours

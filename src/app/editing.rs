@@ -359,12 +359,7 @@ impl App {
     /// whole drag becomes one undo step.
     pub fn begin_drag(&mut self, phase: usize, slice: usize) {
         let key = (phase, slice, self.doc.review.edit.structure);
-        let before = self
-            .doc
-            .review
-            .contours
-            .as_ref()
-            .and_then(|s| s.get(key).cloned());
+        let before = self.doc.review.contour(key).cloned();
         self.doc.review.edit.brush_mask = None;
         self.doc.review.edit.drag = Some(vec![Change {
             key,
@@ -535,13 +530,7 @@ impl App {
             return;
         };
         let key = (phase, slice, self.doc.review.edit.structure);
-        let old = self
-            .doc
-            .review
-            .contours
-            .as_ref()
-            .and_then(|s| s.get(key))
-            .map(|c| c.points.clone());
+        let old = self.doc.review.contour(key).map(|c| c.points.clone());
         let new = edit::brush(
             old.as_deref(),
             at,

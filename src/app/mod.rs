@@ -198,10 +198,7 @@ impl App {
             next_study_id: 1,
         };
         match launch.path {
-            Some(p) => {
-                let series = launch.series.clone();
-                app.start_load_series(p, series, ctx)
-            }
+            Some(p) => app.start_load_series(p, launch.series, ctx),
             None => app.open_phantom(),
         }
         app

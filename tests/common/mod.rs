@@ -329,6 +329,15 @@ pub fn write_rle(img: &Img, path: &Path) {
     write_object(o, path, "1.2.840.10008.1.2.5");
 }
 
+/// Copies every file of `from` into `to` (created if missing).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+    }
+}
+
 /// Runs `systole ARGS` and parses its standard output as JSON; panics with its standard
 /// error when it fails.
 pub fn systole_json<I, S>(args: I) -> serde_json::Value
