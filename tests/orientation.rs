@@ -1,7 +1,8 @@
 //! The network finds the heart's structures in images stored turned or mirrored
 //! (pipeline::orientation): on Sunnybrook SCD0000101 (GE; its RV was nearly missed as
 //! stored) and on ACDC validation patients turned by the test. Without the orientation
-//! search the missed RV is an error flag in qc.json.
+//! search the missed RV is an error flag in qc.json. A turned or mirrored copy of a study
+//! gets exactly the contours of the study as stored.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
@@ -139,12 +140,13 @@ fn turn_labels(o: Orientation, labels: &LabelStack, dims: systole::study::Dims) 
     out
 }
 
-/// Mean Dice per structure over the study's phases.
-fn dices(pred: &LabelStack, truth: &LabelStack) -> [f64; 3] {
+/// Mean Dice per structure over `phases`.
+fn dices(pred: &LabelStack, truth: &LabelStack, phases: &[usize]) -> [f64; 3] {
     let d = truth.dims();
     Label::STRUCTURES.map(|l| {
-        (0..d.phases)
-            .map(|p| {
+        phases
+            .iter()
+            .map(|&p| {
                 let a: Vec<u8> = (0..d.slices)
                     .flat_map(|s| pred.image(p, s).to_vec())
                     .collect();
@@ -154,19 +156,24 @@ fn dices(pred: &LabelStack, truth: &LabelStack) -> [f64; 3] {
                 dice(&a, &b, l as u8)
             })
             .sum::<f64>()
-            / d.phases as f64
+            / phases.len() as f64
     })
 }
 
 #[test]
-fn turned_and_mirrored_acdc_patients_keep_their_accuracy() {
+fn turned_and_mirrored_acdc_patients_get_exactly_the_same_contours() {
     let seg = Segmenter::builtin().unwrap();
     let never = AtomicBool::new(false);
     // Two validation patients (never trained on), normal and abnormal RV.
     for name in ["patient062", "patient084"] {
         let study = load(&format!("acdc/training/{name}"));
         let truth = study.reference_labels.clone().unwrap();
-        let phases: Vec<usize> = (0..study.cine.dims().phases).collect();
+        let d = study.cine.dims();
+        // The phases the experts labelled (ED and ES).
+        let phases: Vec<usize> = (0..d.phases)
+            .filter(|&p| (0..d.slices).any(|s| !truth.annotated(p, s).is_empty()))
+            .collect();
+        assert_eq!(phases.len(), 2, "{name}");
         let run = |cine: &systole::study::CineStack| {
             segment_phases_oriented(
                 &seg,
@@ -182,39 +189,59 @@ fn turned_and_mirrored_acdc_patients_keep_their_accuracy() {
             .unwrap()
         };
         let (base, chosen) = run(&study.cine);
-        assert_eq!(chosen, Orientation::IDENTITY, "{name}: ACDC as stored");
-        let reference = dices(&base, &truth);
-        for o in [
-            Orientation {
-                quarter_turns: 2,
-                mirror: false,
-            },
-            Orientation {
-                quarter_turns: 3,
-                mirror: false,
-            },
-            Orientation {
-                quarter_turns: 0,
-                mirror: true,
-            },
-        ] {
+        let reference = dices(&base, &truth, &phases);
+        assert!(reference.iter().all(|&d| d > 0.8), "{name}: {reference:?}");
+        // A small probe image to compare orientations as functions.
+        let probe: Vec<u32> = (0..6).collect();
+        for o in Orientation::all().into_iter().skip(1) {
             let cine = o.apply_cine(&study.cine).unwrap();
-            let t = turn_labels(o, &truth, cine.dims());
-            let (pred, chosen) = run(&cine);
-            let got = dices(&pred, &t);
-            eprintln!("{name} {o:?}: chose {chosen:?}, Dice {got:?} (as stored {reference:?})");
-            // Not yet the 0.015 of issue 15 (that needs training with rotations): the
-            // search recovers structures lost outright, and an orientation the network
-            // half knows may cost some RV (patient084 turned clockwise: 0.83 -> 0.77).
-            assert!(got[2] >= 0.7, "{name} {o:?}: RV Dice {}", got[2]);
-            for k in 0..3 {
-                assert!(
-                    got[k] >= reference[k] - 0.08,
-                    "{name} {o:?} structure {k}: {} against {} as stored",
-                    got[k],
-                    reference[k]
-                );
+            let td = cine.dims();
+            let (pred, turned_choice) = run(&cine);
+            let got = dices(&pred, &turn_labels(o, &truth, td), &phases);
+            eprintln!(
+                "{name} {o:?}: chose {turned_choice:?}, Dice {got:?} (as stored {chosen:?}, {reference:?})"
+            );
+            // The same physical orientation: the turned copy's choice after the turn is
+            // the stored study's choice.
+            assert_eq!(
+                turned_choice.apply(&o.apply(&probe, 2, 3), o.dims(2, 3).0, o.dims(2, 3).1),
+                chosen.apply(&probe, 2, 3),
+                "{name} {o:?}"
+            );
+            // Issue 15 asks at most 0.015 Dice lost per structure; the contours are the
+            // stored study's, pixel for pixel.
+            for &p in &phases {
+                for s in 0..d.slices {
+                    assert_eq!(
+                        o.undo(pred.image(p, s), d.rows, d.columns),
+                        base.image(p, s),
+                        "{name} {o:?} phase {p} slice {s}"
+                    );
+                }
             }
+            assert_eq!(got, reference, "{name} {o:?}");
         }
     }
+}
+
+#[test]
+fn the_search_pools_probe_slices_as_if_asked_together() {
+    // The staged search scores candidates on the middle slice, then pools in the others.
+    let seg = Segmenter::builtin().unwrap();
+    let study = load("acdc/training/patient084");
+    let d = study.cine.dims();
+    let (a, b) = ((0, d.slices / 2), (0, d.slices / 2 + 1));
+    let together = seg.self_agreement(&study.cine, &[a, b]).unwrap();
+    let pooled = seg
+        .self_agreement(&study.cine, &[a])
+        .unwrap()
+        .pooled(&seg.self_agreement(&study.cine, &[b]).unwrap());
+    for k in 0..3 {
+        assert!(
+            (together.soft_dice[k] - pooled.soft_dice[k]).abs() < 1e-9,
+            "{together:?} {pooled:?}"
+        );
+        assert!((together.area_px[k] - pooled.area_px[k]).abs() < 1e-6 * together.area_px[k]);
+    }
+    assert!(together.mean() > 0.9, "{together:?}");
 }

@@ -96,7 +96,7 @@ pub fn segment_phases_oriented(
     let orientation = match order.first() {
         // A fixed window is in the stored images' coordinates: no turning then.
         Some(&reference) if options.find_orientation && options.window.is_none() => {
-            orientation::choose(segmenter, cine, reference)?.0
+            orientation::choose(segmenter, cine, reference)?
         }
         _ => Orientation::IDENTITY,
     };

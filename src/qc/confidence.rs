@@ -28,7 +28,7 @@ pub const FLOOR_ML: f64 = 0.01;
 /// its phase with any label (where base and apex are decided, and where most large
 /// errors are); "no label" a slice outside that run. Fitted on the training split (see
 /// the module's documentation).
-pub const WEIGHTS: [f64; 5] = [5.0803, -3.3098, -0.8978, -0.7687, 3.4853];
+pub const WEIGHTS: [f64; 5] = [4.0153, -2.3778, -1.1815, -0.9336, -7.7539];
 
 /// The worst structure's expected error volume (mL) of an image whose per-structure
 /// expected error areas are `uncertainty_mm2`, for slices `slice_mm` apart.
