@@ -13,9 +13,7 @@ use systole::segment::Segmenter;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let seg = Segmenter::builtin()?;
-    println!(
-        "study\tprobe\tturns\tmirror\tsd_lv\tsd_myo\tsd_rv\tarea_lv\tarea_myo\tarea_rv\tlv_row\tlv_col\trv_row\trv_col"
-    );
+    println!("study\tprobe\tturns\tmirror\tsd_lv\tsd_myo\tsd_rv\tarea_lv\tarea_myo\tarea_rv");
     for path in std::env::args().skip(1) {
         let study = load_study(std::path::Path::new(&path), &LoadOptions::default())?.study;
         let reference = study.key_phases.ed.unwrap_or(0);
@@ -31,7 +29,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             for (probe, list) in asks {
                 let a = seg.self_agreement(&turned, &list)?;
                 println!(
-                    "{path}\t{probe}\t{}\t{}\t{:.4}\t{:.4}\t{:.4}\t{:.0}\t{:.0}\t{:.0}\t{:.1}\t{:.1}\t{:.1}\t{:.1}",
+                    "{path}\t{probe}\t{}\t{}\t{:.4}\t{:.4}\t{:.4}\t{:.0}\t{:.0}\t{:.0}",
                     o.quarter_turns,
                     o.mirror,
                     a.soft_dice[0],
@@ -39,11 +37,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     a.soft_dice[2],
                     a.area_px[0],
                     a.area_px[1],
-                    a.area_px[2],
-                    a.centroid_px[0][0],
-                    a.centroid_px[0][1],
-                    a.centroid_px[2][0],
-                    a.centroid_px[2][1]
+                    a.area_px[2]
                 );
             }
         }

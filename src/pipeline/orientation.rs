@@ -149,8 +149,9 @@ pub const CANDIDATES: usize = 3;
 /// segmented exactly as the study itself. A preference for the stored orientation (the
 /// first rule, before issue 15) kept ACDC's own orientation, but kept turned copies in
 /// orientations the network half knows: RV Dice 0.882 as stored, 0.816 to 0.861 turned or
-/// mirrored (validation split). Without it: 0.877 in every orientation (see the README's
-/// "Segmentation accuracy and speed").
+/// mirrored (validation split, 48 px heart margin). Without it: 0.877 in every
+/// orientation (0.876 with the shipped 32 px margin; see the README's "Segmentation
+/// accuracy and speed").
 pub fn choose(
     segmenter: &Segmenter,
     cine: &CineStack,

@@ -399,9 +399,8 @@ impl Segmenter {
         let d = cine.dims();
         let grid = Grid::new(whole_image(d, list)?, self.scale(cine)?);
         let mut ranges: Vec<Option<(f32, f32)>> = vec![None; d.phases];
-        // Per class: sum of p * [argmax], sum of p, count of argmax, sums of p * row and
-        // p * column.
-        let mut acc = [[0f64; 5]; CLASSES];
+        // Per class: sum of p * [argmax], sum of p, count of argmax.
+        let mut acc = [[0f64; 3]; CLASSES];
         self.run_batches(
             cine,
             list,
@@ -409,15 +408,10 @@ impl Segmenter {
             4,
             &mut ranges,
             &mut |_, one| {
-                let mut i = 0usize;
                 for_each_pixel(one, grid.nr, grid.nc, grid.pw, |k, prob| {
-                    let (r, c) = ((i / grid.nc) as f64, (i % grid.nc) as f64);
-                    i += 1;
                     for (j, &p) in prob.iter().enumerate() {
                         let p = p as f64;
                         acc[j][1] += p;
-                        acc[j][3] += p * r;
-                        acc[j][4] += p * c;
                         if j == k {
                             acc[j][0] += p;
                             acc[j][2] += 1.0;
@@ -440,31 +434,20 @@ impl Segmenter {
 pub struct SelfAgreement {
     pub soft_dice: [f64; 3],
     pub area_px: [f64; 3],
-    /// Probability-weighted centre (row, column) of each structure on the network's
-    /// grid (isotropic pixels), over the images asked about.
-    pub centroid_px: [[f64; 2]; 3],
-    /// Per structure: sums of p * [argmax], p, [argmax], p * row, p * column.
+    /// Per structure: sums of p * [argmax], p, [argmax].
     #[serde(skip)]
-    sums: [[f64; 5]; 3],
+    sums: [[f64; 3]; 3],
 }
 
 impl SelfAgreement {
-    fn from_sums(sums: [[f64; 5]; 3]) -> SelfAgreement {
+    fn from_sums(sums: [[f64; 3]; 3]) -> SelfAgreement {
         let soft_dice = sums.map(|a| {
             let den = a[1] + a[2];
             if den > 0.0 { 2.0 * a[0] / den } else { 0.0 }
         });
-        let centroid_px = sums.map(|a| {
-            if a[1] > 0.0 {
-                [a[3] / a[1], a[4] / a[1]]
-            } else {
-                [f64::NAN; 2]
-            }
-        });
         SelfAgreement {
             soft_dice,
             area_px: sums.map(|a| a[1]),
-            centroid_px,
             sums,
         }
     }
